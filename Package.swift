@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "backbone-sse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "backbone-sse", targets: ["backbone-sse"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        // libmicrohttpd through pkg-config, with a shim for its variadic functions.
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        // The one Swift wrapper over libmicrohttpd: unsafe pointers stay in here.
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "CMicroHTTPD",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Documents, the store-neutral filter tree and the DocumentStore protocol.
+        .target(name: "DocumentStore"),
+        // The embedded default store: SQLite through GRDB.
+        .target(
+            name: "SQLiteStore",
+            dependencies: [
+                "DocumentStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The service: config, schemas, queries, routing, REST handlers, system endpoints.
+        .target(
+            name: "BackboneSSE",
+            dependencies: [
+                "HTTPServer",
+                "DocumentStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        // The executable only parses flags and wires the parts together.
+        .executableTarget(
+            name: "backbone-sse",
+            dependencies: [
+                "BackboneSSE",
+                "HTTPServer",
+                "SQLiteStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore"]),
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "DocumentStore"]),
+        .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,60 @@
+import DocumentStore
+
+/// One collection as declared in the config file.
+public struct CollectionConfig: Sendable {
+    public let name: String
+    /// Keep `created` and `updated` (RFC 3339 UTC) on every document.
+    public let timestamps: Bool
+    public let indexes: [FieldPath]
+    public let unique: [FieldPath]
+    public let schema: Schema
+    /// The largest `limit` a list may ask for here (nil: the server's `--max-limit`).
+    public let maxLimit: Int?
+
+    public init(
+        name: String, timestamps: Bool = false, indexes: [FieldPath] = [], unique: [FieldPath] = [],
+        schema: Schema = .any, maxLimit: Int? = nil
+    ) {
+        self.name = name
+        self.timestamps = timestamps
+        self.indexes = indexes
+        self.unique = unique
+        self.schema = schema
+        self.maxLimit = maxLimit
+    }
+
+    /// Fields the server keeps itself; a schema does not need to declare them.
+    public var serverFields: Set<String> {
+        timestamps ? ["id", "_v", "created", "updated"] : ["id", "_v"]
+    }
+
+    /// What the store needs to know about this collection.
+    public var layout: CollectionLayout {
+        var scalar: Set<FieldPath> = []
+        func collect(_ schema: Schema, _ prefix: [String]) {
+            for (name, property) in schema.properties {
+                let components = prefix + [name]
+                guard let path = FieldPath(components.joined(separator: ".")) else { continue }
+                if !property.mayBeArray { scalar.insert(path) }
+                if property.types == ["object"] { collect(property, components) }
+            }
+        }
+        collect(schema, [])
+        for field in ["id", "_v"] { scalar.insert(FieldPath(field)!) }
+        if timestamps { for field in ["created", "updated"] { scalar.insert(FieldPath(field)!) } }
+        return CollectionLayout(name: name, indexes: indexes, unique: unique, scalarPaths: scalar)
+    }
+}
+
+/// The whole config file: the collections, in the order they were declared.
+public struct AppConfig: Sendable {
+    public let collections: [CollectionConfig]
+
+    public init(collections: [CollectionConfig]) {
+        self.collections = collections
+    }
+
+    public func collection(_ name: String) -> CollectionConfig? {
+        collections.first { $0.name == name }
+    }
+}

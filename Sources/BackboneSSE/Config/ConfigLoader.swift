@@ -1,0 +1,150 @@
+import DocumentStore
+import Foundation
+import Yams
+
+/// Reads the config file (YAML, or JSON) of DESIGN.md §3. Every mistake is reported
+/// with the file and the dotted key it is about.
+public enum ConfigLoader {
+    /// Names that are routes of their own and cannot be collections.
+    public static let reservedNames: Set<String> = ["events", "healthz", "metrics", "openapi.yaml", "backbone-sse.js"]
+
+    public static func load(path: String) throws(ConfigError) -> AppConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, key: "", message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, key: "", message: "is not UTF-8 text")
+        }
+        do {
+            return try parse(text, json: path.hasSuffix(".json"))
+        } catch {
+            throw error.inFile(path)
+        }
+    }
+
+    public static func parse(_ text: String, json: Bool = false) throws(ConfigError) -> AppConfig {
+        let root: JSON
+        if json {
+            do { root = try JSONParser.parse(text) } catch {
+                throw ConfigError(key: "", message: "invalid JSON: \(error)")
+            }
+        } else {
+            do {
+                guard let node = try Yams.compose(yaml: text) else {
+                    throw ConfigError(key: "", message: "is empty")
+                }
+                root = try YAMLConversion.json(from: node, key: "")
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError(key: "", message: "invalid YAML: \(error)")
+            }
+        }
+        return try build(root)
+    }
+
+    static func build(_ root: JSON) throws(ConfigError) -> AppConfig {
+        guard case .object(let top) = root else { throw ConfigError(key: "", message: "must be a mapping with a 'collections' key") }
+        for key in top.keys where key != "collections" {
+            throw ConfigError(key: key, message: "unknown key (expected 'collections')")
+        }
+        guard case .object(let declared)? = top["collections"] else {
+            throw ConfigError(key: "collections", message: "must be a mapping of collection names to their settings")
+        }
+        guard !declared.isEmpty else { throw ConfigError(key: "collections", message: "declares no collection") }
+        var collections: [CollectionConfig] = []
+        for (name, settings) in declared.members {
+            collections.append(try collection(name, settings))
+        }
+        return AppConfig(collections: collections)
+    }
+
+    static let collectionKeys: Set<String> = ["timestamps", "indexes", "unique", "schema", "maxLimit"]
+
+    static func collection(_ name: String, _ settings: JSON) throws(ConfigError) -> CollectionConfig {
+        let key = "collections.\(name)"
+        guard isValidName(name) else {
+            throw ConfigError(key: key, message: "a collection name must match ^[a-z][a-z0-9_-]{0,63}$")
+        }
+        guard !reservedNames.contains(name) else { throw ConfigError(key: key, message: "'\(name)' is a reserved name") }
+        let object: JSONObject
+        switch settings {
+        case .object(let o): object = o
+        case .null: object = JSONObject()
+        default: throw ConfigError(key: key, message: "must be a mapping")
+        }
+        for k in object.keys where !collectionKeys.contains(k) {
+            throw ConfigError(key: "\(key).\(k)", message: "unknown key (one of \(collectionKeys.sorted().joined(separator: ", ")))")
+        }
+        var timestamps = false
+        if let t = object["timestamps"] {
+            guard case .bool(let b) = t else { throw ConfigError(key: "\(key).timestamps", message: "must be true or false") }
+            timestamps = b
+        }
+        func paths(_ field: String) throws(ConfigError) -> [FieldPath] {
+            guard let v = object[field] else { return [] }
+            guard case .array(let items) = v else { throw ConfigError(key: "\(key).\(field)", message: "must be a list of field paths") }
+            var out: [FieldPath] = []
+            for (i, item) in items.enumerated() {
+                guard let s = item.stringValue, let path = FieldPath(s) else {
+                    throw ConfigError(key: "\(key).\(field)[\(i)]", message: "must be a field path like 'done' or 'owner.name'")
+                }
+                out.append(path)
+            }
+            return out
+        }
+        let schema = try object["schema"].map { (s) throws(ConfigError) in try Schema.parse(s, key: "\(key).schema") } ?? .any
+        if let types = schema.types, types != ["object"] {
+            throw ConfigError(key: "\(key).schema.type", message: "a document schema must have type 'object'")
+        }
+        var maxLimit: Int?
+        if let m = object["maxLimit"] {
+            guard case .int(let i) = m, i > 0 else { throw ConfigError(key: "\(key).maxLimit", message: "must be a positive integer") }
+            maxLimit = Int(i)
+        }
+        return CollectionConfig(
+            name: name, timestamps: timestamps, indexes: try paths("indexes"), unique: try paths("unique"),
+            schema: schema, maxLimit: maxLimit)
+    }
+
+    public static func isValidName(_ name: String) -> Bool {
+        let b = Array(name.utf8)
+        guard let first = b.first, b.count <= 64, first >= 0x61, first <= 0x7A else { return false }
+        return b.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+}
+
+/// YAML nodes to JSON values, keeping mapping order and the scalar types YAML resolved.
+enum YAMLConversion {
+    static func json(from node: Node, key: String) throws(ConfigError) -> JSON {
+        switch node {
+        case .scalar(let scalar):
+            switch Tag.Name(rawValue: node.tag.rawValue) {
+            case .null: return .null
+            case .bool: return .bool(node.bool ?? false)
+            case .int:
+                guard let i = node.int else { throw ConfigError(key: key, message: "integer out of range") }
+                return .int(Int64(i))
+            case .float: return .double(node.float ?? 0)
+            default: return .string(scalar.string)
+            }
+        case .mapping(let mapping):
+            var members: [(key: String, value: JSON)] = []
+            for (k, v) in mapping {
+                guard case .scalar(let name) = k else { throw ConfigError(key: key, message: "keys must be plain names") }
+                let child = key.isEmpty ? name.string : "\(key).\(name.string)"
+                if members.contains(where: { $0.key == name.string }) {
+                    throw ConfigError(key: child, message: "is given twice")
+                }
+                members.append((name.string, try json(from: v, key: child)))
+            }
+            return .object(JSONObject(members))
+        case .sequence(let sequence):
+            var items: [JSON] = []
+            for (i, v) in sequence.enumerated() { items.append(try json(from: v, key: "\(key)[\(i)]")) }
+            return .array(items)
+        case .alias:
+            throw ConfigError(key: key, message: "YAML aliases are not supported")
+        }
+    }
+}

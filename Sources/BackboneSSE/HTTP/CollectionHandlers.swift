@@ -1,0 +1,111 @@
+import DocumentStore
+import Foundation
+import HTTPServer
+
+/// The REST rows of DESIGN.md §1 for one collection.
+struct CollectionHandlers {
+    let service: CollectionService
+    let maxLimit: Int
+
+    /// `GET /{c}`: a page of documents, the stream cursor it reflects, and paging headers
+    /// when the page is not the whole result.
+    func list(_ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)]) throws(APIError) -> HTTPResponse {
+        let parsed = try ListQueryParser.parse(pairs, schema: service.config.schema, maxLimit: service.config.maxLimit ?? maxLimit)
+        let query = parsed.query
+        let result = try service.list(query)
+        var body: [UInt8] = [UInt8(ascii: "[")]
+        for (i, document) in result.documents.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: document.json.utf8)
+        }
+        body.append(UInt8(ascii: "]"))
+        var headers: [(name: String, value: String)] = [("X-Stream-Cursor", result.cursor.description)]
+        if let total = result.total {
+            headers.append(("X-Total-Count", String(total)))
+            var links: [String] = []
+            if query.skip + result.documents.count < total, query.limit > 0 {
+                links.append("<\(pageURL(path, pairs, skip: query.skip + query.limit, limit: query.limit))>; rel=\"next\"")
+            }
+            if query.skip > 0 {
+                links.append("<\(pageURL(path, pairs, skip: max(0, query.skip - query.limit), limit: query.limit))>; rel=\"prev\"")
+            }
+            if !links.isEmpty { headers.append(("Link", links.joined(separator: ", "))) }
+        }
+        return Responses.json(200, body, headers)
+    }
+
+    /// `GET /{c}/{id}`, with `If-None-Match`.
+    func read(_ request: HTTPRequest, id: String) throws(APIError) -> HTTPResponse {
+        let document = try service.get(id)
+        if let ifNoneMatch = request.header("If-None-Match") {
+            let tags = Responses.entityTags(ifNoneMatch)
+            if tags.any || tags.versions.contains(document.version) {
+                return HTTPResponse(status: 304, headers: [("ETag", Responses.etag(document.version))])
+            }
+        }
+        return Responses.document(200, document)
+    }
+
+    func create(_ body: JSONObject, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {
+        let collection = service.name
+        service.create(body, origin: origin) { result in
+            finish(Self.answer(result, created: true, location: { "/\(collection)/\(Self.encode($0))" }))
+        }
+    }
+
+    func replace(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {
+        let collection = service.name
+        service.replace(id, body, condition: condition, origin: origin) { result in
+            let created = (try? result.get())?.change.operation == .create
+            finish(Self.answer(result, created: created, location: { "/\(collection)/\(Self.encode($0))" }))
+        }
+    }
+
+    func patch(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {
+        service.patch(id, body, condition: condition, origin: origin) { result in
+            finish(Self.answer(result, created: false, location: nil))
+        }
+    }
+
+    func delete(_ id: String, condition: WriteCondition, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {
+        service.delete(id, condition: condition, origin: origin) { result in
+            switch result {
+            case .success:
+                // A JSON body, not an empty 200: jQuery rejects an empty body as a parse error.
+                finish(Responses.json(200, Array("{}".utf8)))
+            case .failure(let error):
+                finish(error.response)
+            }
+        }
+    }
+
+    static func answer(_ result: Result<WriteResult, APIError>, created: Bool, location: ((String) -> String)?) -> HTTPResponse {
+        switch result {
+        case .success(let written):
+            guard let document = written.document else { return Responses.json(200, Array("{}".utf8)) }
+            var headers: [(name: String, value: String)] = []
+            if created, let location { headers.append(("Location", location(document.id))) }
+            return Responses.document(created ? 201 : 200, document, headers)
+        case .failure(let error):
+            return error.response
+        }
+    }
+
+    static func encode(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlUnreservedLike) ?? s
+    }
+
+    /// The same query with another skip and limit, for `Link`.
+    func pageURL(_ path: String, _ pairs: [(name: String, value: String)], skip: Int, limit: Int) -> String {
+        var parts = pairs.filter { $0.name != "skip" && $0.name != "limit" && $0.name != "_" }
+            .map { "\(Self.encode($0.name))=\(Self.encode($0.value))" }
+        parts.append("skip=\(skip)")
+        parts.append("limit=\(limit)")
+        return path + "?" + parts.joined(separator: "&")
+    }
+}
+
+extension CharacterSet {
+    /// RFC 3986 unreserved characters: everything else is percent-encoded.
+    static let urlUnreservedLike = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+}

@@ -1,0 +1,42 @@
+import Foundation
+import HTTPServer
+
+/// A request target split into decoded path segments and query pairs. Segments are
+/// decoded one by one, so `%2F` stays inside its segment (and makes an invalid id).
+struct Target {
+    let path: String
+    let segments: [String]
+    let query: [(name: String, value: String)]
+
+    init(_ request: HTTPRequest) throws(APIError) {
+        let rawPath = request.rawPath
+        guard rawPath.hasPrefix("/"), rawPath.utf8.count <= 4096 else {
+            throw .badRequest("the request target must be a path", code: "bad_target")
+        }
+        path = String(rawPath)
+        var segments: [String] = []
+        for raw in rawPath.split(separator: "/", omittingEmptySubsequences: true) {
+            segments.append(try QueryString.decodePathSegment(raw))
+        }
+        self.segments = segments
+        query = try QueryString.parse(request.rawQuery)
+    }
+
+    /// The route template, for metrics labels and `Allow`.
+    func routeLabel(_ services: [String: CollectionService]) -> String {
+        switch segments.count {
+        case 1 where ["healthz", "metrics", "openapi.yaml"].contains(segments[0]): return "/\(segments[0])"
+        case 1 where services[segments[0]] != nil: return "/{collection}"
+        case 2 where services[segments[0]] != nil: return "/{collection}/{id}"
+        default: return "static"
+        }
+    }
+}
+
+extension QueryString {
+    /// A path segment: percent-decoding only (`+` is a plus in a path).
+    static func decodePathSegment(_ s: Substring) throws(APIError) -> String {
+        guard s.utf8.contains(UInt8(ascii: "%")) else { return String(s) }
+        return try decode(Substring(s.replacingOccurrences(of: "+", with: "%2B")))
+    }
+}

@@ -1,0 +1,57 @@
+/// A query string split into decoded `(name, value)` pairs, in order. `+` is a space
+/// (as jQuery's `$.param` writes it); a bad percent escape or invalid UTF-8 is an error.
+enum QueryString {
+    static func parse(_ raw: Substring) throws(APIError) -> [(name: String, value: String)] {
+        var pairs: [(name: String, value: String)] = []
+        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
+            let name: Substring
+            let value: Substring
+            if let eq = part.firstIndex(of: "=") {
+                name = part[..<eq]
+                value = part[part.index(after: eq)...]
+            } else {
+                name = part
+                value = ""
+            }
+            pairs.append((try decode(name), try decode(value)))
+        }
+        return pairs
+    }
+
+    static func decode(_ s: Substring) throws(APIError) -> String {
+        let utf8 = s.utf8
+        if !utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(s) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var i = utf8.startIndex
+        while i != utf8.endIndex {
+            let b = utf8[i]
+            if b == UInt8(ascii: "+") {
+                bytes.append(0x20)
+            } else if b == UInt8(ascii: "%") {
+                let h1 = utf8.index(after: i)
+                guard h1 != utf8.endIndex, let hi = hex(utf8[h1]) else { throw .badRequest("bad percent-escape in the query string") }
+                let h2 = utf8.index(after: h1)
+                guard h2 != utf8.endIndex, let lo = hex(utf8[h2]) else { throw .badRequest("bad percent-escape in the query string") }
+                bytes.append(hi << 4 | lo)
+                i = h2
+            } else {
+                bytes.append(b)
+            }
+            i = utf8.index(after: i)
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+            throw .badRequest("the query string is not valid UTF-8")
+        }
+        return decoded
+    }
+
+    private static func hex(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        case 0x61...0x66: return b - 0x61 + 10
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// RFC 3339 date-times: checking them (`format: date-time`) and writing the
+/// `created`/`updated` timestamps.
+enum DateTime {
+    /// `2024-03-01T12:30:00Z`, `2024-03-01T12:30:00.123+02:00`.
+    static func isValid(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        func digits(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= b.count else { return nil }
+            var n = 0
+            for i in range {
+                guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+                n = n * 10 + Int(b[i] - 0x30)
+            }
+            return n
+        }
+        guard b.count >= 20, let _ = digits(0..<4), b[4] == UInt8(ascii: "-"), let month = digits(5..<7),
+            b[7] == UInt8(ascii: "-"), let day = digits(8..<10),
+            b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+            let hour = digits(11..<13), b[13] == UInt8(ascii: ":"), let minute = digits(14..<16),
+            b[16] == UInt8(ascii: ":"), let second = digits(17..<19)
+        else { return false }
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60 else { return false }
+        var i = 19
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+            guard i > start else { return false }
+        }
+        guard i < b.count else { return false }
+        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") { return i + 1 == b.count }
+        guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count,
+            let oh = digits((i + 1)..<(i + 3)), b[i + 3] == UInt8(ascii: ":"), let om = digits((i + 4)..<(i + 6))
+        else { return false }
+        return oh < 24 && om < 60
+    }
+
+    /// Now, in UTC with milliseconds: `2024-03-01T12:30:00.123Z`.
+    static func now() -> String {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        var seconds = time_t(t.tv_sec)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let millis = Int(t.tv_nsec / 1_000_000)
+        func pad(_ n: Int32, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+    }
+}

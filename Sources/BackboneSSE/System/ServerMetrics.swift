@@ -1,0 +1,40 @@
+import Prometheus
+
+/// The figures `/metrics` shows, in Prometheus text format.
+public final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+    ]
+    private var requestsName: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "backbone_sse", metricName: "http_requests", unitName: "total",
+        helpText: "HTTP requests answered, by route, method and status") }
+    private var latencyName: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "backbone_sse", metricName: "http_request_duration", unitName: "seconds",
+        helpText: "Time from the request's headers to its answer, by route") }
+    private var writtenName: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "backbone_sse", metricName: "documents_written", unitName: "total",
+        helpText: "Documents created, replaced, patched or deleted, by collection and operation") }
+
+    public init() {}
+
+    func request(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(descriptor: requestsName, labels: [("route", route), ("method", method), ("status", String(status))])
+            .increment()
+        registry.makeDurationHistogram(descriptor: latencyName, labels: [("route", route)], buckets: Self.latencyBuckets)
+            .record(duration)
+    }
+
+    func documentWritten(collection: String, operation: String) {
+        registry.makeCounter(descriptor: writtenName, labels: [("collection", collection), ("operation", operation)])
+            .increment()
+    }
+
+    func render() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

@@ -1,0 +1,55 @@
+/// What a backend must do for the service. Implementations: `SQLiteStore` (embedded),
+/// and later `MongoStore`. One conformance suite holds them to the same behaviour.
+///
+/// Reads are synchronous (they run on the server's own threads, never on Swift's
+/// cooperative pool). Writes complete through a callback so that a backend can batch
+/// concurrent writes into one commit without holding a thread per request.
+public protocol DocumentStore: Sendable {
+    /// A short name for logs and `/healthz`, e.g. `sqlite:data/app.sqlite`.
+    var description: String { get }
+
+    /// Creates what the collections need (tables, indexes, unique constraints).
+    func prepare(_ collections: [CollectionLayout]) throws(StoreError)
+
+    func get(_ collection: String, id: String) throws(StoreError) -> StoredDocument?
+
+    /// A page of matching documents and the change-log position the page reflects.
+    func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult
+
+    /// Runs `write.decide` on the current document and applies its decision atomically
+    /// with a change-log entry; `completion` runs once the write is durable (or failed).
+    func write(_ write: WriteRequest, completion: @escaping @Sendable (Result<WriteResult, StoreError>) -> Void)
+
+    /// The newest position of the change log.
+    func head() throws(StoreError) -> ChangeCursor
+
+    /// Is the store reachable and working?
+    func health() -> StoreHealth
+}
+
+/// What a collection asks of its store.
+public struct CollectionLayout: Sendable, Equatable {
+    public let name: String
+    public let indexes: [FieldPath]
+    public let unique: [FieldPath]
+    /// Paths the schema says are never arrays: equality on them is a plain comparison,
+    /// which lets an index serve it.
+    public let scalarPaths: Set<FieldPath>
+
+    public init(name: String, indexes: [FieldPath], unique: [FieldPath], scalarPaths: Set<FieldPath>) {
+        self.name = name
+        self.indexes = indexes
+        self.unique = unique
+        self.scalarPaths = scalarPaths
+    }
+}
+
+public struct StoreHealth: Sendable {
+    public let ok: Bool
+    public let detail: String
+
+    public init(ok: Bool, detail: String) {
+        self.ok = ok
+        self.detail = detail
+    }
+}

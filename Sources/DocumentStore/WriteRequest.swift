@@ -1,0 +1,43 @@
+/// A write, decided inside the store's transaction: the store reads the current
+/// document, `decide` says what to do with it, and the store applies that together
+/// with its change-log entry. Version checks made in `decide` are therefore atomic.
+public struct WriteRequest: Sendable {
+    public let collection: String
+    public let id: String
+    /// The `X-Client-Id` of the request, kept in the change log.
+    public let origin: String?
+    public let decide: @Sendable (_ current: StoredDocument?) throws -> WriteDecision
+
+    public init(
+        collection: String, id: String, origin: String?,
+        decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision
+    ) {
+        self.collection = collection
+        self.id = id
+        self.origin = origin
+        self.decide = decide
+    }
+}
+
+/// What `decide` asks for. The document must carry `id` and the new `_v`.
+public enum WriteDecision: Sendable {
+    /// Store a new document (there was none).
+    case insert(JSONObject, version: Int64)
+    /// Replace the current document.
+    case update(JSONObject, version: Int64)
+    /// Delete the current document; the deletion's version is `version`.
+    case delete(version: Int64)
+}
+
+public struct WriteResult: Sendable {
+    /// The document as stored now; nil after a delete.
+    public let document: StoredDocument?
+    public let change: Change
+    public let cursor: ChangeCursor
+
+    public init(document: StoredDocument?, change: Change, cursor: ChangeCursor) {
+        self.document = document
+        self.change = change
+        self.cursor = cursor
+    }
+}

@@ -1,0 +1,25 @@
+/// Everything the server keeps about one request while libmicrohttpd works on it.
+/// Created when the request line arrives (URI log callback), released when the
+/// request completes. Only libmicrohttpd's thread for the connection touches the
+/// mutable parts, one call at a time.
+final class Exchange {
+    enum Phase {
+        case headers
+        case body
+        case handling
+        case finished
+    }
+
+    let target: String
+    let startedAt: ContinuousClock.Instant = .now
+    var phase: Phase = .headers
+    var method = ""
+    var headers: [(name: String, value: String)] = []
+    var body: [UInt8] = []
+    var responder: Responder?
+    var status = 0
+
+    init(target: String) {
+        self.target = target
+    }
+}

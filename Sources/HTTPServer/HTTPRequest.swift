@@ -1,0 +1,45 @@
+import Foundation
+
+/// A complete HTTP request as the application sees it: method, target, headers and body.
+/// The path and query are taken from the raw request target, undecoded, so that an
+/// encoded `/` inside a path segment stays inside its segment.
+public struct HTTPRequest: Sendable {
+    public let method: String
+    /// The request target exactly as sent, e.g. `/todos?where%5Bdone%5D=false`.
+    public let target: String
+    public let headers: [(name: String, value: String)]
+    public let body: [UInt8]
+    /// When the request's headers were read (for latency figures).
+    public let startedAt: ContinuousClock.Instant
+
+    public init(
+        method: String, target: String, headers: [(name: String, value: String)], body: [UInt8],
+        startedAt: ContinuousClock.Instant = .now
+    ) {
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.body = body
+        self.startedAt = startedAt
+    }
+
+    /// The part of the target before `?`, still percent-encoded.
+    public var rawPath: Substring {
+        guard let q = target.firstIndex(of: "?") else { return target[...] }
+        return target[..<q]
+    }
+
+    /// The part of the target after `?`, still percent-encoded.
+    public var rawQuery: Substring {
+        guard let q = target.firstIndex(of: "?") else { return "" }
+        return target[target.index(after: q)...]
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    public func header(_ name: String) -> String? {
+        for h in headers where h.name.caseInsensitiveCompare(name) == .orderedSame {
+            return h.value
+        }
+        return nil
+    }
+}

@@ -1,0 +1,123 @@
+import CMicroHTTPD
+import Logging
+
+extension MicroHTTPDServer {
+    /// One access-handler call: headers first, then body chunks, then the handler.
+    /// The answer is never queued on the first call: libmicrohttpd would close the
+    /// connection after such an "early" response (the 0.9.75 keep-alive trap).
+    func advance(
+        _ exchange: Exchange, connection: OpaquePointer, uploadData: UnsafePointer<CChar>?,
+        uploadDataSize: UnsafeMutablePointer<Int>?
+    ) -> MHD_Result {
+        let chunk = uploadDataSize?.pointee ?? 0
+        switch exchange.phase {
+        case .headers:
+            exchange.phase = .body
+            _ = MHD_get_connection_values(
+                connection, .HEADER_KIND, cmhdCollectHeader,
+                Unmanaged.passUnretained(exchange).toOpaque())
+            if let length = exchange.header("Content-Length").flatMap(Int.init),
+                length > configuration.maxBodyBytes
+            {
+                // Refuse before reading: libmicrohttpd closes the connection after it.
+                return reject(exchange, status: 413, connection: connection)
+            }
+            return .YES
+        case .body:
+            if chunk > 0 {
+                if exchange.body.count + chunk > configuration.maxBodyBytes {
+                    return reject(exchange, status: 413, connection: connection)
+                }
+                if let uploadData {
+                    uploadData.withMemoryRebound(to: UInt8.self, capacity: chunk) {
+                        exchange.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: chunk))
+                    }
+                }
+                uploadDataSize?.pointee = 0
+                return .YES
+            }
+            exchange.phase = .handling
+            return runHandler(exchange, connection: connection)
+        case .handling:
+            if chunk > 0 { uploadDataSize?.pointee = 0 }
+            guard let response = exchange.responder?.takeResponse() else { return .YES }
+            _ = pendingAnswers.subtract(1, ordering: .releasing)
+            return queue(response, for: exchange, on: connection)
+        case .finished:
+            if chunk > 0 { uploadDataSize?.pointee = 0 }
+            return .YES
+        }
+    }
+
+    private func runHandler(_ exchange: Exchange, connection: OpaquePointer) -> MHD_Result {
+        let handle = ConnectionHandle(raw: connection)
+        let responder = Responder(resume: { MHD_resume_connection(handle.raw) })
+        exchange.responder = responder
+        let request = HTTPRequest(
+            method: exchange.method.isEmpty ? "GET" : exchange.method, target: exchange.target,
+            headers: exchange.headers, body: exchange.body, startedAt: exchange.startedAt)
+        exchange.body = []
+        handler(request, responder)
+        if let response = responder.handlerReturned(suspend: {
+            _ = pendingAnswers.add(1, ordering: .relaxed)
+            MHD_suspend_connection(connection)
+        }) {
+            return queue(response, for: exchange, on: connection)
+        }
+        return .YES
+    }
+
+    private func reject(_ exchange: Exchange, status: Int, connection: OpaquePointer) -> MHD_Result {
+        let response = errorResponse(
+            status, "body_too_large",
+            "request body is larger than \(configuration.maxBodyBytes) bytes")
+        return queue(response, for: exchange, on: connection)
+    }
+
+    func queue(_ response: HTTPResponse, for exchange: Exchange, on connection: OpaquePointer)
+        -> MHD_Result
+    {
+        exchange.phase = .finished
+        exchange.status = response.status
+        let body = response.body
+        let mhdResponse = body.withUnsafeBytes { bytes in
+            MHD_create_response_from_buffer(
+                bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress),
+                .RESPMEM_MUST_COPY)
+        }
+        guard let mhdResponse else { return .NO }
+        defer { MHD_destroy_response(mhdResponse) }
+        for (name, value) in response.headers {
+            _ = MHD_add_response_header(mhdResponse, name, value)
+        }
+        return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+    }
+
+    /// The request is over: answered, or the client went away.
+    func finished(_ exchange: Exchange, completedOK: Bool) {
+        if exchange.phase == .handling, exchange.responder?.takeResponse() == nil {
+            // Cannot normally happen: a suspended connection is not processed.
+            logger.warning("request ended before its answer: \(exchange.method) \(exchange.target)")
+        }
+        guard logger.logLevel <= .info else { return }
+        let micros = (ContinuousClock.now - exchange.startedAt).microseconds
+        if exchange.status == 0 {
+            logger.info("\(exchange.method) \(exchange.target) dropped \(micros)µs")
+        } else {
+            logger.info("\(exchange.method) \(exchange.target) \(exchange.status) \(micros)µs")
+        }
+    }
+}
+
+extension Exchange {
+    func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+extension Duration {
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}

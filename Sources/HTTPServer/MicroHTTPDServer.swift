@@ -1,0 +1,112 @@
+import CMicroHTTPD
+import Foundation
+import Logging
+import Synchronization
+
+/// Answers one complete request. Call `responder.send` now or later, from any thread.
+public typealias HTTPHandler = @Sendable (HTTPRequest, Responder) -> Void
+
+/// An HTTP/1.1 server on libmicrohttpd: epoll, an internal thread pool, keep-alive,
+/// bounded request bodies, and connections suspended while their answer is pending.
+public final class MicroHTTPDServer: Sendable {
+    let configuration: HTTPServerConfiguration
+    let handler: HTTPHandler
+    /// Builds the answers the server gives on its own (413), in the app's error format.
+    let errorResponse: @Sendable (_ status: Int, _ code: String, _ message: String) -> HTTPResponse
+    let logger: Logger
+    private let daemon = Mutex<DaemonHandle?>(nil)
+    /// Requests whose handler has run but whose answer is not yet queued.
+    let pendingAnswers = Atomic<Int>(0)
+    /// libmicrohttpd keeps a pointer to this until the daemon stops.
+    private let logTarget: LogTargetBox
+
+    public init(
+        configuration: HTTPServerConfiguration,
+        logger: Logger,
+        errorResponse: @escaping @Sendable (Int, String, String) -> HTTPResponse,
+        handler: @escaping HTTPHandler
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.errorResponse = errorResponse
+        self.handler = handler
+        self.logTarget = LogTargetBox()
+    }
+
+    /// Starts listening. Returns the bound port (the ephemeral one for port 0).
+    @discardableResult
+    public func start() throws -> UInt16 {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        let threads = configuration.threads > 0
+            ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
+        let flags = MHD_USE_EPOLL.rawValue | MHD_USE_INTERNAL_POLLING_THREAD.rawValue
+            | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
+        let started: OpaquePointer? = configuration.host.withCString { host in
+            var c = CMHD_Config()
+            c.flags = flags
+            c.host = host
+            c.port = configuration.port
+            c.threads = UInt32(max(1, threads))
+            c.connection_limit = UInt32(configuration.connectionLimit)
+            c.connection_timeout = UInt32(configuration.connectionTimeout)
+            c.connection_memory_limit = configuration.connectionMemoryLimit
+            c.listen_backlog = 4096
+            c.handler = cmhdAccessHandler
+            c.handler_cls = me
+            c.completed = cmhdRequestCompleted
+            c.completed_cls = me
+            c.uri_log = cmhdRequestStarted
+            c.uri_log_cls = me
+            c.log_sink = cmhdLog
+            c.log_cls = me
+            return CMHD_start(&c, logTarget.raw)
+        }
+        guard let started else {
+            throw HTTPServerError.cannotStart(
+                host: configuration.host, port: configuration.port,
+                reason: "libmicrohttpd refused (address in use or invalid)")
+        }
+        daemon.withLock { $0 = DaemonHandle(raw: started) }
+        return CMHD_bound_port(started)
+    }
+
+    /// The port the server listens on, or 0 when it is not running.
+    public var port: UInt16 {
+        daemon.withLock { $0.map { CMHD_bound_port($0.raw) } ?? 0 }
+    }
+
+    /// Stops accepting, lets pending answers go out (up to `grace`), then stops.
+    public func stop(grace: Duration = .seconds(4)) {
+        guard let handle = daemon.withLock({ $0 }) else { return }
+        _ = MHD_quiesce_daemon(handle.raw)
+        let deadline = ContinuousClock.now + grace
+        while pendingAnswers.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        daemon.withLock { $0 = nil }
+        MHD_stop_daemon(handle.raw)
+    }
+}
+
+/// A libmicrohttpd pointer that may cross threads: libmicrohttpd itself is thread-safe
+/// for the calls made with it (resume, stop).
+struct DaemonHandle: @unchecked Sendable {
+    let raw: OpaquePointer
+}
+
+struct ConnectionHandle: @unchecked Sendable {
+    let raw: OpaquePointer
+}
+
+/// Memory for the C logger's target, written once by `CMHD_start` before any thread
+/// reads it, freed with the server.
+final class LogTargetBox: @unchecked Sendable {
+    let raw: UnsafeMutablePointer<CMHD_LogTarget>
+
+    init() {
+        raw = .allocate(capacity: 1)
+        raw.initialize(to: CMHD_LogTarget())
+    }
+
+    deinit { raw.deallocate() }
+}

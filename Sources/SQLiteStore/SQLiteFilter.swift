@@ -1,0 +1,156 @@
+import DocumentStore
+import GRDB
+
+/// A piece of SQL with its bound arguments.
+struct SQLFragment {
+    var sql: String
+    var arguments: [DatabaseValue]
+
+    init(_ sql: String, _ arguments: [DatabaseValue] = []) {
+        self.sql = sql
+        self.arguments = arguments
+    }
+}
+
+/// Translates the store-neutral filter tree to SQL over `json_extract`. Field paths are
+/// inlined as literals (so that an expression index on the same path can serve the
+/// query); they are safe to inline because `FieldPath` admits only `[A-Za-z0-9_-]`
+/// components. Every value is a bound parameter.
+///
+/// Comparisons carry a type guard: SQLite orders all numbers before all text and turns
+/// JSON `true` into 1, where MongoDB compares only within a type. The guards make
+/// `{"priority": {"$gt": 2}}` skip strings and `{"n": 1}` skip `true`, as MongoDB does.
+struct SQLiteFilter {
+    let scalarPaths: Set<FieldPath>
+
+    static func jsonPath(_ path: FieldPath) -> String {
+        "'$" + path.components.map { ".\"\($0)\"" }.joined() + "'"
+    }
+
+    /// The SQL expressions giving a field's value and its JSON type.
+    static func expressions(_ path: FieldPath) -> (value: String, type: String) {
+        if path.components == ["id"] { return ("id", "'text'") }
+        if path.components == ["_v"] { return ("v", "'integer'") }
+        let p = jsonPath(path)
+        return ("json_extract(body, \(p))", "json_type(body, \(p))")
+    }
+
+    func translate(_ filter: Filter) throws(StoreError) -> SQLFragment {
+        switch filter {
+        case .all:
+            return SQLFragment("1")
+        case .and(let parts):
+            return try join(parts, with: " AND ", empty: "1")
+        case .or(let parts):
+            return try join(parts, with: " OR ", empty: "0")
+        case .compare(let path, .ne, let value):
+            return negate(try matchAny(path) { v, t throws(StoreError) in try compare(v, t, .eq, value) })
+        case .compare(let path, let op, let value):
+            return try matchAny(path) { v, t throws(StoreError) in try compare(v, t, op, value) }
+        case .isIn(let path, let values):
+            return try matchAny(path) { v, t throws(StoreError) in try oneOf(v, t, values) }
+        case .notIn(let path, let values):
+            return negate(try matchAny(path) { v, t throws(StoreError) in try oneOf(v, t, values) })
+        case .exists(let path, let present):
+            let (_, type) = Self.expressions(path)
+            if path.components == ["id"] || path.components == ["_v"] {
+                return SQLFragment(present ? "1" : "0")
+            }
+            return SQLFragment("\(type) IS \(present ? "NOT " : "")NULL")
+        }
+    }
+
+    private func join(_ parts: [Filter], with separator: String, empty: String) throws(StoreError) -> SQLFragment {
+        guard !parts.isEmpty else { return SQLFragment(empty) }
+        var out = SQLFragment("(")
+        for (i, part) in parts.enumerated() {
+            let f = try translate(part)
+            if i > 0 { out.sql += separator }
+            out.sql += f.sql
+            out.arguments += f.arguments
+        }
+        out.sql += ")"
+        return out
+    }
+
+    /// NULL-safe negation: a missing field satisfies `$ne` and `$nin`, as in MongoDB.
+    private func negate(_ f: SQLFragment) -> SQLFragment {
+        SQLFragment("NOT IFNULL(\(f.sql), 0)", f.arguments)
+    }
+
+    /// MongoDB semantics: a condition on a field that holds an array also matches when
+    /// one of its elements satisfies it. Skipped for paths the schema says are scalar,
+    /// so that a plain comparison is left for an index to serve.
+    private func matchAny(
+        _ path: FieldPath, _ condition: (String, String) throws(StoreError) -> SQLFragment
+    ) throws(StoreError) -> SQLFragment {
+        let (value, type) = Self.expressions(path)
+        let direct = try condition(value, type)
+        if scalarPaths.contains(path) || path.components == ["id"] || path.components == ["_v"] {
+            return direct
+        }
+        let element = try condition("e.value", "e.type")
+        let p = Self.jsonPath(path)
+        return SQLFragment(
+            "(\(direct.sql) OR (\(type) = 'array' AND EXISTS (SELECT 1 FROM json_each(body, \(p)) AS e WHERE \(element.sql))))",
+            direct.arguments + element.arguments)
+    }
+
+    private func compare(_ value: String, _ type: String, _ op: Filter.Comparison, _ operand: JSON)
+        throws(StoreError) -> SQLFragment
+    {
+        let sqlOp: String
+        switch op {
+        case .eq, .ne: sqlOp = "="
+        case .gt: sqlOp = ">"
+        case .gte: sqlOp = ">="
+        case .lt: sqlOp = "<"
+        case .lte: sqlOp = "<="
+        }
+        switch operand {
+        case .null:
+            guard op == .eq || op == .ne else { throw .internalError("ordering comparison with null") }
+            return SQLFragment("(\(type) IS NULL OR \(type) = 'null')")
+        case .bool(let b):
+            guard op == .eq || op == .ne else { throw .internalError("ordering comparison with a boolean") }
+            return SQLFragment("(\(value) = \(b ? 1 : 0) AND \(type) = '\(b ? "true" : "false")')")
+        case .int(let i):
+            return SQLFragment("(\(value) \(sqlOp) ? AND \(type) IN ('integer', 'real'))", [i.databaseValue])
+        case .double(let d):
+            return SQLFragment("(\(value) \(sqlOp) ? AND \(type) IN ('integer', 'real'))", [d.databaseValue])
+        case .string(let s):
+            return SQLFragment("(\(value) \(sqlOp) ? AND \(type) = 'text')", [s.databaseValue])
+        case .array, .object:
+            guard op == .eq || op == .ne else { throw .internalError("ordering comparison with \(operand.typeName)") }
+            let kind = operand.typeName == "array" ? "array" : "object"
+            return SQLFragment("(\(type) = '\(kind)' AND json(\(value)) = json(?))", [operand.serialized.databaseValue])
+        }
+    }
+
+    private func oneOf(_ value: String, _ type: String, _ operands: [JSON]) throws(StoreError) -> SQLFragment {
+        guard !operands.isEmpty else { return SQLFragment("0") }
+        // All strings (the common case): one IN list an index can serve.
+        let strings = operands.compactMap(\.stringValue)
+        if strings.count == operands.count {
+            let marks = Array(repeating: "?", count: strings.count).joined(separator: ", ")
+            return SQLFragment("(\(value) IN (\(marks)) AND \(type) = 'text')", strings.map(\.databaseValue))
+        }
+        var out = SQLFragment("(")
+        for (i, operand) in operands.enumerated() {
+            let f = try compare(value, type, .eq, operand)
+            if i > 0 { out.sql += " OR " }
+            out.sql += f.sql
+            out.arguments += f.arguments
+        }
+        out.sql += ")"
+        return out
+    }
+
+    /// `ORDER BY` for the sort keys; ties (and no keys) fall back to creation order.
+    static func orderBy(_ sort: [SortKey]) -> String {
+        let keys = sort.map { key in
+            "\(expressions(key.path).value) \(key.descending ? "DESC" : "ASC")"
+        }
+        return "ORDER BY " + (keys + ["rowid ASC"]).joined(separator: ", ")
+    }
+}

@@ -1,0 +1,75 @@
+import DocumentStore
+import Foundation
+import GRDB
+import Synchronization
+
+extension SQLiteStore {
+    /// The tables every store file has. Collection tables are made by `prepare`.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE changes (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    collection TEXT NOT NULL,
+                    doc_id TEXT NOT NULL,
+                    op TEXT NOT NULL,
+                    v INTEGER NOT NULL,
+                    doc TEXT,
+                    origin TEXT,
+                    at INTEGER NOT NULL
+                );
+                CREATE INDEX changes_at ON changes(at);
+                """)
+            // A random epoch, so that a cursor of a wiped or replaced store is foreign here.
+            let epoch = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16)
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [epoch])
+        }
+        return migrator
+    }
+
+    /// A collection's table and its indexes. Indexes left over from an earlier config
+    /// are dropped, so the file matches the config it runs with.
+    static func createTable(for layout: CollectionLayout, in db: Database) throws {
+        let table = table(layout.name)
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS \(table) (
+                rowid INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                v INTEGER NOT NULL,
+                body TEXT NOT NULL
+            )
+            """)
+        var wanted: Set<String> = []
+        for path in layout.indexes {
+            let name = "ix.\(layout.name).\(path)"
+            wanted.insert(name)
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS \"\(name)\" ON \(table)(\(SQLiteFilter.expressions(path).value))")
+        }
+        for path in layout.unique {
+            let name = "ux.\(layout.name).\(path)"
+            wanted.insert(name)
+            try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS \"\(name)\" ON \(table)(\(SQLiteFilter.expressions(path).value))")
+        }
+        let existing = try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND (name LIKE 'ix.%' OR name LIKE 'ux.%')",
+            arguments: ["doc.\(layout.name)"])
+        for name in existing where !wanted.contains(name) {
+            try db.execute(sql: "DROP INDEX \"\(name)\"")
+        }
+    }
+}
+
+/// The collections the store was prepared for, readable from any thread.
+final class LayoutTable: Sendable {
+    private let layouts = Mutex<[String: CollectionLayout]>([:])
+
+    func set(_ layout: CollectionLayout) {
+        layouts.withLock { $0[layout.name] = layout }
+    }
+
+    func get(_ name: String) -> CollectionLayout? {
+        layouts.withLock { $0[name] }
+    }
+}

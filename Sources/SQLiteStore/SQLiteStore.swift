@@ -1,0 +1,170 @@
+import DocumentStore
+import Foundation
+import GRDB
+import Logging
+
+/// The embedded default store: one SQLite file in WAL mode through GRDB's
+/// `DatabasePool` (concurrent readers, one writer). Each collection is a table with one
+/// row per document; the change log is a table written in the same transaction.
+public final class SQLiteStore: DocumentStore {
+    public enum Durability: String, Sendable, CaseIterable {
+        /// Survives a crash of the process (WAL, synchronous=NORMAL).
+        case normal
+        /// Survives power loss (synchronous=FULL: fsync at every commit).
+        case full
+    }
+
+    public let path: String
+    let pool: DatabasePool
+    let logger: Logger
+    /// The store's epoch: new when the file is created, so cursors from a wiped store
+    /// are recognised as foreign.
+    public let epoch: String
+    let layouts = LayoutTable()
+    let batcher: WriteBatcher
+
+    public var description: String { "sqlite:\(path)" }
+
+    public init(path: String, durability: Durability = .normal, logger: Logger) throws(StoreError) {
+        self.path = path
+        self.logger = logger
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            var configuration = Configuration()
+            configuration.maximumReaderCount = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
+            configuration.busyMode = .timeout(10)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // DatabasePool sets synchronous=NORMAL itself, after prepareDatabase: FULL has
+            // to be set afterwards, on the writer connection.
+            if durability == .full {
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            }
+            try Self.migrator.migrate(pool)
+            epoch = try pool.read { db in
+                try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.unavailable("cannot open \(path): \(error)")
+        }
+        batcher = WriteBatcher(pool: pool, epoch: epoch, logger: logger)
+    }
+
+    public func prepare(_ collections: [CollectionLayout]) throws(StoreError) {
+        do {
+            try pool.write { db in
+                for layout in collections {
+                    try Self.createTable(for: layout, in: db)
+                }
+            }
+        } catch {
+            throw StoreError.internalError("cannot prepare collections: \(error)")
+        }
+        for layout in collections { layouts.set(layout) }
+    }
+
+    public func get(_ collection: String, id: String) throws(StoreError) -> StoredDocument? {
+        let table = try tableName(collection)
+        return try reading { db in
+            let statement = try db.cachedStatement(sql: "SELECT v, body FROM \(table) WHERE id = ?")
+            guard let row = try Row.fetchOne(statement, arguments: [id]) else { return nil }
+            return StoredDocument(id: id, version: row[0], json: row[1])
+        }
+    }
+
+    public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
+        let table = try tableName(collection)
+        let filter = SQLiteFilter(scalarPaths: layouts.get(collection)?.scalarPaths ?? [])
+        let whereClause = try filter.translate(query.filter)
+        let sql = "SELECT id, v, body FROM \(table) WHERE \(whereClause.sql) \(SQLiteFilter.orderBy(query.sort)) LIMIT ? OFFSET ?"
+        let arguments = StatementArguments(whereClause.arguments + [(query.limit + 1).databaseValue, query.skip.databaseValue])
+        return try snapshot { db in
+            // Read in one transaction: the head and the rows come from the same snapshot,
+            // so the cursor reflects exactly what the list shows.
+            let head = try Self.headSequence(db)
+            var documents: [StoredDocument] = []
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+            while let row = try rows.next() {
+                documents.append(StoredDocument(id: row[0], version: row[1], json: row[2]))
+            }
+            var total: Int?
+            if documents.count > query.limit || query.skip > 0 {
+                documents.removeLast(max(0, documents.count - query.limit))
+                total = try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT count(*) FROM \(table) WHERE \(whereClause.sql)"),
+                    arguments: StatementArguments(whereClause.arguments))
+            }
+            return ListResult(documents: documents, total: total, cursor: ChangeCursor(epoch: epoch, sequence: head))
+        }
+    }
+
+    public func write(_ write: WriteRequest, completion: @escaping @Sendable (Result<WriteResult, StoreError>) -> Void) {
+        guard layouts.get(write.collection) != nil else {
+            completion(.failure(.unknownCollection(write.collection)))
+            return
+        }
+        batcher.submit(write, completion: completion)
+    }
+
+    public func head() throws(StoreError) -> ChangeCursor {
+        let sequence = try reading { db in try Self.headSequence(db) }
+        return ChangeCursor(epoch: epoch, sequence: sequence)
+    }
+
+    public func health() -> StoreHealth {
+        do {
+            _ = try reading { db in try Int.fetchOne(db, sql: "SELECT 1") }
+            return StoreHealth(ok: true, detail: description)
+        } catch {
+            return StoreHealth(ok: false, detail: "\(error)")
+        }
+    }
+
+    /// The SQL a list runs, as `EXPLAIN QUERY PLAN` sees it: for tests and diagnosis.
+    public func queryPlan(_ collection: String, query: ListQuery) throws(StoreError) -> [String] {
+        let table = try tableName(collection)
+        let filter = SQLiteFilter(scalarPaths: layouts.get(collection)?.scalarPaths ?? [])
+        let w = try filter.translate(query.filter)
+        let sql = "EXPLAIN QUERY PLAN SELECT id, v, body FROM \(table) WHERE \(w.sql) \(SQLiteFilter.orderBy(query.sort))"
+        return try reading { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(w.arguments)).map { $0["detail"] as String }
+        }
+    }
+
+    func tableName(_ collection: String) throws(StoreError) -> String {
+        guard layouts.get(collection) != nil else { throw .unknownCollection(collection) }
+        return Self.table(collection)
+    }
+
+    static func table(_ collection: String) -> String { "\"doc.\(collection)\"" }
+
+    static func headSequence(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'") ?? 0
+    }
+
+    /// A single-statement read: no transaction needed, which saves two round trips.
+    private func reading<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.unsafeReentrantRead(body) } catch { throw Self.map(error) }
+    }
+
+    private func snapshot<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch { throw Self.map(error) }
+    }
+
+    static func map(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN, .SQLITE_READONLY:
+                return .unavailable(error.message ?? "\(error.resultCode)")
+            default:
+                return .internalError("\(error)")
+            }
+        }
+        return .internalError("\(error)")
+    }
+}

@@ -1,0 +1,161 @@
+import DocumentStore
+import Dispatch
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// Group commit: writes that arrive while a commit is running wait for the next one,
+/// and each commit carries all of them in one transaction. Under concurrent writers
+/// this turns one fsync per request (synchronous=FULL) into one per batch. Each write
+/// runs in its own savepoint, so a refused write does not undo its neighbours.
+final class WriteBatcher: Sendable {
+    typealias Completion = @Sendable (Result<WriteResult, StoreError>) -> Void
+
+    struct Pending {
+        let request: WriteRequest
+        let completion: Completion
+    }
+
+    private struct Queue {
+        var pending: [Pending] = []
+        var draining = false
+    }
+
+    /// At most this many writes share one transaction.
+    static let maxBatch = 512
+
+    private let pool: DatabasePool
+    private let epoch: String
+    private let logger: Logger
+    private let queue = Mutex(Queue())
+    private let writer = DispatchQueue(label: "sqlite-store.writer")
+
+    init(pool: DatabasePool, epoch: String, logger: Logger) {
+        self.pool = pool
+        self.epoch = epoch
+        self.logger = logger
+    }
+
+    func submit(_ request: WriteRequest, completion: @escaping Completion) {
+        let startDrain = queue.withLock { q -> Bool in
+            q.pending.append(Pending(request: request, completion: completion))
+            if q.draining { return false }
+            q.draining = true
+            return true
+        }
+        if startDrain { writer.async { self.drain() } }
+    }
+
+    private func drain() {
+        while true {
+            let batch = queue.withLock { q -> [Pending] in
+                let n = min(q.pending.count, Self.maxBatch)
+                let batch = Array(q.pending.prefix(n))
+                q.pending.removeFirst(n)
+                if batch.isEmpty { q.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Pending]) {
+        var results: [Result<WriteResult, StoreError>] = []
+        results.reserveCapacity(batch.count)
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    let now = Int64(Date().timeIntervalSince1970 * 1000)
+                    for item in batch {
+                        var outcome: Result<WriteResult, StoreError> = .failure(.internalError("not run"))
+                        try db.inSavepoint {
+                            do {
+                                outcome = .success(try apply(item.request, at: now, in: db))
+                                return .commit
+                            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                                outcome = .failure(Self.constraintError(error))
+                                return .rollback
+                            } catch let error as StoreError {
+                                outcome = .failure(error)
+                                return .rollback
+                            } catch let error as DatabaseError {
+                                throw error  // not this write's fault: fail the batch
+                            } catch {
+                                outcome = .failure(.refused(error))  // thrown by `decide`
+                                return .rollback
+                            }
+                        }
+                        results.append(outcome)
+                    }
+                    return .commit
+                }
+            }
+        } catch {
+            let failure = SQLiteStore.map(error)
+            logger.error("commit of \(batch.count) writes failed: \(error)")
+            for item in batch { item.completion(.failure(failure)) }
+            return
+        }
+        // Durable now: answer every write of the batch.
+        for (item, result) in zip(batch, results) { item.completion(result) }
+    }
+
+    private func apply(_ request: WriteRequest, at now: Int64, in db: Database) throws -> WriteResult {
+        let table = SQLiteStore.table(request.collection)
+        let current = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT v, body FROM \(table) WHERE id = ?"), arguments: [request.id]
+        ).map { StoredDocument(id: request.id, version: $0[0], json: $0[1]) }
+        let decision = try request.decide(current)
+        let operation: Change.Operation
+        let stored: StoredDocument?
+        switch decision {
+        case .insert(let document, let version):
+            guard current == nil else { throw StoreError.duplicateID }
+            let json = JSON.object(document).serialized
+            try db.cachedStatement(sql: "INSERT INTO \(table) (id, v, body) VALUES (?, ?, ?)")
+                .execute(arguments: [request.id, version, json])
+            operation = .create
+            stored = StoredDocument(id: request.id, version: version, json: json)
+        case .update(let document, let version):
+            guard current != nil else { throw StoreError.internalError("update of a missing document") }
+            let json = JSON.object(document).serialized
+            try db.cachedStatement(sql: "UPDATE \(table) SET v = ?, body = ? WHERE id = ?")
+                .execute(arguments: [version, json, request.id])
+            operation = .update
+            stored = StoredDocument(id: request.id, version: version, json: json)
+        case .delete:
+            guard current != nil else { throw StoreError.internalError("delete of a missing document") }
+            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE id = ?").execute(arguments: [request.id])
+            operation = .delete
+            stored = nil
+        }
+        let version: Int64
+        switch decision {
+        case .insert(_, let v), .update(_, let v), .delete(let v): version = v
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO changes (collection, doc_id, op, v, doc, origin, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [request.collection, request.id, operation.rawValue, version, stored?.json, request.origin, now])
+        let sequence = db.lastInsertedRowID
+        let change = Change(
+            sequence: sequence, collection: request.collection, id: request.id, operation: operation,
+            version: version, document: stored?.json, origin: request.origin, time: now)
+        return WriteResult(document: stored, change: change, cursor: ChangeCursor(epoch: epoch, sequence: sequence))
+    }
+
+    /// A unique index names its field: `ux.<collection>.<path>`.
+    static func constraintError(_ error: DatabaseError) -> StoreError {
+        let message = error.message ?? ""
+        if let range = message.range(of: "index 'ux.") {
+            let rest = message[range.upperBound...].prefix { $0 != "'" }
+            if let dot = rest.firstIndex(of: ".") {
+                return .uniqueViolation(field: String(rest[rest.index(after: dot)...]))
+            }
+        }
+        if message.contains(".id") { return .duplicateID }
+        return .internalError(message)
+    }
+}
+

@@ -1,0 +1,118 @@
+import ArgumentParser
+import BackboneSSE
+import DocumentStore
+import Foundation
+import HTTPServer
+import Logging
+import SQLiteStore
+
+/// `backbone-sse serve`: parses the flags, builds the parts, runs until SIGTERM/SIGINT.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the collections of a config file.")
+
+    @Option(help: "The collections file (YAML, or JSON).")
+    var config: String
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port; the start-up line says which).")
+    var port: UInt16 = 8080
+
+    @Option(help: "Where documents live: sqlite:PATH.")
+    var store = "sqlite:data/app.sqlite"
+
+    @Option(help: "normal: an acknowledged write survives a crash of the process; full: it survives power loss (fsync per commit batch).")
+    var durability: SQLiteStore.Durability = .normal
+
+    @Option(name: .customLong("static"), help: "Serve files from DIR, or /prefix=DIR (repeatable).")
+    var staticDirectories: [String] = []
+
+    @Option(name: .customLong("cors-origin"), help: "Allow cross-origin pages from ORIGIN (repeatable; * for any).")
+    var corsOrigins: [String] = []
+
+    @Option(help: "Largest request body, e.g. 1MiB, 512KiB, 1000000.")
+    var maxBody = "1MiB"
+
+    @Option(help: "Largest page a list returns, and the default page.")
+    var maxLimit = 1000
+
+    @Option(help: "Threads of the HTTP server (0: one per core).")
+    var threads = 0
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard ByteSize.parse(maxBody) != nil else { throw ValidationError("--max-body: not a size: \(maxBody)") }
+        guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .trace
+            return handler
+        }
+        var logger = Logger(label: "backbone-sse")
+        logger.logLevel = logLevel
+
+        let appConfig: AppConfig
+        do {
+            appConfig = try ConfigLoader.load(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("backbone-sse: bad config: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        var roots: [StaticFiles.Root] = []
+        for spec in staticDirectories {
+            guard let root = StaticFiles.Root(spec) else {
+                FileHandle.standardError.write(Data("backbone-sse: --static \(spec): no such folder\n".utf8))
+                throw ExitCode(2)
+            }
+            roots.append(root)
+        }
+
+        let documentStore = try openStore(logger: logger)
+        let app = try BackboneSSEApp(
+            config: appConfig, store: documentStore,
+            options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots),
+            logger: logger)
+
+        Signals.block()
+        let server = MicroHTTPDServer(
+            configuration: HTTPServerConfiguration(
+                host: host, port: port, threads: threads, maxBodyBytes: ByteSize.parse(maxBody)!),
+            logger: logger,
+            errorResponse: BackboneSSEApp.errorResponse,
+            handler: { request, responder in app.handle(request, responder) })
+        let bound: UInt16
+        do {
+            bound = try server.start()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+        logger.notice("listening on http://\(host):\(bound) store=\(documentStore.description) collections=\(appConfig.collections.map(\.name).joined(separator: ","))")
+        let signal = Signals.wait()
+        logger.notice("signal \(signal): shutting down")
+        server.stop()
+        logger.notice("stopped")
+    }
+
+    private func openStore(logger: Logger) throws -> any DocumentStore {
+        if store.hasPrefix("sqlite:") {
+            do {
+                return try SQLiteStore(path: String(store.dropFirst("sqlite:".count)), durability: durability, logger: logger)
+            } catch {
+                logger.critical("\(error)")
+                throw ExitCode(1)
+            }
+        }
+        FileHandle.standardError.write(Data("backbone-sse: --store \(store): unsupported (use sqlite:PATH)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+extension SQLiteStore.Durability: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}
