@@ -1,0 +1,44 @@
+# BackboneSSE: `make run` serves the example app, `make test` runs every test.
+SWIFT ?= swift
+CONFIG ?= examples/todos/collections.yaml
+HOST ?= 127.0.0.1
+PORT ?= 8080
+DATA ?= data
+
+.PHONY: run build release test unit-test integration-test bench deps clean
+
+deps:
+	@scripts/install-deps.sh build
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+run: release
+	mkdir -p $(DATA)
+	.build/release/backbone-sse serve --config $(CONFIG) --host $(HOST) --port $(PORT) \
+		--store sqlite:$(DATA)/app.sqlite --static examples/todos/public
+
+test:
+	@scripts/install-deps.sh test
+	$(SWIFT) build
+	$(SWIFT) test
+	python3 -m pytest -q Tests/integration
+
+unit-test: deps
+	$(SWIFT) test
+
+integration-test:
+	@scripts/install-deps.sh test
+	$(SWIFT) build
+	python3 -m pytest -q Tests/integration
+
+bench:
+	@scripts/install-deps.sh bench
+	$(SWIFT) build -c release
+	bench/run.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian and PyPI packages a target needs, only when something is missing.
+# Usage: scripts/install-deps.sh build|test|bench
+set -euo pipefail
+what="${1:-build}"
+
+debs=(pkg-config libmicrohttpd-dev libsqlite3-dev)
+pips=()
+case "$what" in
+  test) debs+=(curl); pips+=(pytest requests openapi-spec-validator PyYAML) ;;
+  bench) debs+=(wrk gcc); pips+=(requests) ;;
+esac
+
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ((${#pips[@]})); then
+  python3 - "${pips[@]}" <<'PY' || python3 -m pip install -q --disable-pip-version-check "${pips[@]}"
+import importlib, sys
+names = {"pytest": "pytest", "requests": "requests", "openapi-spec-validator": "openapi_spec_validator", "PyYAML": "yaml"}
+missing = [p for p in sys.argv[1:] if importlib.util.find_spec(names.get(p, p)) is None]
+sys.exit(1 if missing else 0)
+PY
+fi
