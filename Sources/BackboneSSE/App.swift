@@ -96,9 +96,8 @@ public final class BackboneSSEApp: Sendable {
         finish: @escaping @Sendable (HTTPResponse) -> Void
     ) throws(APIError) {
         let segments = target.segments
-        if method == "OPTIONS" {
-            let template = route.hasPrefix("/") ? route : "/"
-            return finish(cors.preflight(request, allow: Routes.allow(template)))
+        if method == "OPTIONS", route.hasPrefix("/") {
+            return finish(cors.preflight(request, allow: Routes.allow(route)))
         }
         switch segments.count {
         case 1 where segments[0] == "healthz":
@@ -175,7 +174,9 @@ public final class BackboneSSEApp: Sendable {
             condition.ifMatchAny = tags.any
             condition.ifMatch = tags.versions
         }
-        if let ifNoneMatch = request.header("If-None-Match"), Responses.entityTags(ifNoneMatch).any {
+        if request.method == "PUT" || request.header("X-HTTP-Method-Override")?.uppercased() == "PUT",
+            let ifNoneMatch = request.header("If-None-Match"), Responses.entityTags(ifNoneMatch).any
+        {
             condition.createOnly = true
         }
         return condition

@@ -23,12 +23,12 @@ enum BracketForm {
         var rest = name[open...]
         while !rest.isEmpty {
             guard rest.first == "[", let close = rest.firstIndex(of: "]") else {
-                throw .badRequest("malformed parameter name '\(name)'")
+                throw .badRequest("malformed parameter name '\(name)'", code: "bad_query")
             }
             keys.append(String(rest[rest.index(after: rest.startIndex)..<close]))
             rest = rest[rest.index(after: close)...]
         }
-        guard keys.count <= 16 else { throw .badRequest("parameter '\(name)' is nested too deeply") }
+        guard keys.count <= 16 else { throw .badRequest("parameter '\(name)' is nested too deeply", code: "bad_query") }
         return (base, keys)
     }
 
@@ -43,9 +43,9 @@ enum BracketForm {
             switch existing {
             case nil: array = []
             case .array(let a)?: array = a
-            default: throw .badRequest("parameter '\(name)' mixes a list and a single value")
+            default: throw .badRequest("parameter '\(name)' mixes a list and a single value", code: "bad_query")
             }
-            guard array.count < 10_000 else { throw .badRequest("parameter '\(name)' has too many values") }
+            guard array.count < 10_000 else { throw .badRequest("parameter '\(name)' has too many values", code: "bad_query") }
             array.append(try insert(nil, rest, value, name: name))
             return .array(array)
         }
@@ -53,7 +53,7 @@ enum BracketForm {
         switch existing {
         case nil: object = JSONObject()
         case .object(let o)?: object = o
-        default: throw .badRequest("parameter '\(name)' mixes an object and a single value")
+        default: throw .badRequest("parameter '\(name)' mixes an object and a single value", code: "bad_query")
         }
         object[key] = try insert(object[key], rest, value, name: name)
         return .object(object)

@@ -47,6 +47,7 @@ struct FilterParser {
 
     private func condition(_ path: FieldPath, _ value: JSON) throws(APIError) -> Filter {
         guard case .object(let ops) = value, ops.keys.contains(where: { $0.hasPrefix("$") }) else {
+            if let loose = looseCandidates(value, at: path) { return .isIn(path, loose) }
             return .compare(path, .eq, try typed(value, at: path))
         }
         var parts: [Filter] = []
@@ -54,7 +55,15 @@ struct FilterParser {
             switch op {
             case "$eq", "$ne", "$gt", "$gte", "$lt", "$lte":
                 let comparison = Filter.Comparison(rawValue: String(op.dropFirst()))!
-                let v = try typed(operand, at: path)
+                if comparison == .eq || comparison == .ne, let loose = looseCandidates(operand, at: path) {
+                    parts.append(comparison == .eq ? .isIn(path, loose) : .notIn(path, loose))
+                    continue
+                }
+                var v = try typed(operand, at: path)
+                if fromQueryString, case .string(let s) = operand, fieldSchema(path)?.types == nil {
+                    // An untyped field: a number-looking bound compares as a number.
+                    if let i = Int64(s) { v = .int(i) } else if let d = Double(s), d.isFinite { v = .double(d) }
+                }
                 if comparison != .eq && comparison != .ne {
                     guard v.isNumber || v.stringValue != nil else {
                         throw .badRequest("\(op) on \(path) takes a number or a string", code: "bad_query")
@@ -66,7 +75,9 @@ struct FilterParser {
                     throw .badRequest("\(op) on \(path) takes a list", code: "bad_query")
                 }
                 var values: [JSON] = []
-                for item in items { values.append(try typed(item, at: path)) }
+                for item in items {
+                    if let loose = looseCandidates(item, at: path) { values += loose } else { values.append(try typed(item, at: path)) }
+                }
                 parts.append(op == "$in" ? .isIn(path, values) : .notIn(path, values))
             case "$exists":
                 parts.append(.exists(path, try flag(operand, op: op)))
@@ -113,6 +124,24 @@ struct FilterParser {
         default:
             return value
         }
+    }
+
+    /// A query-string value for a field the schema gives no type: it matches the string
+    /// itself or the JSON literal it spells (`2`, `true`, `null`), so `?order=2` finds
+    /// a stored 2 in a collection without a schema. Nil when typing is not loose.
+    private func looseCandidates(_ value: JSON, at path: FieldPath) -> [JSON]? {
+        guard fromQueryString, case .string(let s) = value, fieldSchema(path)?.types == nil else { return nil }
+        var candidates: [JSON] = [.string(s)]
+        switch s {
+        case "true": candidates.append(.bool(true))
+        case "false": candidates.append(.bool(false))
+        case "null": candidates.append(.null)
+        default:
+            if let i = Int64(s) { candidates.append(.int(i)) } else if let d = Double(s), d.isFinite, s.first != "." {
+                candidates.append(.double(d))
+            }
+        }
+        return candidates.count == 1 ? nil : candidates
     }
 
     /// The schema a value at `path` is compared with: for an array field, its items.

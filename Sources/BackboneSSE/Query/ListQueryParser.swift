@@ -10,7 +10,7 @@ struct ListRequest {
 
 enum ListQueryParser {
     /// Parameters that are not field filters. `_` is jQuery's cache buster.
-    static let reserved: Set<String> = ["where", "query", "sort", "limit", "skip", "since", "_", "collections"]
+    static let reserved: Set<String> = ["where", "query", "sort", "limit", "skip", "since", "_", "_method", "collections"]
 
     static func parse(
         _ pairs: [(name: String, value: String)], schema: Schema, maxLimit: Int

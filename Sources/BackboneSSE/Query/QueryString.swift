@@ -30,9 +30,9 @@ enum QueryString {
                 bytes.append(0x20)
             } else if b == UInt8(ascii: "%") {
                 let h1 = utf8.index(after: i)
-                guard h1 != utf8.endIndex, let hi = hex(utf8[h1]) else { throw .badRequest("bad percent-escape in the query string") }
+                guard h1 != utf8.endIndex, let hi = hex(utf8[h1]) else { throw .badRequest("bad percent-escape in the query string", code: "bad_query") }
                 let h2 = utf8.index(after: h1)
-                guard h2 != utf8.endIndex, let lo = hex(utf8[h2]) else { throw .badRequest("bad percent-escape in the query string") }
+                guard h2 != utf8.endIndex, let lo = hex(utf8[h2]) else { throw .badRequest("bad percent-escape in the query string", code: "bad_query") }
                 bytes.append(hi << 4 | lo)
                 i = h2
             } else {
@@ -41,7 +41,7 @@ enum QueryString {
             i = utf8.index(after: i)
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw .badRequest("the query string is not valid UTF-8")
+            throw .badRequest("the query string is not valid UTF-8", code: "bad_query")
         }
         return decoded
     }

@@ -1,0 +1,65 @@
+@testable import BackboneSSE
+import DocumentStore
+import Testing
+
+@Suite struct ConfigLoaderTests {
+    @Test func readsTheDesignExample() throws {
+        let config = try ConfigLoader.parse("""
+            collections:
+              todos:
+                timestamps: true
+                indexes: [done, created]
+                unique: [slug]
+                schema:
+                  type: object
+                  required: [title]
+                  properties:
+                    title: {type: string, minLength: 1, maxLength: 200}
+                    done:  {type: boolean, default: false}
+              lists: {}
+            """)
+        #expect(config.collections.map(\.name) == ["todos", "lists"])
+        let todos = config.collections[0]
+        #expect(todos.timestamps)
+        #expect(todos.indexes == [FieldPath("done")!, FieldPath("created")!])
+        #expect(todos.unique == [FieldPath("slug")!])
+        #expect(todos.layout.scalarPaths.contains(FieldPath("done")!))
+    }
+
+    @Test func acceptsJSON() throws {
+        let config = try ConfigLoader.parse(#"{"collections":{"a":{"timestamps":false}}}"#, json: true)
+        #expect(config.collections.map(\.name) == ["a"])
+    }
+
+    @Test(arguments: [
+        ("collections:\n  Todos: {}", "collections.Todos"),
+        ("collections:\n  events: {}", "collections.events"),
+        ("collections:\n  todos: {timestamp: true}", "collections.todos.timestamp"),
+        ("collections:\n  todos: {timestamps: yes please}", "collections.todos.timestamps"),
+        ("collections:\n  todos: {indexes: [\"a b\"]}", "collections.todos.indexes[0]"),
+        ("collections:\n  todos: {schema: {type: object, properties: {t: {type: strin}}}}", "collections.todos.schema.properties.t.type"),
+        ("collections:\n  todos: {schema: {properties: {t: {minLength: -1}}}}", "collections.todos.schema.properties.t.minLength"),
+        ("collections:\n  todos: {schema: {properties: {t: {pattern: \"([\"}}}}", "collections.todos.schema.properties.t.pattern"),
+        ("collections:\n  todos: {schema: {properties: {t: {maxLen: 3}}}}", "collections.todos.schema.properties.t.maxLen"),
+        ("collections:\n  todos: {schema: {properties: {t: {type: string, default: 3}}}}", "collections.todos.schema.properties.t.default"),
+        ("collection: {}", "collection"),
+        ("collections: []", "collections"),
+    ])
+    func namesTheKeyOfAMistake(_ yaml: String, _ key: String) {
+        do {
+            _ = try ConfigLoader.parse(yaml)
+            Issue.record("accepted a bad config: \(yaml)")
+        } catch {
+            #expect(error.key == key, "\(error)")
+        }
+    }
+
+    @Test func reportsTheFile() {
+        do {
+            _ = try ConfigLoader.load(path: "/nonexistent/collections.yaml")
+            Issue.record("loaded a missing file")
+        } catch {
+            #expect(error.description.hasPrefix("/nonexistent/collections.yaml"))
+        }
+    }
+}

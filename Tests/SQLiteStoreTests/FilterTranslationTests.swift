@@ -1,0 +1,74 @@
+import DocumentStore
+import Foundation
+import SQLiteStore
+import Testing
+
+/// The filter tree run against real SQLite: MongoDB's semantics, the type guards, and
+/// index use shown by EXPLAIN QUERY PLAN.
+@Suite struct FilterTranslationTests {
+    let store: SQLiteStore
+
+    init() throws {
+        store = try makeStore()
+        for doc in [
+            #"{"id":"a","title":"Milk","done":false,"priority":1,"tags":["x","y"],"owner":{"name":"ann"}}"#,
+            #"{"id":"b","title":"Bread","done":true,"priority":3,"tags":["y"],"owner":{"name":"bob"}}"#,
+            #"{"id":"c","title":"Eggs","done":false,"priority":"high"}"#,
+            #"{"id":"d","title":"Jam","done":false,"priority":2.5,"tags":"x"}"#,
+            #"{"id":"e","title":"One","done":true,"priority":1}"#,
+        ] { try insert(store, doc) }
+    }
+
+    func ids(_ filter: Filter, sort: [SortKey] = []) throws -> [String] {
+        try store.list("todos", query: ListQuery(filter: filter, sort: sort)).documents.map(\.id)
+    }
+
+    func path(_ s: String) -> FieldPath { FieldPath(s)! }
+
+    @Test func equalityOnBooleanDoesNotMatchIntegers() throws {
+        #expect(try ids(.compare(path("done"), .eq, .bool(true))) == ["b", "e"])
+        #expect(try ids(.compare(path("priority"), .eq, .int(1))) == ["a", "e"])
+        #expect(try ids(.compare(path("priority"), .eq, .bool(true))) == [])
+    }
+
+    @Test func equalityOnArrayMatchesAnElement() throws {
+        #expect(try ids(.compare(path("tags"), .eq, .string("x"))) == ["a", "d"])
+        #expect(try ids(.compare(path("tags"), .eq, .array([.string("y")]))) == ["b"])
+    }
+
+    @Test func orderingComparisonsStayWithinTheirType() throws {
+        #expect(try ids(.compare(path("priority"), .gte, .int(2))) == ["b", "d"])
+        #expect(try ids(.compare(path("priority"), .gt, .string("a"))) == ["c"])
+    }
+
+    @Test func notEqualAndNotInMatchMissingFields() throws {
+        #expect(try ids(.compare(path("tags"), .ne, .string("x"))) == ["b", "c", "e"])
+        #expect(try ids(.notIn(path("owner.name"), [.string("ann")])) == ["b", "c", "d", "e"])
+    }
+
+    @Test func inExistsAndOr() throws {
+        #expect(try ids(.isIn(path("title"), [.string("Jam"), .string("Milk")])) == ["a", "d"])
+        #expect(try ids(.isIn(path("priority"), [.int(3), .string("high")])) == ["b", "c"])
+        #expect(try ids(.exists(path("tags"), false)) == ["c", "e"])
+        #expect(try ids(.or([.compare(path("id"), .eq, .string("c")), .compare(path("owner.name"), .eq, .string("bob"))])) == ["b", "c"])
+        #expect(try ids(.and([.compare(path("done"), .eq, .bool(false)), .exists(path("owner"), true)])) == ["a"])
+    }
+
+    @Test func nullMatchesMissing() throws {
+        #expect(try ids(.compare(path("owner"), .eq, .null)) == ["c", "d", "e"])
+    }
+
+    @Test func sortsWithCreationOrderBreakingTies() throws {
+        #expect(try ids(.all, sort: [SortKey(path("done"), descending: true)]) == ["b", "e", "a", "c", "d"])
+        #expect(try ids(.all, sort: [SortKey(path("title"))]) == ["b", "c", "d", "a", "e"])
+    }
+
+    @Test func indexedFieldUsesItsIndex() throws {
+        let plan = try store.queryPlan("todos", query: ListQuery(filter: .compare(path("done"), .eq, .bool(false))))
+        #expect(plan.contains { $0.contains("USING INDEX") && $0.contains("ix.todos.done") }, "plan: \(plan)")
+        let nested = try store.queryPlan("todos", query: ListQuery(filter: .compare(path("owner.name"), .eq, .string("ann"))))
+        #expect(nested.contains { $0.contains("ix.todos.owner.name") }, "plan: \(nested)")
+        let unindexed = try store.queryPlan("todos", query: ListQuery(filter: .compare(path("title"), .eq, .string("x"))))
+        #expect(unindexed.contains { $0.hasPrefix("SCAN") }, "plan: \(unindexed)")
+    }
+}

@@ -1,0 +1,109 @@
+import DocumentStore
+import Foundation
+import Logging
+import SQLiteStore
+import Testing
+
+/// A store in a fresh temporary folder with a `todos` collection.
+func makeStore(durability: SQLiteStore.Durability = .normal) throws -> SQLiteStore {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-store-\(UUID().uuidString)")
+    let store = try SQLiteStore(path: dir.appendingPathComponent("app.sqlite").path, durability: durability, logger: Logger(label: "test"))
+    try store.prepare([
+        CollectionLayout(
+            name: "todos", indexes: [FieldPath("done")!, FieldPath("owner.name")!], unique: [FieldPath("slug")!],
+            scalarPaths: [FieldPath("done")!, FieldPath("title")!, FieldPath("slug")!, FieldPath("owner.name")!])
+    ])
+    return store
+}
+
+/// Writes synchronously (the store answers through a callback).
+func write(_ store: SQLiteStore, _ id: String, _ decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision) -> Result<WriteResult, StoreError> {
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var outcome: Result<WriteResult, StoreError>!
+    store.write(WriteRequest(collection: "todos", id: id, origin: "test", decide: decide)) { result in
+        outcome = result
+        done.signal()
+    }
+    done.wait()
+    return outcome
+}
+
+func insert(_ store: SQLiteStore, _ json: String) throws {
+    let object = try #require(try JSONParser.parse(json).objectValue)
+    let id = try #require(object["id"]?.stringValue)
+    _ = try write(store, id) { _ in .insert(object, version: 1) }.get()
+}
+
+@Suite struct SQLiteStoreTests {
+    @Test func writesDocumentAndChangeTogether() throws {
+        let store = try makeStore()
+        let before = try store.head()
+        let result = try write(store, "a") { current in
+            #expect(current == nil)
+            return .insert(JSONObject([("id", .string("a")), ("title", .string("x")), ("_v", .int(1))]), version: 1)
+        }.get()
+        #expect(result.change.sequence == before.sequence + 1)
+        #expect(result.change.operation == .create)
+        #expect(result.change.origin == "test")
+        #expect(try store.head().sequence == result.change.sequence)
+        #expect(try store.get("todos", id: "a")?.version == 1)
+    }
+
+    @Test func refusedWriteLeavesNothing() throws {
+        struct No: Error {}
+        let store = try makeStore()
+        let head = try store.head()
+        let result = write(store, "a") { _ in throw No() }
+        guard case .failure(.refused(let error)) = result else { Issue.record("expected refused, got \(result)"); return }
+        #expect(error is No)
+        #expect(try store.get("todos", id: "a") == nil)
+        #expect(try store.head() == head)
+    }
+
+    @Test func uniqueFieldClashNamesTheField() throws {
+        let store = try makeStore()
+        try insert(store, #"{"id":"a","slug":"s","_v":1}"#)
+        let result = write(store, "b") { _ in .insert(JSONObject([("id", .string("b")), ("slug", .string("s"))]), version: 1) }
+        guard case .failure(.uniqueViolation(let field)) = result else { Issue.record("expected unique violation, got \(result)"); return }
+        #expect(field == "slug")
+        #expect(try store.get("todos", id: "b") == nil)
+    }
+
+    @Test func listCursorReflectsTheSnapshot() throws {
+        let store = try makeStore()
+        try insert(store, #"{"id":"a","_v":1}"#)
+        try insert(store, #"{"id":"b","_v":1}"#)
+        let page = try store.list("todos", query: ListQuery())
+        #expect(page.documents.map(\.id) == ["a", "b"])
+        #expect(page.cursor == (try store.head()))
+        #expect(page.total == nil)
+    }
+
+    @Test func truncatedListCountsTheTotal() throws {
+        let store = try makeStore()
+        for i in 0..<5 { try insert(store, #"{"id":"d\#(i)","_v":1}"#) }
+        let page = try store.list("todos", query: ListQuery(limit: 2, skip: 1))
+        #expect(page.documents.map(\.id) == ["d1", "d2"])
+        #expect(page.total == 5)
+    }
+
+    @Test func concurrentWritesGetDistinctIncreasingSequences() throws {
+        let store = try makeStore(durability: .full)
+        let sequences = ConcurrentBox()
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            let result = write(store, "c\(i)") { _ in .insert(JSONObject([("id", .string("c\(i)"))]), version: 1) }
+            if case .success(let w) = result { sequences.append(w.change.sequence) }
+        }
+        let all = sequences.values.sorted()
+        #expect(all.count == 200)
+        #expect(Set(all).count == 200)
+        #expect(try store.list("todos", query: ListQuery(limit: 1000)).documents.count == 200)
+    }
+}
+
+final class ConcurrentBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Int64] = []
+    func append(_ v: Int64) { lock.lock(); storage.append(v); lock.unlock() }
+    var values: [Int64] { lock.lock(); defer { lock.unlock() }; return storage }
+}

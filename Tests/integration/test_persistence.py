@@ -1,0 +1,220 @@
+"""Durability and concurrency: documents survive restarts and kill -9, concurrent
+writers lose nothing, and every write has exactly one change-log row (checked in the
+SQLite file itself, after the server has stopped)."""
+
+import json
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from conftest import unique
+
+
+def open_ro(path):
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def post_many(srv, n, threads=4, client_id=None, prefix="doc"):
+    """POSTs n todos from `threads` threads; returns the 201 bodies."""
+    headers = {"X-Client-Id": client_id} if client_id else {}
+
+    def work(k):
+        s = requests.Session()
+        out = []
+        for i in range(k, n, threads):
+            r = s.post(srv.url + "/todos", json={"title": f"{prefix} {i}", "priority": i}, headers=headers, timeout=30)
+            assert r.status_code == 201, r.text
+            out.append(r.json())
+        s.close()
+        return out
+
+    with ThreadPoolExecutor(threads) as pool:
+        return [d for part in pool.map(work, range(threads)) for d in part]
+
+
+def list_all(srv, collection="todos"):
+    r = srv.get(f"/{collection}", params={"limit": "5000"})
+    assert r.status_code == 200
+    docs = r.json()
+    assert "Link" not in r.headers, "more documents than one page"
+    return docs
+
+
+def test_documents_survive_a_clean_restart(make_server):
+    srv = make_server("--max-limit", "5000")
+    docs = post_many(srv, 50)
+    patched = srv.patch(f"/todos/{docs[0]['id']}", json={"done": True}).json()
+    assert srv.delete(f"/todos/{docs[1]['id']}").status_code == 200
+    cursor_before = srv.get("/todos").headers["X-Stream-Cursor"]
+    before = {d["id"]: d for d in list_all(srv)}
+    assert len(before) == 49
+
+    code = srv.stop()
+    assert code == 0, srv.stderr_tail()
+    assert "stopped" in srv.stderr()
+    srv.start()
+
+    after = {d["id"]: d for d in list_all(srv)}
+    assert after == before
+    assert after[docs[0]["id"]] == patched
+    assert srv.get(f"/todos/{docs[1]['id']}").status_code == 404
+    # Same store, same epoch, same head.
+    assert srv.get("/todos").headers["X-Stream-Cursor"] == cursor_before
+    # And it keeps working: versions continue, the log continues.
+    r = srv.patch(f"/todos/{docs[0]['id']}", json={"priority": 99})
+    assert r.status_code == 200 and r.json()["_v"] == 3
+    new_cursor = srv.get("/todos").headers["X-Stream-Cursor"]
+    assert new_cursor.rsplit("-", 1)[0] == cursor_before.rsplit("-", 1)[0]
+    assert int(new_cursor.rsplit("-", 1)[1]) == int(cursor_before.rsplit("-", 1)[1]) + 1
+
+
+def test_acknowledged_writes_survive_kill_9(make_server):
+    srv = make_server("--max-limit", "5000")
+    docs = post_many(srv, 200, threads=4)
+    srv.kill()  # right after the last 201
+    srv.start()
+    after = {d["id"]: d for d in list_all(srv)}
+    assert len(after) == 200
+    for d in docs:
+        assert after[d["id"]] == d
+    srv.stop()
+    with open_ro(srv.db_path) as db:
+        assert db.execute("SELECT count(*) FROM changes WHERE collection='todos' AND op='create'").fetchone()[0] == 200
+        assert db.execute('SELECT count(*) FROM "doc.todos"').fetchone()[0] == 200
+
+
+def test_kill_9_under_load_loses_no_acknowledged_write_and_leaves_no_partial_one(make_server):
+    srv = make_server("--max-limit", "5000")
+    acked = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(k):
+        s = requests.Session()
+        i = 0
+        while not stop.is_set():
+            try:
+                r = s.post(srv.url + "/todos", json={"title": f"w{k}-{i}"}, timeout=5)
+            except requests.RequestException:
+                return
+            if r.status_code == 201:
+                with lock:
+                    acked.append(r.json())
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    srv.kill()
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert len(acked) > 10
+
+    srv.start()
+    after = {d["id"]: d for d in list_all(srv)}
+    for d in acked:
+        assert after.get(d["id"]) == d
+    srv.stop()
+    # Document and change-log entry are written together or not at all.
+    with open_ro(srv.db_path) as db:
+        docs = {row[0] for row in db.execute('SELECT id FROM "doc.todos"')}
+        logged = {row[0] for row in db.execute("SELECT doc_id FROM changes WHERE collection='todos' AND op='create'")}
+    assert docs == logged == set(after)
+
+
+def test_concurrent_writers_8_threads_x_500(make_server):
+    srv = make_server("--max-limit", "5000")
+    per_thread, n_threads = 500, 8
+    results = [[] for _ in range(n_threads)]
+    errors = []
+
+    def work(k):
+        s = requests.Session()
+        try:
+            for i in range(per_thread):
+                r = s.post(srv.url + "/todos", json={"title": f"t{k} #{i}", "priority": i},
+                           headers={"X-Client-Id": f"writer-{k}"}, timeout=30)
+                if r.status_code != 201:
+                    errors.append((r.status_code, r.text))
+                    return
+                results[k].append(r.json())
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:5]
+    created = [d for part in results for d in part]
+    assert len(created) == 4000
+    ids = [d["id"] for d in created]
+    assert len(set(ids)) == 4000, "duplicate ids handed out"
+    assert all(d["_v"] == 1 for d in created)
+
+    listed = list_all(srv)
+    assert len(listed) == 4000
+    assert len({d["id"] for d in listed}) == 4000
+    assert {d["id"] for d in listed} == set(ids)
+    assert srv.count() == 4000
+    by_id = {d["id"]: d for d in listed}
+    for d in created:
+        assert by_id[d["id"]] == d
+
+    assert srv.stop() == 0
+    with open_ro(srv.db_path) as db:
+        rows = db.execute(
+            "SELECT seq, collection, doc_id, op, v, doc, origin, at FROM changes ORDER BY rowid").fetchall()
+        assert db.execute('SELECT count(*) FROM "doc.todos"').fetchone()[0] == 4000
+    creates = [r for r in rows if r[1] == "todos" and r[3] == "create"]
+    assert len(rows) == 4000 and len(creates) == 4000
+    seqs = [r[0] for r in rows]
+    assert all(a < b for a, b in zip(seqs, seqs[1:])), "seq not strictly increasing"
+    assert {r[2] for r in creates} == set(ids)
+    row_of = {r[2]: r for r in creates}
+    for k, part in enumerate(results):
+        # Each thread's writes were sequential: their log order is their send order.
+        thread_seqs = [row_of[d["id"]][0] for d in part]
+        assert all(a < b for a, b in zip(thread_seqs, thread_seqs[1:]))
+        for d in part:
+            seq, collection, doc_id, op, v, doc, origin, at = row_of[d["id"]]
+            assert v == 1
+            assert origin == f"writer-{k}"
+            assert json.loads(doc) == d
+            assert isinstance(at, int) and at > 1_600_000_000_000  # epoch milliseconds
+
+
+def test_x_client_id_is_stored_as_origin(make_server):
+    srv = make_server()
+    a = srv.post("/todos", json={"title": "from tab"}, headers={"X-Client-Id": "tab-42"}).json()
+    assert srv.patch(f"/todos/{a['id']}", json={"done": True}, headers={"X-Client-Id": "tab-7"}).status_code == 200
+    b = srv.post("/todos", json={"title": "anonymous"}).json()
+    assert srv.delete(f"/todos/{a['id']}", headers={"X-Client-Id": "tab-42"}).status_code == 200
+    # emulateHTTP writes carry it too
+    assert srv.post(f"/todos/{b['id']}", json={"priority": 1},
+                    headers={"X-Client-Id": "old-browser", "X-HTTP-Method-Override": "PATCH"}).status_code == 200
+    # A bad client id is refused, and writes nothing.
+    n = srv.count()
+    r = srv.post("/todos", json={"title": "bad origin"}, headers={"X-Client-Id": "x" * 200})
+    assert r.status_code == 400
+    assert srv.count() == n
+    srv.stop()
+    with open_ro(srv.db_path) as db:
+        rows = db.execute("SELECT doc_id, op, v, origin, doc FROM changes ORDER BY seq").fetchall()
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        (a["id"], "create", 1, "tab-42"),
+        (a["id"], "update", 2, "tab-7"),
+        (b["id"], "create", 1, None),
+        (a["id"], "delete", 3, "tab-42"),
+        (b["id"], "update", 2, "old-browser"),
+    ]
+    assert rows[3][4] is None  # a delete logs no document
+    assert json.loads(rows[1][4])["done"] is True

@@ -1,0 +1,56 @@
+-- Seeds TOTAL documents with client-chosen ids seed000000 .. seed<TOTAL-1>, by
+-- PUT /todos/{id} over every connection wrk keeps open.
+-- Args: TOTAL NTHREADS MARKER_DIR
+-- Thread k of n creates the ids i with i % n == k. When all its PUTs are answered it
+-- writes MARKER_DIR/seed-<k> ("<created> <errors>") and stops; run.sh waits for every
+-- marker and then ends wrk with SIGINT (wrk otherwise runs its whole -d).
+-- While its last PUTs are in flight, a connection with nothing left to create sends
+-- GET /healthz (200); a create is 201, so any other status is a failed PUT.
+
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+
+local total, nthreads, markers
+local nexti, quota, answered, created, errors, finished = 0, 0, 0, 0, 0, false
+local headers = { ["Content-Type"] = "application/json" }
+local filler
+
+function init(args)
+  total = tonumber(args[1])
+  nthreads = tonumber(args[2])
+  markers = args[3]
+  nexti = tid
+  quota = 0
+  for i = tid, total - 1, nthreads do quota = quota + 1 end
+  filler = wrk.format("GET", "/healthz")
+end
+
+local pad = string.rep("abcdefghij", 12)
+
+function request()
+  if nexti < total then
+    local i = nexti
+    nexti = nexti + nthreads
+    local body = string.format(
+      '{"title":"seeded todo %06d %s","done":%s,"priority":%d}',
+      i, pad, (i % 2 == 0) and "false" or "true", i % 5)
+    return wrk.format("PUT", string.format("/todos/seed%06d", i), headers, body)
+  end
+  return filler
+end
+
+function response(status, hdrs, body)
+  if status == 200 then return end          -- filler
+  answered = answered + 1
+  if status == 201 then created = created + 1 else errors = errors + 1 end
+  if answered >= quota and not finished then
+    finished = true
+    local f = io.open(markers .. "/seed-" .. tid, "w")
+    f:write(created .. " " .. errors .. "\n")
+    f:close()
+    wrk.thread:stop()
+  end
+end

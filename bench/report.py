@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Turns bench/out/results.env (key=value lines written by run.sh) into the table.
+
+Usage: report.py RESULTS_ENV OUTPUT_TXT
+Prints the table and writes it to OUTPUT_TXT. Exit status 3 when a target failed.
+"""
+import sys
+
+
+def load(path):
+    values = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, value = line.split("=", 1)
+            values[key] = value
+    return values
+
+
+def num(values, key):
+    try:
+        return float(values[key])
+    except (KeyError, ValueError):
+        return None
+
+
+def fmt(x, unit=""):
+    if x is None:
+        return "n/a"
+    if unit == "/s":
+        return f"{x:,.0f}/s"
+    if unit == "ms":
+        return f"{x:.2f} ms"
+    if unit == "MB":
+        return f"{x:.1f} MB"
+    return f"{x:g}"
+
+
+def main():
+    values = load(sys.argv[1])
+    rows = []  # (figure, value, baseline, ratio, target, verdict)
+    failed = False
+
+    def ratio_row(figure, key, base_label, base_key, minimum):
+        nonlocal failed
+        v, b = num(values, key), num(values, base_key)
+        r = v / b if v is not None and b else None
+        ok = r is not None and r >= minimum
+        failed |= not ok
+        target = f">= {minimum:.0%} of baseline" if minimum < 1 else f">= {minimum:g}x baseline"
+        rows.append((figure, fmt(v, "/s"), f"{fmt(b, '/s')} {base_label}", "n/a" if r is None else f"{r:.2f}",
+                     target, "PASS" if ok else "FAIL"))
+
+    def limit_row(figure, key, unit, limit, base_label=None, base_key=None):
+        nonlocal failed
+        v = num(values, key)
+        b = num(values, base_key) if base_key else None
+        ok = v is not None and v < limit
+        failed |= not ok
+        baseline = f"{fmt(b, unit)} {base_label}" if base_key else "-"
+        r = f"{v / b:.2f}" if v is not None and b else "-"
+        rows.append((figure, fmt(v, unit), baseline, r, f"< {limit:g} {unit}", "PASS" if ok else "FAIL"))
+
+    def info_row(figure, key, unit, base_label=None, base_key=None):
+        v = num(values, key)
+        b = num(values, base_key) if base_key else None
+        baseline = f"{fmt(b, unit)} {base_label}" if base_key else "-"
+        r = f"{v / b:.2f}" if v is not None and b else "-"
+        rows.append((figure, fmt(v, unit), baseline, r, "-", "info"))
+
+    ratio_row("GET /todos/{id}", "get_id_rps", "bare MHD", "bare_rps", 0.40)
+    ratio_row("GET /todos?where=...&limit=20", "list_rps", "bare MHD", "bare_rps", 0.20)
+    ratio_row("POST /todos (durability normal)", "post_normal_rps", "raw SQLite NORMAL", "sqlite_normal_ips", 0.50)
+    ratio_row("POST /todos (durability full)", "post_full_rps", "raw SQLite FULL", "sqlite_full_ips", 3.0)
+    limit_row("GET /todos/{id} p99", "get_id_p99_ms", "ms", 10, "bare MHD", "bare_p99_ms")
+    limit_row("GET /todos?where=... p99", "list_p99_ms", "ms", 10, "bare MHD", "bare_p99_ms")
+    limit_row("idle RSS after start-up", "rss_start_mb", "MB", 30)
+    limit_row("idle RSS after the load", "rss_after_mb", "MB", 30)
+    info_row("bare MHD GET", "bare_rps", "/s")
+    info_row("POST /todos normal p99", "post_normal_p99_ms", "ms")
+    info_row("POST /todos full p99", "post_full_p99_ms", "ms")
+    info_row("seeding PUT /todos/{id}", "seed_rps", "/s")
+
+    header = ("figure", "value", "baseline (same run)", "ratio", "target", "result")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+    out = []
+    out.append(f"BackboneSSE benchmark  {values.get('date', '')}")
+    out.append(f"host: {values.get('cores', '?')} cores; wrk -t{values.get('threads', '?')} -c{values.get('connections', '?')} "
+               f"-d{values.get('seconds', '?')}s; sqlite_insert {values.get('insert_seconds', '?')}s; "
+               f"{values.get('seeded', '?')} documents seeded; commit {values.get('commit', '?')}")
+    out.append("")
+    out.append(line(header))
+    out.append(line(tuple("-" * w for w in widths)))
+    out.extend(line(r) for r in rows)
+    notes = [v for k, v in sorted(values.items()) if k.startswith("note_")]
+    if notes:
+        out.append("")
+        out.append("notes:")
+        out.extend(f"  - {n}" for n in notes)
+    out.append("")
+    out.append("overall: " + ("FAIL (at least one target missed)" if failed else "PASS"))
+    text = "\n".join(out) + "\n"
+    sys.stdout.write(text)
+    with open(sys.argv[2], "w") as f:
+        f.write(text)
+    return 3 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
