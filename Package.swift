@@ -63,6 +63,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "DocumentStore"]),
         .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore"]),

@@ -25,9 +25,13 @@ public final class BackboneSSEApp: Sendable {
     let staticFiles: StaticFiles
     let system: SystemEndpoints
     let metrics: ServerMetrics
+    let hub: StreamHub
     let logger: Logger
 
-    public init(config: AppConfig, store: any DocumentStore, options: ServiceOptions, logger: Logger) throws(StoreError) {
+    public init(
+        config: AppConfig, store: any DocumentStore, options: ServiceOptions, streams: StreamOptions = StreamOptions(),
+        logger: Logger
+    ) throws(StoreError) {
         try store.prepare(config.collections.map(\.layout))
         var services: [String: CollectionService] = [:]
         for collection in config.collections {
@@ -39,7 +43,13 @@ public final class BackboneSSEApp: Sendable {
         self.staticFiles = StaticFiles(roots: options.staticRoots)
         self.metrics = ServerMetrics()
         self.system = SystemEndpoints(store: store, metrics: metrics, startedAt: .now)
+        self.hub = try StreamHub(store: store, options: streams, metrics: metrics, logger: logger)
         self.logger = logger
+    }
+
+    /// Ends every stream with `bye` (the server stops accepting first).
+    public func shutdown() {
+        hub.shutdown()
     }
 
     /// The server's own error answers (413) in the service's error format.
@@ -106,6 +116,17 @@ public final class BackboneSSEApp: Sendable {
         case 1 where segments[0] == "metrics":
             try require(method, "/metrics")
             return finish(system.metricsText())
+        case 1 where segments[0] == "events":
+            try require(method, "/events")
+            let names = target.query.last { $0.name == "collections" }?.value ?? ""
+            let collections = names.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            guard !collections.isEmpty else {
+                throw APIError.badRequest("name the collections: /events?collections=todos,lists", code: "bad_query")
+            }
+            for name in collections where services[name] == nil { throw APIError.notFound("no collection named \(name)") }
+            let since = target.query.last { $0.name == "since" }?.value
+            let subscription = Subscription(collections: Set(collections), documentID: nil, filter: nil)
+            return finish(try StreamHandlers(hub: hub).open(request, subscription, since: since))
         case 1 where segments[0] == "openapi.yaml":
             try require(method, "/openapi.yaml")
             return finish(system.openAPI())
@@ -117,6 +138,13 @@ public final class BackboneSSEApp: Sendable {
                 handlers.create(body.object, origin: try clientID(request), finish: finish)
                 return
             }
+            if StreamHandlers.wantsStream(request) {
+                let service = services[segments[0]]!
+                let parsed = try ListQueryParser.parse(target.query, schema: service.config.schema, maxLimit: options.maxLimit)
+                let filter = parsed.query.filter == .all ? nil : parsed.query.filter
+                let subscription = Subscription(collections: [service.name], documentID: nil, filter: filter)
+                return finish(try StreamHandlers(hub: hub).open(request, subscription, since: parsed.since))
+            }
             return finish(try handlers.list(request, path: target.path, query: target.query))
         case 2 where services[segments[0]] != nil:
             let handlers = CollectionHandlers(service: services[segments[0]]!, maxLimit: options.maxLimit)
@@ -126,6 +154,10 @@ public final class BackboneSSEApp: Sendable {
             }
             try require(method, "/{collection}/{id}")
             switch method {
+            case "GET" where StreamHandlers.wantsStream(request):
+                let subscription = Subscription(collections: [segments[0]], documentID: id, filter: nil)
+                let since = target.query.last { $0.name == "since" }?.value
+                return finish(try StreamHandlers(hub: hub).open(request, subscription, since: since))
             case "GET", "HEAD":
                 return finish(try handlers.read(request, id: id))
             case "PUT":

@@ -13,6 +13,9 @@ public struct Change: Sendable, Equatable {
     public let version: Int64
     /// The new document; nil for a delete.
     public let document: String?
+    /// The document before the write; nil for a create. Filtered streams need it to
+    /// tell when a document stops matching.
+    public let previous: String?
     /// The `X-Client-Id` of the request that wrote it.
     public let origin: String?
     /// Unix time of the commit, in milliseconds.
@@ -20,7 +23,7 @@ public struct Change: Sendable, Equatable {
 
     public init(
         sequence: Int64, collection: String, id: String, operation: Operation, version: Int64,
-        document: String?, origin: String?, time: Int64
+        document: String?, previous: String?, origin: String?, time: Int64
     ) {
         self.sequence = sequence
         self.collection = collection
@@ -28,6 +31,7 @@ public struct Change: Sendable, Equatable {
         self.operation = operation
         self.version = version
         self.document = document
+        self.previous = previous
         self.origin = origin
         self.time = time
     }

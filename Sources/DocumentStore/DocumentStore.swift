@@ -23,6 +23,20 @@ public protocol DocumentStore: Sendable {
     /// The newest position of the change log.
     func head() throws(StoreError) -> ChangeCursor
 
+    /// Logged changes with a sequence above `sequence`, oldest first, at most `limit`.
+    func changes(after sequence: Int64, limit: Int) throws(StoreError) -> [Change]
+
+    /// The oldest sequence still in the log and the newest ever written: a cursor can
+    /// be resumed when every change after it is still there.
+    func logBounds() throws(StoreError) -> LogBounds
+
+    /// Drops log entries beyond the newest `keep`, and those older than `maxAge` seconds.
+    func pruneLog(keep: Int, maxAge: Int64) throws(StoreError) -> Int
+
+    /// Called after each commit with its changes in sequence order. The change log is
+    /// the truth; this only saves the stream hub a read.
+    func onCommit(_ listener: @escaping @Sendable ([Change]) -> Void)
+
     /// Is the store reachable and working?
     func health() -> StoreHealth
 }
@@ -51,5 +65,24 @@ public struct StoreHealth: Sendable {
     public init(ok: Bool, detail: String) {
         self.ok = ok
         self.detail = detail
+    }
+}
+
+public struct LogBounds: Sendable, Equatable {
+    /// The oldest retained sequence; nil when the log is empty.
+    public let oldest: Int64?
+    /// The newest sequence ever written (0 before the first write).
+    public let newest: Int64
+
+    public init(oldest: Int64?, newest: Int64) {
+        self.oldest = oldest
+        self.newest = newest
+    }
+
+    /// Is every change after `sequence` still in the log?
+    public func canResume(after sequence: Int64) -> Bool {
+        guard sequence <= newest, sequence >= 0 else { return false }
+        guard let oldest else { return sequence == newest }
+        return sequence >= oldest - 1
     }
 }

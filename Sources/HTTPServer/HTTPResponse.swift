@@ -1,8 +1,17 @@
-/// A response to be sent: a status, headers and a body held in memory.
+/// A response to be sent: a status, headers and a body held in memory, or a stream.
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// When set, the body is this endless stream instead of `body`.
+    public var stream: ResponseStream?
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], stream: ResponseStream) {
+        self.status = status
+        self.headers = headers
+        self.body = []
+        self.stream = stream
+    }
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status

@@ -56,3 +56,15 @@ func cmhdLog(cls: UnsafeMutableRawPointer?, message: UnsafePointer<CChar>?) {
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
     server.logger.debug("libmicrohttpd: \(String(cString: message))")
 }
+
+/// libmicrohttpd wants more of a streamed body.
+func cmhdStreamRead(cls: UnsafeMutableRawPointer?, position: UInt64, buffer: UnsafeMutablePointer<CChar>?, max: Int) -> Int {
+    guard let cls, let buffer else { return -2 }
+    return Unmanaged<ResponseStream>.fromOpaque(cls).takeUnretainedValue().read(into: buffer, max: max)
+}
+
+/// libmicrohttpd is done with a streamed body: release the reference it held.
+func cmhdStreamEnded(cls: UnsafeMutableRawPointer?) {
+    guard let cls else { return }
+    Unmanaged<ResponseStream>.fromOpaque(cls).takeRetainedValue().ended()
+}

@@ -79,11 +79,18 @@ extension MicroHTTPDServer {
     {
         exchange.phase = .finished
         exchange.status = response.status
-        let body = response.body
-        let mhdResponse = body.withUnsafeBytes { bytes in
-            MHD_create_response_from_buffer(
-                bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress),
-                .RESPMEM_MUST_COPY)
+        let mhdResponse: OpaquePointer?
+        if let stream = response.stream {
+            stream.attach(ConnectionHandle(raw: connection))
+            let retained = Unmanaged.passRetained(stream).toOpaque()
+            mhdResponse = MHD_create_response_from_callback(UInt64.max, 16 * 1024, cmhdStreamRead, retained, cmhdStreamEnded)
+            if mhdResponse == nil { Unmanaged<ResponseStream>.fromOpaque(retained).release() }
+        } else {
+            mhdResponse = response.body.withUnsafeBytes { bytes in
+                MHD_create_response_from_buffer(
+                    bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress),
+                    .RESPMEM_MUST_COPY)
+            }
         }
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }

@@ -75,7 +75,14 @@ public final class MicroHTTPDServer: Sendable {
         daemon.withLock { $0.map { CMHD_bound_port($0.raw) } ?? 0 }
     }
 
-    /// Stops accepting, lets pending answers go out (up to `grace`), then stops.
+    /// Stops accepting new connections; those open go on.
+    public func quiesce() {
+        guard let handle = daemon.withLock({ $0 }) else { return }
+        _ = MHD_quiesce_daemon(handle.raw)
+    }
+
+    /// Stops accepting, lets pending answers go out (up to `grace`), then stops. Every
+    /// stream must have ended first: stopping with suspended connections is not allowed.
     public func stop(grace: Duration = .seconds(4)) {
         guard let handle = daemon.withLock({ $0 }) else { return }
         _ = MHD_quiesce_daemon(handle.raw)

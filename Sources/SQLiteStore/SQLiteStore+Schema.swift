@@ -17,6 +17,7 @@ extension SQLiteStore {
                     op TEXT NOT NULL,
                     v INTEGER NOT NULL,
                     doc TEXT,
+                    prev TEXT,
                     origin TEXT,
                     at INTEGER NOT NULL
                 );

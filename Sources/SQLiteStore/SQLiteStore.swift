@@ -115,6 +115,44 @@ public final class SQLiteStore: DocumentStore {
         return ChangeCursor(epoch: epoch, sequence: sequence)
     }
 
+    public func changes(after sequence: Int64, limit: Int) throws(StoreError) -> [Change] {
+        try reading { db in
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT seq, collection, doc_id, op, v, doc, prev, origin, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"),
+                arguments: [sequence, limit])
+            var out: [Change] = []
+            while let row = try rows.next() {
+                out.append(Change(
+                    sequence: row[0], collection: row[1], id: row[2], operation: Change.Operation(rawValue: row[3]) ?? .update,
+                    version: row[4], document: row[5], previous: row[6], origin: row[7], time: row[8]))
+            }
+            return out
+        }
+    }
+
+    public func logBounds() throws(StoreError) -> LogBounds {
+        try snapshot { db in
+            LogBounds(oldest: try Int64.fetchOne(db, sql: "SELECT min(seq) FROM changes"), newest: try Self.headSequence(db))
+        }
+    }
+
+    public func pruneLog(keep: Int, maxAge: Int64) throws(StoreError) -> Int {
+        let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - maxAge * 1000
+        do {
+            return try pool.write { db in
+                let head = try Self.headSequence(db)
+                try db.execute(sql: "DELETE FROM changes WHERE seq <= ? OR at < ?", arguments: [head - Int64(keep), cutoff])
+                return db.changesCount
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    public func onCommit(_ listener: @escaping @Sendable ([Change]) -> Void) {
+        batcher.listener.withLock { $0 = listener }
+    }
+
     public func health() -> StoreHealth {
         do {
             _ = try reading { db in try Int.fetchOne(db, sql: "SELECT 1") }

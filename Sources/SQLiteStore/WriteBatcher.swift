@@ -30,6 +30,7 @@ final class WriteBatcher: Sendable {
     private let logger: Logger
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "sqlite-store.writer")
+    let listener = Mutex<(@Sendable ([Change]) -> Void)?>(nil)
 
     init(pool: DatabasePool, epoch: String, logger: Logger) {
         self.pool = pool
@@ -98,7 +99,9 @@ final class WriteBatcher: Sendable {
             for item in batch { item.completion(.failure(failure)) }
             return
         }
-        // Durable now: answer every write of the batch.
+        // Durable now: tell the stream hub, then answer every write of the batch.
+        let changes = results.compactMap { try? $0.get().change }
+        if !changes.isEmpty, let listener = listener.withLock({ $0 }) { listener(changes) }
         for (item, result) in zip(batch, results) { item.completion(result) }
     }
 
@@ -136,12 +139,12 @@ final class WriteBatcher: Sendable {
         case .insert(_, let v), .update(_, let v), .delete(let v): version = v
         }
         try db.cachedStatement(sql: """
-            INSERT INTO changes (collection, doc_id, op, v, doc, origin, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [request.collection, request.id, operation.rawValue, version, stored?.json, request.origin, now])
+            INSERT INTO changes (collection, doc_id, op, v, doc, prev, origin, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [request.collection, request.id, operation.rawValue, version, stored?.json, current?.json, request.origin, now])
         let sequence = db.lastInsertedRowID
         let change = Change(
             sequence: sequence, collection: request.collection, id: request.id, operation: operation,
-            version: version, document: stored?.json, origin: request.origin, time: now)
+            version: version, document: stored?.json, previous: current?.json, origin: request.origin, time: now)
         return WriteResult(document: stored, change: change, cursor: ChangeCursor(epoch: epoch, sequence: sequence))
     }
 

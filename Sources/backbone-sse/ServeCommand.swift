@@ -37,6 +37,21 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest page a list returns, and the default page.")
     var maxLimit = 1000
 
+    @Option(help: "Most event streams held at once; past it a new one gets 503.")
+    var maxStreams = 10_000
+
+    @Option(help: "Seconds between pings on idle streams.")
+    var heartbeat = 15
+
+    @Option(help: "Bytes a stream may hold unread before it is reset and closed, e.g. 256KiB.")
+    var streamBuffer = "256KiB"
+
+    @Option(help: "Change-log entries kept for resuming streams.")
+    var retainCount = 100_000
+
+    @Option(help: "Seconds a change-log entry is kept for resuming streams.")
+    var retainSeconds: Int64 = 7 * 24 * 3600
+
     @Option(help: "Threads of the HTTP server (0: one per core).")
     var threads = 0
 
@@ -46,6 +61,10 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         guard ByteSize.parse(maxBody) != nil else { throw ValidationError("--max-body: not a size: \(maxBody)") }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
+        guard ByteSize.parse(streamBuffer) != nil else { throw ValidationError("--stream-buffer: not a size: \(streamBuffer)") }
+        guard heartbeat > 0, maxStreams > 0, retainCount > 0, retainSeconds > 0 else {
+            throw ValidationError("--heartbeat, --max-streams, --retain-count and --retain-seconds must be positive")
+        }
     }
 
     func run() throws {
@@ -77,12 +96,17 @@ struct ServeCommand: ParsableCommand {
         let app = try BackboneSSEApp(
             config: appConfig, store: documentStore,
             options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots),
+            streams: StreamOptions(
+                maxStreams: maxStreams, heartbeat: heartbeat, bufferBytes: ByteSize.parse(streamBuffer)!,
+                retainCount: retainCount, retainSeconds: retainSeconds),
             logger: logger)
+        FileLimits.raise(toAtLeast: maxStreams + 1024, logger: logger)
 
         Signals.block()
         let server = MicroHTTPDServer(
             configuration: HTTPServerConfiguration(
-                host: host, port: port, threads: threads, maxBodyBytes: ByteSize.parse(maxBody)!),
+                host: host, port: port, threads: threads, connectionLimit: maxStreams + 4096,
+                connectionMemoryLimit: 16 * 1024, maxBodyBytes: ByteSize.parse(maxBody)!),
             logger: logger,
             errorResponse: BackboneSSEApp.errorResponse,
             handler: { request, responder in app.handle(request, responder) })
@@ -96,6 +120,8 @@ struct ServeCommand: ParsableCommand {
         logger.notice("listening on http://\(host):\(bound) store=\(documentStore.description) collections=\(appConfig.collections.map(\.name).joined(separator: ","))")
         let signal = Signals.wait()
         logger.notice("signal \(signal): shutting down")
+        server.quiesce()
+        app.shutdown()
         server.stop()
         logger.notice("stopped")
     }

@@ -322,6 +322,17 @@ def test_fetch_everything(qs):
     ({"where": {"priority": 3}}, ["charlie"]),
     ({"where": {"title": "delta"}}, ["delta"]),
     ({"query": {"priority": {"$gte": 4}}}, ["delta", "echo"]),
+    # MongoDB semantics: a missing field satisfies $ne and $nin.
+    ({"where": {"priority": {"$ne": 3}}}, ["alpha", "bravo", "delta", "echo", "foxtrot"]),
+    ({"where": {"priority": {"$nin": [1, 2]}}}, ["charlie", "delta", "echo", "foxtrot"]),
+    ({"where": {"tags": {"$ne": "a"}}}, ["bravo", "delta", "echo"]),
+    ({"where": {"tags": {"$eq": "b"}}}, ["bravo", "charlie"]),
+    ({"where": {"title": {"$gt": "d"}}}, ["delta", "echo", "foxtrot"]),
+    ({"where": {"title": {"$gte": "b", "$lt": "d"}}}, ["bravo", "charlie"]),
+    ({"where": {"_v": 1}}, ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]),
+    ({"where": {"_v": {"$gt": 1}}}, []),
+    ({"where": {"slug": {"$in": ["s-echo", "s-alpha"]}}}, ["alpha", "echo"]),
+    ({"_v": 1, "done": True}, ["bravo", "delta"]),
     ({"done": False}, ["alpha", "charlie", "echo", "foxtrot"]),
     ({"done": True}, ["bravo", "delta"]),
     ({"priority": 2}, ["bravo"]),
@@ -361,10 +372,28 @@ def test_the_exact_query_strings_of_the_brief(qs):
     # A JSON where keeps its own types: the string "3" is not the integer 3.
     ({"priority": "3"}, []),
     ({"done": "false"}, []),
+    # Whole-array equality, and element equality.
+    ({"tags": ["a", "b"]}, ["charlie"]),
+    ({"tags": ["b", "a"]}, []),
+    ({"tags": []}, ["echo"]),
+    ({"priority": None}, ["foxtrot"]),
 ])
 def test_where_as_json(qs, where, expected):
     assert titles(qs.get("/todos", params={"where": json.dumps(where)})) == expected
     assert titles(qs.get("/todos", params={"query": json.dumps(where)})) == expected
+
+
+def test_created_range_query(qs):
+    docs = qs.get("/todos", params={"sort": "created"}).json()
+    third = docs[2]["created"]
+    assert titles(fetch(qs, {"where": {"created": {"$gte": third}}})) == ["charlie", "delta", "echo", "foxtrot"]
+    assert titles(qs.get("/todos", params={"where": json.dumps({"created": {"$lt": third}})})) == ["alpha", "bravo"]
+
+
+def test_equality_by_id(qs):
+    docs = qs.get("/todos").json()
+    assert titles(qs.get("/todos", params={"id": docs[3]["id"]})) == ["delta"]
+    assert titles(fetch(qs, {"where": {"id": {"$in": [docs[0]["id"], docs[5]["id"]]}}})) == ["alpha", "foxtrot"]
 
 
 def test_cache_buster_is_ignored(qs):
@@ -434,6 +463,20 @@ def test_following_link_next_pages_through_everything(qs):
             url = url.split(str(qs.port), 1)[1]
         assert pages < 10
     assert seen == sorted(ALL) and pages == 2
+
+
+def test_link_next_keeps_a_bracket_form_filter(qs):
+    r = fetch(qs, {"where": {"priority": {"$gte": 2}}, "sort": "-title", "limit": 3, "_": 1})
+    assert titles(r) == ["echo", "delta", "charlie"]
+    assert r.headers["X-Total-Count"] == "4"
+    m = re.search(r'<([^>]+)>;\s*rel="next"', r.headers["Link"])
+    assert m, r.headers["Link"]
+    r2 = qs.get(m.group(1))
+    assert titles(r2) == ["bravo"]
+    assert r2.headers["X-Total-Count"] == "4"
+    m = re.search(r'<([^>]+)>;\s*rel="prev"', r2.headers["Link"])
+    assert m, r2.headers["Link"]
+    assert titles(qs.get(m.group(1))) == ["echo", "delta", "charlie"]
 
 
 @pytest.mark.parametrize("query,expected", [

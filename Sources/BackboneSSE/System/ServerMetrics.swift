@@ -32,6 +32,30 @@ public final class ServerMetrics: Sendable {
             .increment()
     }
 
+    func eventsSent(_ n: Int) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "backbone_sse", metricName: "stream_events_sent", unitName: "total",
+            helpText: "Live events written to streams")).increment(by: Int64(n))
+    }
+
+    func eventsReplayed(_ n: Int) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "backbone_sse", metricName: "stream_events_replayed", unitName: "total",
+            helpText: "Events replayed from the change log to resuming streams")).increment(by: Int64(n))
+    }
+
+    func streamOverflowed() {
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "backbone_sse", metricName: "streams_overflowed", unitName: "total",
+            helpText: "Streams reset and closed because their reader fell past the buffer")).increment()
+    }
+
+    func setOpenStreams(_ n: Int) {
+        registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "backbone_sse", metricName: "streams_open", unitName: "",
+            helpText: "Open event streams")).set(Double(n))
+    }
+
     func render() -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)

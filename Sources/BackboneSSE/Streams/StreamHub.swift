@@ -1,0 +1,267 @@
+import Dispatch
+import DocumentStore
+import Foundation
+import HTTPServer
+import Logging
+import Synchronization
+
+/// Settings of the live streams.
+public struct StreamOptions: Sendable {
+    public var maxStreams: Int
+    /// Seconds between `ping`s.
+    public var heartbeat: Int
+    /// Bytes an unread stream may hold before it is reset and closed.
+    public var bufferBytes: Int
+    /// Change-log retention: the newest `retainCount` entries, none older than `retainSeconds`.
+    public var retainCount: Int
+    public var retainSeconds: Int64
+
+    public init(maxStreams: Int = 10_000, heartbeat: Int = 15, bufferBytes: Int = 256 * 1024,
+                retainCount: Int = 100_000, retainSeconds: Int64 = 7 * 24 * 3600) {
+        self.maxStreams = maxStreams
+        self.heartbeat = heartbeat
+        self.bufferBytes = bufferBytes
+        self.retainCount = retainCount
+        self.retainSeconds = retainSeconds
+    }
+}
+
+/// Fans changes out to the open streams, in sequence order, with no gap and no
+/// duplicate. Everything that touches subscribers runs on one serial queue, so a
+/// subscription's replay from the change log and the live changes that arrive
+/// meanwhile are ordered by construction: a new subscriber first catches up to what
+/// the hub has dispatched, then takes every later change.
+///
+/// Writes never wait here: the store hands over each commit's changes and returns.
+public final class StreamHub: Sendable {
+    final class Subscriber {
+        let number: Int
+        let subscription: Subscription
+        let stream: ResponseStream
+        /// The newest sequence this subscriber has been given (or did not need).
+        var position: Int64
+
+        init(number: Int, subscription: Subscription, stream: ResponseStream, position: Int64) {
+            self.number = number
+            self.subscription = subscription
+            self.stream = stream
+            self.position = position
+        }
+    }
+
+    /// State owned by `queue`.
+    final class State: @unchecked Sendable {
+        var subscribers: [Int: Subscriber] = [:]
+        var byCollection: [String: [Int: Subscriber]] = [:]
+        /// The newest sequence fanned out.
+        var dispatched: Int64 = 0
+        var closing = false
+        var timers: [any DispatchSourceTimer] = []
+    }
+
+    let store: any DocumentStore
+    let options: StreamOptions
+    let epoch: String
+    let logger: Logger
+    let metrics: ServerMetrics
+    private let queue = DispatchQueue(label: "stream-hub")
+    private let state = State()
+    /// Streams accepted and not yet ended (read without the queue, for the limit).
+    let openCount = Atomic<Int>(0)
+    private let nextNumber = Atomic<Int>(0)
+
+    public init(store: any DocumentStore, options: StreamOptions, metrics: ServerMetrics, logger: Logger) throws(StoreError) {
+        self.store = store
+        self.options = options
+        self.metrics = metrics
+        self.logger = logger
+        let head = try store.head()
+        self.epoch = head.epoch
+        state.dispatched = head.sequence
+        store.onCommit { [weak self] changes in self?.publish(changes) }
+        startTimers()
+    }
+
+    // MARK: Publishing
+
+    /// New commits, in sequence order. A gap (changes the hub never saw) is read back
+    /// from the change log first.
+    func publish(_ changes: [Change]) {
+        queue.async { self.dispatch(changes) }
+    }
+
+    private func dispatch(_ changes: [Change]) {
+        for change in changes where change.sequence > state.dispatched {
+            if change.sequence > state.dispatched + 1 { catchUpFromLog(upTo: change.sequence - 1) }
+            fanOut(change)
+        }
+    }
+
+    private func catchUpFromLog(upTo last: Int64) {
+        while state.dispatched < last {
+            guard let batch = try? store.changes(after: state.dispatched, limit: 1000), !batch.isEmpty else { return }
+            for change in batch where change.sequence <= last { fanOut(change) }
+            if batch.last!.sequence >= last { return }
+        }
+    }
+
+    private func fanOut(_ change: Change) {
+        state.dispatched = change.sequence
+        guard let subscribers = state.byCollection[change.collection], !subscribers.isEmpty else { return }
+        let frames = ChangeFrames(change, epoch: epoch)
+        var sent = 0
+        for subscriber in subscribers.values where subscriber.position < change.sequence {
+            subscriber.position = change.sequence
+            if let frame = subscriber.subscription.frame(for: frames) {
+                deliver(frame, to: subscriber)
+                sent += 1
+            }
+        }
+        if sent > 0 { metrics.eventsSent(sent) }
+    }
+
+    private func deliver(_ frame: [UInt8], to subscriber: Subscriber) {
+        let outcome = subscriber.stream.write(frame)
+        if outcome == .closed {
+            remove(subscriber.number)  // ended before it was registered, or finishing
+        } else if outcome == .overflow {
+            // A reader this far behind would slow nobody but itself, yet hold memory:
+            // tell it to refetch, and close. Its reconnect resumes from the log.
+            let head = ChangeCursor(epoch: epoch, sequence: state.dispatched)
+            subscriber.stream.finish(SSEFrame.reset(reason: "overflow", head: head))
+            metrics.streamOverflowed()
+            remove(subscriber.number)
+        }
+    }
+
+    // MARK: Subscribing
+
+    /// Adds a stream that has been told (in its `hello`) that it starts after `start`.
+    /// Changes after `start` already dispatched are replayed from the log first.
+    func subscribe(_ subscription: Subscription, stream: ResponseStream, start: Int64) {
+        let number = nextNumber.add(1, ordering: .relaxed).newValue
+        // Registered now, not on the queue: the client may leave before the queue runs.
+        stream.onEnd { [weak self] in
+            guard let self else { return }
+            self.openCount.subtract(1, ordering: .relaxed)
+            self.queue.async { self.remove(number) }
+        }
+        queue.async {
+            guard !self.state.closing else {
+                stream.finish(SSEFrame.bye)
+                return
+            }
+            let subscriber = Subscriber(number: number, subscription: subscription, stream: stream, position: start)
+            self.state.subscribers[number] = subscriber
+            for collection in subscription.collections { self.state.byCollection[collection, default: [:]][number] = subscriber }
+            self.replay(subscriber)
+            self.metrics.setOpenStreams(self.state.subscribers.count)
+        }
+    }
+
+    private func replay(_ subscriber: Subscriber) {
+        var replayed = 0
+        while subscriber.position < state.dispatched, state.subscribers[subscriber.number] != nil {
+            let batch: [Change]
+            do { batch = try store.changes(after: subscriber.position, limit: 500) } catch {
+                logger.error("replay failed: \(error)")
+                subscriber.stream.abort()
+                remove(subscriber.number)
+                return
+            }
+            if batch.isEmpty { break }
+            for change in batch where change.sequence <= state.dispatched {
+                subscriber.position = change.sequence
+                if let frame = subscriber.subscription.frame(for: ChangeFrames(change, epoch: epoch)) {
+                    deliver(frame, to: subscriber)
+                    replayed += 1
+                    if state.subscribers[subscriber.number] == nil { break }
+                }
+            }
+            if batch.last!.sequence >= state.dispatched { break }
+        }
+        subscriber.position = max(subscriber.position, state.dispatched)
+        if replayed > 0 { metrics.eventsReplayed(replayed) }
+    }
+
+    private func remove(_ number: Int) {
+        guard let subscriber = state.subscribers.removeValue(forKey: number) else { return }
+        for collection in subscriber.subscription.collections {
+            state.byCollection[collection]?.removeValue(forKey: number)
+        }
+        metrics.setOpenStreams(state.subscribers.count)
+    }
+
+    /// Takes a place for a new stream; false when `--max-streams` are open.
+    func reserve() -> Bool {
+        let now = openCount.add(1, ordering: .relaxed).newValue
+        if now > options.maxStreams {
+            openCount.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func release() {
+        openCount.subtract(1, ordering: .relaxed)
+    }
+
+    // MARK: Housekeeping
+
+    private func startTimers() {
+        let heartbeat = DispatchSource.makeTimerSource(queue: queue)
+        heartbeat.schedule(deadline: .now() + .seconds(options.heartbeat), repeating: .seconds(options.heartbeat))
+        heartbeat.setEventHandler { [weak self] in self?.ping() }
+        // Suspended sockets are not watched by libmicrohttpd: peek at them to find
+        // clients that left, within a second or two.
+        let sweep = DispatchSource.makeTimerSource(queue: queue)
+        sweep.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1))
+        sweep.setEventHandler { [weak self] in self?.sweepDeadClients() }
+        let prune = DispatchSource.makeTimerSource(queue: queue)
+        prune.schedule(deadline: .now() + .seconds(60), repeating: .seconds(60))
+        prune.setEventHandler { [weak self] in self?.pruneLog() }
+        for timer in [heartbeat, sweep, prune] { timer.resume() }
+        state.timers = [heartbeat, sweep, prune]
+    }
+
+    private func ping() {
+        for subscriber in state.subscribers.values { deliver(SSEFrame.ping, to: subscriber) }
+    }
+
+    private func sweepDeadClients() {
+        for subscriber in state.subscribers.values where subscriber.stream.clientHasGone() {
+            subscriber.stream.abort()
+            remove(subscriber.number)
+        }
+    }
+
+    func pruneLog() {
+        do {
+            let dropped = try store.pruneLog(keep: options.retainCount, maxAge: options.retainSeconds)
+            if dropped > 0 { logger.debug("pruned \(dropped) change-log entries") }
+        } catch {
+            logger.warning("change-log pruning failed: \(error)")
+        }
+    }
+
+    /// Sends `bye` to every stream and ends it; waits until they are gone (aborting
+    /// the ones that do not drain in time), so the server can stop.
+    public func shutdown(deadline: Duration = .seconds(3)) {
+        queue.sync {
+            for timer in state.timers { timer.cancel() }
+            state.closing = true
+            for subscriber in state.subscribers.values { subscriber.stream.finish(SSEFrame.bye) }
+        }
+        let end = ContinuousClock.now + deadline
+        while openCount.load(ordering: .relaxed) > 0 && ContinuousClock.now < end {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        queue.sync {
+            for subscriber in state.subscribers.values { subscriber.stream.abort() }
+        }
+        let hardEnd = ContinuousClock.now + .seconds(1)
+        while openCount.load(ordering: .relaxed) > 0 && ContinuousClock.now < hardEnd {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+}

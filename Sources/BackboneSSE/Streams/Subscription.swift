@@ -1,0 +1,26 @@
+import DocumentStore
+
+/// What a stream listens to: one or more collections, possibly one document, possibly
+/// a filter (which turns matching changes into `enter`/`leave`).
+struct Subscription: Sendable {
+    let collections: Set<String>
+    let documentID: String?
+    let filter: Filter?
+
+    /// The frame this change becomes for this subscription, or nil if it is not its
+    /// business.
+    func frame(for frames: ChangeFrames) -> [UInt8]? {
+        let change = frames.change
+        guard collections.contains(change.collection) else { return nil }
+        if let documentID, change.id != documentID { return nil }
+        guard let filter else { return frames.operationFrame }
+        let matchesNow = frames.newDocument.map(filter.matches) ?? false
+        let matchedBefore = frames.oldDocument.map(filter.matches) ?? false
+        switch (matchedBefore, matchesNow) {
+        case (false, true): return change.operation == .create ? frames.operationFrame : frames.enter
+        case (true, true): return frames.operationFrame
+        case (true, false): return change.operation == .delete ? frames.operationFrame : frames.leave
+        case (false, false): return nil
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import HTTPServer
+import Testing
+
+/// The per-connection stream state machine, without I/O: queued, suspended, resumed,
+/// closing.
+@Suite struct StreamStateTests {
+    @Test func initialBytesGoOutFirstThenTheReaderSuspends() {
+        var s = StreamState(capacity: 100, initial: Array("hello".utf8))
+        #expect(s.read(max: 3) == .send(3))
+        #expect(Array(s.lastSent(3)) == Array("hel".utf8))
+        #expect(s.read(max: 10) == .send(2))
+        #expect(s.read(max: 10) == .suspend)
+        #expect(s.suspended)
+    }
+
+    @Test func aWriteResumesASuspendedConnectionExactlyOnce() {
+        var s = StreamState(capacity: 100)
+        #expect(s.read(max: 10) == .suspend)
+        #expect(s.write([1, 2]) == .resume)
+        #expect(s.write([3]) == .none)  // already resumed: must not resume twice
+        #expect(s.read(max: 10) == .send(3))
+        #expect(s.read(max: 10) == .suspend)
+    }
+
+    @Test func aWriteWhileRunningDoesNotResume() {
+        var s = StreamState(capacity: 100)
+        #expect(s.write([1]) == .none)
+        #expect(s.read(max: 10) == .send(1))
+    }
+
+    @Test func overflowQueuesNothing() {
+        var s = StreamState(capacity: 4)
+        #expect(s.write([1, 2, 3]) == .none)
+        #expect(s.write([4, 5]) == .overflow)
+        #expect(s.pendingCount == 3)
+    }
+
+    @Test func finishDrainsThenEnds() {
+        var s = StreamState(capacity: 4)
+        #expect(s.read(max: 10) == .suspend)
+        #expect(s.finish(Array("bye".utf8)) == .resume)
+        #expect(s.write([1]) == .closed)
+        #expect(s.read(max: 10) == .send(3))
+        #expect(s.read(max: 10) == .end)
+    }
+
+    @Test func finishMayUseTheSlackForItsLastMessage() {
+        var s = StreamState(capacity: 2)
+        #expect(s.write([1, 2]) == .none)
+        _ = s.finish(Array(repeating: 9, count: 100))
+        #expect(s.pendingCount == 102)
+        var big = StreamState(capacity: 2)
+        _ = big.finish(Array(repeating: 9, count: StreamState.finalSlack + 10))
+        #expect(big.pendingCount == 0)
+    }
+
+    @Test func abortFailsTheNextReadAndResumes() {
+        var s = StreamState(capacity: 10)
+        #expect(s.read(max: 10) == .suspend)
+        #expect(s.abort() == .resume)
+        #expect(s.read(max: 10) == .fail)
+        #expect(s.abort() == .closed)
+    }
+
+    @Test func endedStreamTakesNoMore() {
+        var s = StreamState(capacity: 10)
+        s.ended()
+        #expect(s.write([1]) == .closed)
+        #expect(s.finish() == .closed)
+        #expect(s.read(max: 1) == .fail)
+    }
+
+    @Test func longStreamsCompactTheirBuffer() {
+        var s = StreamState(capacity: 1000)
+        for _ in 0..<10_000 {
+            #expect(s.write(Array(repeating: 7, count: 100)) == .none)
+            #expect(s.read(max: 100) == .send(100))
+        }
+        #expect(s.buffered.count < 20_000)
+    }
+}
