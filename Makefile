@@ -17,9 +17,10 @@ release: deps
 	$(SWIFT) build -c release
 
 run: release
+	@scripts/install-deps.sh run
 	mkdir -p $(DATA)
 	.build/release/backbone-sse serve --config $(CONFIG) --host $(HOST) --port $(PORT) \
-		--store sqlite:$(DATA)/app.sqlite --static examples/todos/public
+		--store sqlite:$(DATA)/app.sqlite --static examples/todos/public --static /js=/usr/share/javascript
 
 test:
 	@scripts/install-deps.sh test

@@ -210,6 +210,16 @@ record rss_start_mb "$(rss_mb "$SERVER_PID")"
 say "idle RSS after start-up: $(rss_mb "$SERVER_PID") MB"
 
 # ---------------------------------------------------------------- seeding
+server_count() { # documents in todos (X-Total-Count of a truncated page)
+  python3 - "$HOST" "$SERVER_PORT" <<'PY' || echo "?"
+import http.client, sys
+c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=60)
+c.request("GET", "/todos?limit=1")
+r = c.getresponse()
+r.read()
+print(r.getheader("X-Total-Count") or "?")
+PY
+}
 say "seeding $SEED documents (PUT /todos/{id}, $SEED_CONNS connections)"
 mkdir -p "$TMP/markers"
 seed_threads=$THREADS
@@ -220,12 +230,23 @@ wrk -t"$seed_threads" -c"$SEED_CONNS" -d3600s -s "$BENCH/lua/seed.lua" "http://$
 SEED_PID=$!
 PIDS+=("$SEED_PID")
 seed_deadline=$((SECONDS + 900))
+next_probe=$((SECONDS + 30))
+last_count=
 while :; do
   n=$(find "$TMP/markers" -name 'seed-*' | wc -l)
   ((n >= seed_threads)) && break
   kill -0 "$SEED_PID" 2>/dev/null || { cat "$OUT/wrk-seed.txt" >&2; die "wrk (seeding) exited before the seeding was done"; }
   alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
   ((SECONDS < seed_deadline)) || die "seeding did not finish within 900 s"
+  if ((SECONDS >= next_probe)); then   # a lost answer would keep wrk waiting forever
+    count=$(server_count)
+    say "  $count documents stored"
+    if [ "$count" = "$last_count" ]; then
+      die "seeding stalled at $count documents ($n of $seed_threads wrk threads done): see $OUT/wrk-seed.txt"
+    fi
+    last_count=$count
+    next_probe=$((SECONDS + 30))
+  fi
   sleep 0.2
 done
 seed_end=$(date +%s.%N)
@@ -239,16 +260,8 @@ record seed_rps "$seed_rps"
 record seeded "$created"
 say "seeded $created documents in $(awk -v a="$seed_start" -v b="$seed_end" 'BEGIN { printf "%.1f", b - a }') s ($seed_rps/s), $seed_errors failed"
 ((seed_errors == 0)) || record note_seed_errors "seeding: $seed_errors PUTs were not answered 201 (see $OUT/wrk-seed.txt)"
-# What the server says it holds (X-Total-Count of a truncated page).
-stored=$(python3 - "$HOST" "$SERVER_PORT" <<'PY'
-import http.client, sys
-c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=60)
-c.request("GET", "/todos?limit=1")
-r = c.getresponse()
-r.read()
-print(r.getheader("X-Total-Count") or "?")
-PY
-) || stored="?"
+# What the server says it holds.
+stored=$(server_count)
 say "the server reports $stored documents"
 [ "$stored" = "$created" ] || record note_seed_count "seeding: $created PUTs answered 201 but the server lists $stored documents"
 ((created > 0)) || die "no document was seeded"

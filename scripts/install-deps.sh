@@ -7,7 +7,9 @@ what="${1:-build}"
 debs=(pkg-config libmicrohttpd-dev libsqlite3-dev)
 pips=()
 case "$what" in
-  test) debs+=(curl); pips+=(pytest requests openapi-spec-validator PyYAML) ;;
+  run) debs+=(libjs-backbone libjs-underscore libjs-jquery) ;;
+  test) debs+=(curl libjs-backbone libjs-underscore libjs-jquery chromium chromium-driver)
+        pips+=(pytest requests openapi-spec-validator PyYAML selenium) ;;
   bench) debs+=(wrk gcc); pips+=(requests) ;;
 esac
 
@@ -26,7 +28,7 @@ fi
 if ((${#pips[@]})); then
   python3 - "${pips[@]}" <<'PY' || python3 -m pip install -q --disable-pip-version-check "${pips[@]}"
 import importlib, sys
-names = {"pytest": "pytest", "requests": "requests", "openapi-spec-validator": "openapi_spec_validator", "PyYAML": "yaml"}
+names = {"pytest": "pytest", "requests": "requests", "openapi-spec-validator": "openapi_spec_validator", "PyYAML": "yaml", "selenium": "selenium"}
 missing = [p for p in sys.argv[1:] if importlib.util.find_spec(names.get(p, p)) is None]
 sys.exit(1 if missing else 0)
 PY

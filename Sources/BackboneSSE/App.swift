@@ -127,6 +127,9 @@ public final class BackboneSSEApp: Sendable {
             let since = target.query.last { $0.name == "since" }?.value
             let subscription = Subscription(collections: Set(collections), documentID: nil, filter: nil)
             return finish(try StreamHandlers(hub: hub).open(request, subscription, since: since))
+        case 1 where segments[0] == "backbone-sse.js":
+            try require(method, "/backbone-sse.js")
+            return finish(system.client())
         case 1 where segments[0] == "openapi.yaml":
             try require(method, "/openapi.yaml")
             return finish(system.openAPI())

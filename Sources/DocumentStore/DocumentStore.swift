@@ -13,6 +13,10 @@ public protocol DocumentStore: Sendable {
 
     func get(_ collection: String, id: String) throws(StoreError) -> StoredDocument?
 
+    /// A document with a change-log position taken no later than the read, so that a
+    /// stream from that position misses nothing that happened after it.
+    func read(_ collection: String, id: String) throws(StoreError) -> (document: StoredDocument?, cursor: ChangeCursor)
+
     /// A page of matching documents and the change-log position the page reflects.
     func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult
 

@@ -76,6 +76,18 @@ public final class SQLiteStore: DocumentStore {
         }
     }
 
+    public func read(_ collection: String, id: String) throws(StoreError) -> (document: StoredDocument?, cursor: ChangeCursor) {
+        let table = try tableName(collection)
+        return try reading { db in
+            // The head first: a change committed between the two reads is then after
+            // the cursor, and a stream from it delivers it.
+            let head = try Self.headSequence(db)
+            let statement = try db.cachedStatement(sql: "SELECT v, body FROM \(table) WHERE id = ?")
+            let document = try Row.fetchOne(statement, arguments: [id]).map { StoredDocument(id: id, version: $0[0], json: $0[1]) }
+            return (document, ChangeCursor(epoch: epoch, sequence: head))
+        }
+    }
+
     public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
         let table = try tableName(collection)
         let filter = SQLiteFilter(scalarPaths: layouts.get(collection)?.scalarPaths ?? [])
@@ -181,7 +193,7 @@ public final class SQLiteStore: DocumentStore {
     static func table(_ collection: String) -> String { "\"doc.\(collection)\"" }
 
     static func headSequence(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'")) ?? 0
     }
 
     /// A single-statement read: no transaction needed, which saves two round trips.

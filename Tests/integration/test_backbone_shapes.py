@@ -492,10 +492,13 @@ def test_dotted_paths_in_nested_objects(qs, query, expected):
     assert names(qs.get("/lists", params=query)) == expected
 
 
-def test_bracket_form_on_a_collection_without_schema_keeps_strings(qs):
-    # No schema: query-string values stay strings, so `owner.age=30` (a string) does not
-    # equal the number 30, while a JSON where does.
+def test_query_string_values_on_untyped_fields(qs):
+    # No schema: a JSON where keeps its types; a query-string value matches the string
+    # or the JSON literal it spells, so `owner.age=30` finds the number 30.
     assert names(qs.get("/lists", params={"where": json.dumps({"owner.age": 30})})) == ["l1"]
+    assert names(qs.get("/lists", params={"where": json.dumps({"owner.age": "30"})})) == []
+    assert names(qs.get("/lists", params={"owner.age": "30"})) == ["l1"]
+    assert names(qs.get("/lists?where[owner.age][$gt]=35")) == ["l2", "l3"]
     assert names(qs.get("/lists", params={"name": "l2"})) == ["l2"]
 
 

@@ -52,10 +52,10 @@ def test_documents_survive_a_clean_restart(make_server):
     before = {d["id"]: d for d in list_all(srv)}
     assert len(before) == 49
 
-    code = srv.stop()
+    log_before = srv.log_path
+    code = srv.restart()  # SIGTERM, wait, start on the same data directory
     assert code == 0, srv.stderr_tail()
-    assert "stopped" in srv.stderr()
-    srv.start()
+    assert "stopped" in open(log_before).read()
 
     after = {d["id"]: d for d in list_all(srv)}
     assert after == before
@@ -74,8 +74,7 @@ def test_documents_survive_a_clean_restart(make_server):
 def test_acknowledged_writes_survive_kill_9(make_server):
     srv = make_server("--max-limit", "5000")
     docs = post_many(srv, 200, threads=4)
-    srv.kill()  # right after the last 201
-    srv.start()
+    assert srv.restart(hard=True) == -9  # kill -9 right after the last 201, then start again
     after = {d["id"]: d for d in list_all(srv)}
     assert len(after) == 200
     for d in docs:
@@ -224,8 +223,7 @@ def test_the_change_log_head_survives_kill_9(make_server):
     srv = make_server()
     post_many(srv, 20, threads=2)
     cursor = srv.get("/todos").headers["X-Stream-Cursor"]
-    srv.kill()
-    srv.start()
+    srv.restart(hard=True)
     assert srv.get("/todos").headers["X-Stream-Cursor"] == cursor
 
 

@@ -556,3 +556,12 @@ def test_every_error_has_the_error_shape(server):
         (server.get("/todos", params={"limit": "x"}), 400),
     ]:
         assert_error(r, status)
+
+
+def test_chunked_request_body_is_read(server):
+    def gen():
+        yield b'{"title": '
+        yield b'"chunked"}'
+    r = server.post("/todos", data=gen(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
+    assert r.json()["title"] == "chunked"

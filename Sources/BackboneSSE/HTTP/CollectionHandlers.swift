@@ -36,14 +36,14 @@ struct CollectionHandlers {
 
     /// `GET /{c}/{id}`, with `If-None-Match`.
     func read(_ request: HTTPRequest, id: String) throws(APIError) -> HTTPResponse {
-        let document = try service.get(id)
+        let (document, cursor) = try service.get(id)
         if let ifNoneMatch = request.header("If-None-Match") {
             let tags = Responses.entityTags(ifNoneMatch)
             if tags.any || tags.versions.contains(document.version) {
                 return HTTPResponse(status: 304, headers: [("ETag", Responses.etag(document.version))])
             }
         }
-        return Responses.document(200, document)
+        return Responses.document(200, document, [("X-Stream-Cursor", cursor.description)])
     }
 
     func create(_ body: JSONObject, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {

@@ -11,6 +11,7 @@ public enum Routes {
         Route(method: "GET", path: "/metrics"),
         Route(method: "GET", path: "/openapi.yaml"),
         Route(method: "GET", path: "/events"),
+        Route(method: "GET", path: "/backbone-sse.js"),
         Route(method: "GET", path: "/{collection}"),
         Route(method: "POST", path: "/{collection}"),
         Route(method: "GET", path: "/{collection}/{id}"),

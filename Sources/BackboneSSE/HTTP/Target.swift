@@ -25,7 +25,7 @@ struct Target {
     /// The route template, for metrics labels and `Allow`.
     func routeLabel(_ services: [String: CollectionService]) -> String {
         switch segments.count {
-        case 1 where ["healthz", "metrics", "openapi.yaml", "events"].contains(segments[0]): return "/\(segments[0])"
+        case 1 where ["healthz", "metrics", "openapi.yaml", "events", "backbone-sse.js"].contains(segments[0]): return "/\(segments[0])"
         case 1 where services[segments[0]] != nil: return "/{collection}"
         case 2 where services[segments[0]] != nil: return "/{collection}/{id}"
         default: return "static"

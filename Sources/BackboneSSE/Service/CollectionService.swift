@@ -16,11 +16,11 @@ public final class CollectionService: Sendable {
 
     public typealias WriteCompletion = @Sendable (Result<WriteResult, APIError>) -> Void
 
-    func get(_ id: String) throws(APIError) -> StoredDocument {
-        let document: StoredDocument?
-        do { document = try store.get(name, id: id) } catch { throw APIError.from(error) }
-        guard let document else { throw APIError.notFound("no document \(name)/\(id)") }
-        return document
+    func get(_ id: String) throws(APIError) -> (document: StoredDocument, cursor: ChangeCursor) {
+        let read: (document: StoredDocument?, cursor: ChangeCursor)
+        do { read = try store.read(name, id: id) } catch { throw APIError.from(error) }
+        guard let document = read.document else { throw APIError.notFound("no document \(name)/\(id)") }
+        return (document, read.cursor)
     }
 
     func list(_ query: ListQuery) throws(APIError) -> ListResult {

@@ -80,6 +80,7 @@ public final class StreamHub: Sendable {
         state.dispatched = head.sequence
         store.onCommit { [weak self] changes in self?.publish(changes) }
         startTimers()
+        queue.async { self.pruneLog() }  // at start too, so retention holds from the first moment
     }
 
     // MARK: Publishing

@@ -24,19 +24,32 @@ struct SystemEndpoints: Sendable {
         HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.render())
     }
 
-    static let openAPIDocument: [UInt8]? = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources")
-            ?? Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+    static func bundled(_ name: String, _ ext: String) -> [UInt8]? {
+        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Resources")
+            ?? Bundle.module.url(forResource: name, withExtension: ext),
             let data = try? Data(contentsOf: url)
         else { return nil }
         return [UInt8](data)
-    }()
+    }
+
+    static let openAPIDocument = bundled("openapi", "yaml")
+    static let clientLibrary = bundled("backbone-sse", "js")
 
     func openAPI() -> HTTPResponse {
         guard let document = Self.openAPIDocument else {
             return APIError(404, "not_found", "openapi.yaml was not bundled with this build").response
         }
         return HTTPResponse(status: 200, headers: [("Content-Type", "application/yaml; charset=utf-8")], body: document)
+    }
+
+    /// The Backbone client library, `/backbone-sse.js`.
+    func client() -> HTTPResponse {
+        guard let script = Self.clientLibrary else {
+            return APIError(404, "not_found", "backbone-sse.js was not bundled with this build").response
+        }
+        return HTTPResponse(
+            status: 200, headers: [("Content-Type", "text/javascript; charset=utf-8"), ("Cache-Control", "no-cache")],
+            body: script)
     }
 }
 

@@ -1,0 +1,1 @@
+../Sources/BackboneSSE/Resources/backbone-sse.js
