@@ -52,9 +52,12 @@ public final class BackboneSSEApp: Sendable {
         hub.shutdown()
     }
 
-    /// The server's own error answers (413) in the service's error format.
-    public static func errorResponse(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
-        Responses.errorResponse(status, code, message)
+    /// The server's own error answers (413) in the service's error format, with CORS.
+    public func errorResponse(_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse {
+        var response = Responses.errorResponse(status, code, message)
+        let origin = headers.first { $0.name.caseInsensitiveCompare("Origin") == .orderedSame }?.value
+        cors.decorate(&response, origin: origin)
+        return response
     }
 
     public func handle(_ request: HTTPRequest, _ responder: Responder) {

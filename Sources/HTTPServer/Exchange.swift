@@ -16,6 +16,8 @@ final class Exchange {
     var method = ""
     var headers: [(name: String, value: String)] = []
     var body: [UInt8] = []
+    /// Bytes of a too-large chunked body read and thrown away.
+    var discarded = 0
     var responder: Responder?
     var status = 0
 

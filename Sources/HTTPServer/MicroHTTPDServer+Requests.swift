@@ -16,17 +16,28 @@ extension MicroHTTPDServer {
             _ = MHD_get_connection_values(
                 connection, .HEADER_KIND, cmhdCollectHeader,
                 Unmanaged.passUnretained(exchange).toOpaque())
-            if let length = exchange.header("Content-Length").flatMap(Int.init),
-                length > configuration.maxBodyBytes
-            {
+            let lengths = Set(exchange.headers.filter { $0.name.caseInsensitiveCompare("Content-Length") == .orderedSame }.map(\.value))
+            if lengths.count > 1 {
+                // Two framings of one body (RFC 9112 §6.3): refuse, or a proxy in front
+                // and this server could disagree about where the next request starts.
+                return reject(exchange, status: 400, connection: connection)
+            }
+            if let length = lengths.first.flatMap(Int.init), length > configuration.maxBodyBytes {
                 // Refuse before reading: libmicrohttpd closes the connection after it.
                 return reject(exchange, status: 413, connection: connection)
             }
             return .YES
         case .body:
             if chunk > 0 {
-                if exchange.body.count + chunk > configuration.maxBodyBytes {
-                    return reject(exchange, status: 413, connection: connection)
+                if exchange.discarded > 0 || exchange.body.count + chunk > configuration.maxBodyBytes {
+                    // A chunked body past the limit (its size was not announced): an
+                    // answer queued mid-upload is dropped unsent by libmicrohttpd, so
+                    // read the rest away and answer 413 at the end. A body far past the
+                    // limit is cut off instead.
+                    exchange.discarded += exchange.body.count + chunk
+                    exchange.body = []
+                    uploadDataSize?.pointee = 0
+                    return exchange.discarded > 64 * configuration.maxBodyBytes ? .NO : .YES
                 }
                 if let uploadData {
                     uploadData.withMemoryRebound(to: UInt8.self, capacity: chunk) {
@@ -36,6 +47,7 @@ extension MicroHTTPDServer {
                 uploadDataSize?.pointee = 0
                 return .YES
             }
+            if exchange.discarded > 0 { return reject(exchange, status: 413, connection: connection) }
             exchange.phase = .handling
             return runHandler(exchange, connection: connection)
         case .handling:
@@ -68,9 +80,9 @@ extension MicroHTTPDServer {
     }
 
     private func reject(_ exchange: Exchange, status: Int, connection: OpaquePointer) -> MHD_Result {
-        let response = errorResponse(
-            status, "body_too_large",
-            "request body is larger than \(configuration.maxBodyBytes) bytes")
+        let response = status == 413
+            ? errorResponse(status, "body_too_large", "request body is larger than \(configuration.maxBodyBytes) bytes", exchange.headers)
+            : errorResponse(status, "bad_request", "conflicting Content-Length headers", exchange.headers)
         return queue(response, for: exchange, on: connection)
     }
 

@@ -11,8 +11,9 @@ public typealias HTTPHandler = @Sendable (HTTPRequest, Responder) -> Void
 public final class MicroHTTPDServer: Sendable {
     let configuration: HTTPServerConfiguration
     let handler: HTTPHandler
-    /// Builds the answers the server gives on its own (413), in the app's error format.
-    let errorResponse: @Sendable (_ status: Int, _ code: String, _ message: String) -> HTTPResponse
+    /// Builds the answers the server gives on its own (413), in the app's error format;
+    /// it gets the request's headers (for CORS).
+    let errorResponse: @Sendable (_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse
     let logger: Logger
     private let daemon = Mutex<DaemonHandle?>(nil)
     /// Requests whose handler has run but whose answer is not yet queued.
@@ -23,7 +24,7 @@ public final class MicroHTTPDServer: Sendable {
     public init(
         configuration: HTTPServerConfiguration,
         logger: Logger,
-        errorResponse: @escaping @Sendable (Int, String, String) -> HTTPResponse,
+        errorResponse: @escaping @Sendable (Int, String, String, [(name: String, value: String)]) -> HTTPResponse,
         handler: @escaping HTTPHandler
     ) {
         self.configuration = configuration

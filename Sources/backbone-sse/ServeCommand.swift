@@ -108,7 +108,7 @@ struct ServeCommand: ParsableCommand {
                 host: host, port: port, threads: threads, connectionLimit: maxStreams + 4096,
                 connectionMemoryLimit: 16 * 1024, maxBodyBytes: ByteSize.parse(maxBody)!),
             logger: logger,
-            errorResponse: BackboneSSEApp.errorResponse,
+            errorResponse: { app.errorResponse($0, $1, $2, $3) },
             handler: { request, responder in app.handle(request, responder) })
         let bound: UInt16
         do {
