@@ -1,13 +1,16 @@
 """openapi.yaml: a valid OpenAPI 3.1 document, listing exactly the server's routes,
-served byte for byte at GET /openapi.yaml, and agreeing with what the server answers.
+served byte for byte at GET /openapi.yaml, and agreeing with what the server answers,
+event streams (text/event-stream) included.
 
 Self-contained: it starts its own server and uses no fixture of conftest.py.
 """
 
+import http.client
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -79,6 +82,7 @@ def test_openapi_operations_match_route_table():
     routes = routes_of_binary()
     operations = operations_of_spec(load_spec())
     assert routes, "`backbone-sse routes` printed nothing"
+    assert ("GET", "/events") in routes, f"the route table has no GET /events: {sorted(routes)}"
     assert operations == routes, (
         f"only in openapi.yaml: {sorted(operations - routes)}; only in the route table: {sorted(routes - operations)}"
     )
@@ -125,6 +129,34 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
 
+    def stream(self, path, headers=None, until=lambda frames: False, read_timeout=2.0, total=10.0):
+        """Opens `path` as an event stream (`Accept: text/event-stream`) and reads frames
+        until `until(frames)` holds, the server ends the stream, a read waits longer
+        than `read_timeout`, or `total` seconds pass; then hangs up.
+        Returns (status, headers, frames, body): frames (a list of {field: value}
+        dicts, in order) for a 200 text/event-stream answer, else the body."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=read_timeout)
+        try:
+            conn.request("GET", path, headers={"Accept": "text/event-stream", **(headers or {})})
+            resp = conn.getresponse()
+            if resp.status != 200 or not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
+                return resp.status, resp.headers, None, resp.read()
+            buffer, frames = b"", []
+            deadline = time.monotonic() + total
+            while time.monotonic() < deadline and not until(frames):
+                try:
+                    chunk = resp.read1(65536)
+                except (socket.timeout, TimeoutError):
+                    break
+                if not chunk:
+                    break
+                buffer += chunk
+                *complete, buffer = buffer.split(b"\n\n")
+                frames.extend(parse_sse_frame(frame) for frame in complete)
+            return resp.status, resp.headers, frames, buffer
+        finally:
+            conn.close()
+
     def stop(self):
         if self.process.poll() is None:
             self.process.terminate()
@@ -135,6 +167,18 @@ class Server:
                 self.process.wait()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def parse_sse_frame(frame):
+    """One text/event-stream frame (the lines before a blank line) as {field: value}.
+    The server writes each field at most once (data is one line of JSON)."""
+    fields = {}
+    for line in frame.decode("utf-8").split("\n"):
+        assert line and not line.startswith(":"), f"unexpected line {line!r} in frame {frame!r}"
+        name, _, value = line.partition(":")
+        assert name not in fields, f"field {name!r} twice in frame {frame!r}"
+        fields[name] = value[1:] if value.startswith(" ") else value
+    return fields
 
 
 @pytest.fixture(scope="module")
@@ -196,26 +240,86 @@ def deref(spec, node):
     return node
 
 
-def check_conforms(spec, method, template, status, headers, body):
-    """The answer's status is documented for the operation, its JSON body matches the
-    documented schema, and its documented required headers are present."""
+def validator(spec, schema):
+    """A JSON Schema 2020-12 validator for `schema`, whose `#/...` refs name parts of the spec."""
+    schema = json.loads(json.dumps(schema).replace('"#/', '"urn:openapi#/'))
+    registry = Registry().with_resource("urn:openapi", Resource.from_contents(spec, default_specification=DRAFT202012))
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def schema_errors(spec, schema, instance):
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(spec, schema).iter_errors(instance)]
+
+
+def media_type(headers):
+    return (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+
+def documented_response(spec, method, template, status, body=b""):
     operation = spec["paths"][template][method.lower()]
     documented = operation["responses"]
     assert str(status) in documented, f"{method} {template} answered {status}, not among {sorted(documented)}: {body[:300]!r}"
-    response = deref(spec, documented[str(status)])
+    return deref(spec, documented[str(status)])
+
+
+def check_headers(spec, method, template, status, response, headers, media):
+    """Every documented header that is required -- always, or (`x-required-for-content`)
+    with the answer's media type -- is present; every documented header present has a
+    value its schema allows."""
     for name, header in (response.get("headers") or {}).items():
-        if deref(spec, header).get("required"):
-            assert headers.get(name) is not None, f"{method} {template} {status}: no {name} header"
+        header = deref(spec, header)
+        value = headers.get(name)
+        if header.get("required") or header.get("x-required-for-content") == media:
+            assert value is not None, f"{method} {template} {status} ({media or 'no body'}): no {name} header"
+        if value is not None and "schema" in header:
+            schema = deref(spec, header["schema"])
+            instance = int(value) if schema.get("type") == "integer" and value.isdigit() else value
+            errors = schema_errors(spec, header["schema"], instance)
+            assert not errors, f"{method} {template} {status}: header {name}: {value!r}: {errors}"
+
+
+def check_conforms(spec, method, template, status, headers, body):
+    """The answer's status is documented for the operation, its media type is one the
+    response documents, its JSON body matches the documented schema, and its documented
+    headers are present when required (for its media type) and valid when present."""
+    response = documented_response(spec, method, template, status, body)
     content = response.get("content")
+    media = media_type(headers) if content else None
+    check_headers(spec, method, template, status, response, headers, media)
     if not content:
         assert body == b"", f"{method} {template} {status}: undocumented body {body[:200]!r}"
         return
-    if "application/json" in content:
-        assert headers.get("Content-Type", "").startswith("application/json")
-        schema = json.loads(json.dumps(content["application/json"]["schema"]).replace('"#/', '"urn:openapi#/'))
-        registry = Registry().with_resource("urn:openapi", Resource.from_contents(spec, default_specification=DRAFT202012))
-        errors = list(jsonschema.Draft202012Validator(schema, registry=registry).iter_errors(json.loads(body)))
-        assert not errors, f"{method} {template} {status}: {[e.message for e in errors]} in {body[:300]!r}"
+    assert media in content, f"{method} {template} {status}: Content-Type {headers.get('Content-Type')!r}, documented: {sorted(content)}"
+    if media == "application/json":
+        errors = schema_errors(spec, content[media]["schema"], json.loads(body))
+        assert not errors, f"{method} {template} {status}: {errors} in {body[:300]!r}"
+
+
+def check_stream_conforms(spec, template, status, headers, frames):
+    """A 200 text/event-stream answer: documented (media type, headers), opening with a
+    `retry:` frame and a `hello` event whose data is a StreamHello, every complete event
+    a StreamEvent. Returns the hello's data and the frames after the opening two."""
+    assert status == 200, f"GET {template} as a stream: {status}"
+    response = documented_response(spec, "GET", template, status)
+    media = media_type(headers)
+    assert media == "text/event-stream", f"GET {template} stream: Content-Type {headers.get('Content-Type')!r}"
+    assert media in (response.get("content") or {}), f"GET {template} 200 documents no {media}"
+    check_headers(spec, "GET", template, status, response, headers, media)
+    assert len(frames) >= 2, f"GET {template} stream: too few frames {frames!r}"
+    retry, hello, events = frames[0], frames[1], frames[2:]
+    assert set(retry) == {"retry"} and retry["retry"].isdigit(), f"first frame is not `retry: <ms>`: {retry!r}"
+    assert 2000 <= int(retry["retry"]) < 4000, retry
+    assert hello.get("event") == "hello", f"second frame is not the hello event: {hello!r}"
+    hello_data = json.loads(hello["data"])
+    errors = schema_errors(spec, {"$ref": "#/components/schemas/StreamHello"}, hello_data)
+    assert not errors, f"hello data {hello['data']!r}: {errors}"
+    assert hello.get("id") == hello_data["cursor"], f"hello id is not its cursor: {hello!r}"
+    for frame in [hello] + events:
+        assert set(frame) <= {"id", "event", "data"}, f"unexpected fields in {frame!r}"
+        event = {**frame, "data": json.loads(frame["data"])}
+        errors = schema_errors(spec, {"$ref": "#/components/schemas/StreamEvent"}, event)
+        assert not errors, f"event {frame!r}: {errors}"
+    return hello_data, events
 
 
 def test_answers_match_the_document(openapi_server, spec):
@@ -226,16 +330,19 @@ def test_answers_match_the_document(openapi_server, spec):
         if expect is not None:
             assert status == expect, f"{method} {path}: {status} {got_body[:300]!r}"
         check_conforms(spec, operation or method, template, status, got_headers, got_body)
+        return got_headers
 
+    start = do("GET", "/todos", "/{collection}", expect=200)["X-Stream-Cursor"]  # before any write
     do("GET", "/healthz", "/healthz", expect=200)
     do("GET", "/healthz?x=%zz", "/healthz", expect=400)
     do("GET", "/metrics", "/metrics", expect=200)
+    do("GET", "/backbone-sse.js", "/backbone-sse.js", expect=200)
     do("POST", "/todos", "/{collection}", {"title": "Milk"}, expect=201)
     do("POST", "/todos", "/{collection}", {}, expect=422)
     do("POST", "/todos", "/{collection}", b"[1]", {"Content-Type": "application/json"}, expect=400)
     do("POST", "/todos", "/{collection}", b"x", {"Content-Type": "text/plain"}, expect=415)
     do("POST", "/todos", "/{collection}", {"title": "x"}, {"X-HTTP-Method-Override": "PUT"}, expect=405)
-    do("POST", "/todos", "/{collection}", {"id": "oa-1", "title": "One"}, expect=201)
+    do("POST", "/todos", "/{collection}", {"id": "oa-1", "title": "One"}, {"X-Client-Id": "oa-tab"}, expect=201)
     do("POST", "/todos", "/{collection}", {"id": "oa-1", "title": "Again"}, expect=409)
     do("GET", "/todos", "/{collection}", expect=200)
     do("GET", "/todos?limit=1&skip=1&sort=-created", "/{collection}", expect=200)
@@ -262,3 +369,25 @@ def test_answers_match_the_document(openapi_server, spec):
     do("POST", "/todos/oa-1", "/{collection}/{id}", b"_method=DELETE",
        {"Content-Type": "application/x-www-form-urlencoded"}, expect=200, operation="DELETE")
     do("DELETE", "/todos/oa-2", "/{collection}/{id}", expect=404)
+
+    # Streams: the errors, as JSON...
+    stream = {"Accept": "text/event-stream"}
+    do("GET", "/events", "/events", expect=400)
+    do("GET", "/events?collections=todos,nope", "/events", expect=404)
+    do("GET", "/events?collections=todos&since=not-a-cursor", "/events", expect=400)
+    do("GET", "/todos?since=not-a-cursor", "/{collection}", headers=stream, expect=400)
+    do("GET", "/nope", "/{collection}", headers=stream, expect=404)
+    # ...and one stream: resumed from before the first write, it replays every change
+    # of this test (up to the head, the list's cursor now), after `retry:` and `hello`.
+    head = do("GET", "/todos", "/{collection}", expect=200)["X-Stream-Cursor"]
+    status, headers, frames, rest = s.stream(
+        f"/todos?since={start}", until=lambda frames: any(f.get("id") == head for f in frames[2:]))
+    assert frames is not None, f"GET /todos as a stream: {status} {headers.get('Content-Type')!r} {rest[:300]!r}"
+    hello, events = check_stream_conforms(spec, "/{collection}", status, headers, frames)
+    assert hello["cursor"] == start, hello
+    ids = [e["id"] for e in events if "id" in e]
+    assert ids and ids[-1] == head, f"the replay did not reach the head {head}: {frames!r}"
+    assert [int(i.rsplit("-", 1)[1]) for i in ids] == sorted({int(i.rsplit("-", 1)[1]) for i in ids}), ids
+    created = [json.loads(e["data"]) for e in events if e.get("event") == "create"]
+    assert {"collection": "todos", "id": "oa-1", "origin": "oa-tab"}.items() <= next(
+        (d for d in created if d["id"] == "oa-1"), {}).items(), created

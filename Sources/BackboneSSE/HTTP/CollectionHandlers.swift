@@ -19,7 +19,8 @@ struct CollectionHandlers {
             body.append(contentsOf: document.json.utf8)
         }
         body.append(UInt8(ascii: "]"))
-        var headers: [(name: String, value: String)] = [("X-Stream-Cursor", result.cursor.description)]
+        // Vary: the same URL streams for Accept: text/event-stream.
+        var headers: [(name: String, value: String)] = [("X-Stream-Cursor", result.cursor.description), ("Vary", "Accept")]
         if let total = result.total {
             headers.append(("X-Total-Count", String(total)))
             var links: [String] = []
@@ -43,7 +44,7 @@ struct CollectionHandlers {
                 return HTTPResponse(status: 304, headers: [("ETag", Responses.etag(document.version))])
             }
         }
-        return Responses.document(200, document, [("X-Stream-Cursor", cursor.description)])
+        return Responses.document(200, document, [("X-Stream-Cursor", cursor.description), ("Vary", "Accept")])
     }
 
     func create(_ body: JSONObject, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {
