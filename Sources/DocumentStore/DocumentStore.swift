@@ -53,12 +53,23 @@ public struct CollectionLayout: Sendable, Equatable {
     /// Paths the schema says are never arrays: equality on them is a plain comparison,
     /// which lets an index serve it.
     public let scalarPaths: Set<FieldPath>
+    /// Paths whose every stored value (when present) has this one type, as the schema
+    /// guarantees: comparisons on them need no type check.
+    public let fieldTypes: [FieldPath: FieldType]
 
-    public init(name: String, indexes: [FieldPath], unique: [FieldPath], scalarPaths: Set<FieldPath>) {
+    public enum FieldType: Sendable, Equatable {
+        case boolean, number, string
+    }
+
+    public init(
+        name: String, indexes: [FieldPath], unique: [FieldPath], scalarPaths: Set<FieldPath>,
+        fieldTypes: [FieldPath: FieldType] = [:]
+    ) {
         self.name = name
         self.indexes = indexes
         self.unique = unique
         self.scalarPaths = scalarPaths
+        self.fieldTypes = fieldTypes
     }
 }
 

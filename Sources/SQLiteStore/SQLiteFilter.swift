@@ -22,6 +22,12 @@ struct SQLFragment {
 /// `{"priority": {"$gt": 2}}` skip strings and `{"n": 1}` skip `true`, as MongoDB does.
 struct SQLiteFilter {
     let scalarPaths: Set<FieldPath>
+    var fieldTypes: [FieldPath: CollectionLayout.FieldType] = [:]
+
+    init(_ layout: CollectionLayout?) {
+        scalarPaths = layout?.scalarPaths ?? []
+        fieldTypes = layout?.fieldTypes ?? [:]
+    }
 
     static func jsonPath(_ path: FieldPath) -> String {
         "'$" + path.components.map { ".\"\($0)\"" }.joined() + "'"
@@ -44,13 +50,13 @@ struct SQLiteFilter {
         case .or(let parts):
             return try join(parts, with: " OR ", empty: "0")
         case .compare(let path, .ne, let value):
-            return negate(try matchAny(path) { v, t throws(StoreError) in try compare(v, t, .eq, value) })
+            return negate(try matchAny(path) { v, t, known throws(StoreError) in try compare(v, t, .eq, value, known) })
         case .compare(let path, let op, let value):
-            return try matchAny(path) { v, t throws(StoreError) in try compare(v, t, op, value) }
+            return try matchAny(path) { v, t, known throws(StoreError) in try compare(v, t, op, value, known) }
         case .isIn(let path, let values):
-            return try matchAny(path) { v, t throws(StoreError) in try oneOf(v, t, values) }
+            return try matchAny(path) { v, t, known throws(StoreError) in try oneOf(v, t, values, known) }
         case .notIn(let path, let values):
-            return negate(try matchAny(path) { v, t throws(StoreError) in try oneOf(v, t, values) })
+            return negate(try matchAny(path) { v, t, known throws(StoreError) in try oneOf(v, t, values, known) })
         case .exists(let path, let present):
             let (_, type) = Self.expressions(path)
             if path.components == ["id"] || path.components == ["_v"] {
@@ -82,31 +88,43 @@ struct SQLiteFilter {
     /// one of its elements satisfies it. Skipped for paths the schema says are scalar,
     /// so that a plain comparison is left for an index to serve.
     private func matchAny(
-        _ path: FieldPath, _ condition: (String, String) throws(StoreError) -> SQLFragment
+        _ path: FieldPath, _ condition: (String, String, CollectionLayout.FieldType?) throws(StoreError) -> SQLFragment
     ) throws(StoreError) -> SQLFragment {
         let (value, type) = Self.expressions(path)
-        let direct = try condition(value, type)
+        let direct = try condition(value, type, fieldTypes[path])
         if scalarPaths.contains(path) || path.components == ["id"] || path.components == ["_v"] {
             return direct
         }
-        let element = try condition("e.value", "e.type")
+        let element = try condition("e.value", "e.type", nil)
         let p = Self.jsonPath(path)
         return SQLFragment(
             "(\(direct.sql) OR (\(type) = 'array' AND EXISTS (SELECT 1 FROM json_each(body, \(p)) AS e WHERE \(element.sql))))",
             direct.arguments + element.arguments)
     }
 
-    private func compare(_ value: String, _ type: String, _ op: Filter.Comparison, _ operand: JSON)
+    /// `known`: the type every stored value at this path has (from the schema). The
+    /// type guard is then needless when the operand has that type, and the comparison
+    /// can never hold when it has another.
+    private func compare(_ value: String, _ type: String, _ op: Filter.Comparison, _ operand: JSON, _ known: CollectionLayout.FieldType? = nil)
         throws(StoreError) -> SQLFragment
     {
-        let sqlOp: String
-        switch op {
-        case .eq, .ne: sqlOp = "="
-        case .gt: sqlOp = ">"
-        case .gte: sqlOp = ">="
-        case .lt: sqlOp = "<"
-        case .lte: sqlOp = "<="
+        if let known {
+            switch (known, operand) {
+            case (.boolean, .bool(let b)) where op == .eq || op == .ne:
+                return SQLFragment("\(value) = \(b ? 1 : 0)")
+            case (.number, .int(let i)):
+                return SQLFragment("\(value) \(Self.sqlOperator(op)) ?", [i.databaseValue])
+            case (.number, .double(let d)):
+                return SQLFragment("\(value) \(Self.sqlOperator(op)) ?", [d.databaseValue])
+            case (.string, .string(let s)):
+                return SQLFragment("\(value) \(Self.sqlOperator(op)) ?", [s.databaseValue])
+            case (_, .null), (_, .array), (_, .object):
+                break  // null matches a missing field; containers keep the general form
+            default:
+                return SQLFragment("0")
+            }
         }
+        let sqlOp = Self.sqlOperator(op)
         switch operand {
         case .null:
             guard op == .eq || op == .ne else { throw .internalError("ordering comparison with null") }
@@ -127,17 +145,28 @@ struct SQLiteFilter {
         }
     }
 
-    private func oneOf(_ value: String, _ type: String, _ operands: [JSON]) throws(StoreError) -> SQLFragment {
+    static func sqlOperator(_ op: Filter.Comparison) -> String {
+        switch op {
+        case .eq, .ne: return "="
+        case .gt: return ">"
+        case .gte: return ">="
+        case .lt: return "<"
+        case .lte: return "<="
+        }
+    }
+
+    private func oneOf(_ value: String, _ type: String, _ operands: [JSON], _ known: CollectionLayout.FieldType?) throws(StoreError) -> SQLFragment {
         guard !operands.isEmpty else { return SQLFragment("0") }
         // All strings (the common case): one IN list an index can serve.
         let strings = operands.compactMap(\.stringValue)
         if strings.count == operands.count {
             let marks = Array(repeating: "?", count: strings.count).joined(separator: ", ")
-            return SQLFragment("(\(value) IN (\(marks)) AND \(type) = 'text')", strings.map(\.databaseValue))
+            let guardType = known == .string ? "" : " AND \(type) = 'text'"
+            return SQLFragment("(\(value) IN (\(marks))\(guardType))", strings.map(\.databaseValue))
         }
         var out = SQLFragment("(")
         for (i, operand) in operands.enumerated() {
-            let f = try compare(value, type, .eq, operand)
+            let f = try compare(value, type, .eq, operand, known)
             if i > 0 { out.sql += " OR " }
             out.sql += f.sql
             out.arguments += f.arguments

@@ -21,6 +21,8 @@ public final class SQLiteStore: DocumentStore {
     /// are recognised as foreign.
     public let epoch: String
     let layouts = LayoutTable()
+    /// Totals of truncated lists: a count scans every match, the page does not.
+    let counts = CountCache()
     let batcher: WriteBatcher
 
     public var description: String { "sqlite:\(path)" }
@@ -90,7 +92,7 @@ public final class SQLiteStore: DocumentStore {
 
     public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
         let table = try tableName(collection)
-        let filter = SQLiteFilter(scalarPaths: layouts.get(collection)?.scalarPaths ?? [])
+        let filter = SQLiteFilter(layouts.get(collection))
         let whereClause = try filter.translate(query.filter)
         let sql = "SELECT id, v, body FROM \(table) WHERE \(whereClause.sql) \(SQLiteFilter.orderBy(query.sort)) LIMIT ? OFFSET ?"
         let arguments = StatementArguments(whereClause.arguments + [(query.limit + 1).databaseValue, query.skip.databaseValue])
@@ -106,9 +108,16 @@ public final class SQLiteStore: DocumentStore {
             var total: Int?
             if documents.count > query.limit || query.skip > 0 {
                 documents.removeLast(max(0, documents.count - query.limit))
-                total = try Int.fetchOne(
-                    db.cachedStatement(sql: "SELECT count(*) FROM \(table) WHERE \(whereClause.sql)"),
-                    arguments: StatementArguments(whereClause.arguments))
+                let key = CountCache.Key(table: table, sql: whereClause.sql, arguments: whereClause.arguments)
+                if let cached = counts.lookup(key, head: head) {
+                    total = cached
+                } else {
+                    let counted = try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT count(*) FROM \(table) WHERE \(whereClause.sql)"),
+                        arguments: StatementArguments(whereClause.arguments)) ?? 0
+                    counts.store(key, head: head, count: counted)
+                    total = counted
+                }
             }
             return ListResult(documents: documents, total: total, cursor: ChangeCursor(epoch: epoch, sequence: head))
         }
@@ -177,7 +186,7 @@ public final class SQLiteStore: DocumentStore {
     /// The SQL a list runs, as `EXPLAIN QUERY PLAN` sees it: for tests and diagnosis.
     public func queryPlan(_ collection: String, query: ListQuery) throws(StoreError) -> [String] {
         let table = try tableName(collection)
-        let filter = SQLiteFilter(scalarPaths: layouts.get(collection)?.scalarPaths ?? [])
+        let filter = SQLiteFilter(layouts.get(collection))
         let w = try filter.translate(query.filter)
         let sql = "EXPLAIN QUERY PLAN SELECT id, v, body FROM \(table) WHERE \(w.sql) \(SQLiteFilter.orderBy(query.sort))"
         return try reading { db in

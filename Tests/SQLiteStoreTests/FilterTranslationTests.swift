@@ -72,3 +72,38 @@ import Testing
         #expect(unindexed.contains { $0.hasPrefix("SCAN") }, "plan: \(unindexed)")
     }
 }
+
+/// Type guards left out where the schema fixes a field's type must not change results.
+@Suite struct TypedFilterTranslationTests {
+    @Test func typedAndUntypedLayoutsAgree() throws {
+        func store(typed: Bool) throws -> SQLiteStore {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("typed-\(UUID().uuidString)")
+            let s = try SQLiteStore(path: dir.appendingPathComponent("a.sqlite").path, logger: .init(label: "t"))
+            let types: [FieldPath: CollectionLayout.FieldType] = typed
+                ? [FieldPath("done")!: .boolean, FieldPath("n")!: .number, FieldPath("title")!: .string] : [:]
+            try s.prepare([CollectionLayout(name: "todos", indexes: [FieldPath("done")!], unique: [],
+                                            scalarPaths: [FieldPath("done")!, FieldPath("n")!, FieldPath("title")!], fieldTypes: types)])
+            for doc in [#"{"id":"a","done":true,"n":1,"title":"x"}"#, #"{"id":"b","done":false,"n":2.5,"title":"y"}"#,
+                        #"{"id":"c","n":0}"#, #"{"id":"d","done":false,"title":"z"}"#] {
+                try insert(s, doc)
+            }
+            return s
+        }
+        let typed = try store(typed: true)
+        let untyped = try store(typed: false)
+        let p = { (s: String) in FieldPath(s)! }
+        let filters: [Filter] = [
+            .compare(p("done"), .eq, .bool(false)), .compare(p("done"), .ne, .bool(true)), .compare(p("done"), .eq, .int(0)),
+            .compare(p("n"), .gte, .int(1)), .compare(p("n"), .lt, .double(2.6)), .compare(p("n"), .eq, .string("1")),
+            .compare(p("title"), .gt, .string("x")), .compare(p("title"), .eq, .null), .isIn(p("title"), [.string("x"), .string("z")]),
+            .notIn(p("n"), [.int(0), .bool(true)]), .compare(p("done"), .eq, .null),
+        ]
+        for filter in filters {
+            let a = try typed.list("todos", query: ListQuery(filter: filter)).documents.map(\.id)
+            let b = try untyped.list("todos", query: ListQuery(filter: filter)).documents.map(\.id)
+            #expect(a == b, "\(filter)")
+        }
+        let plan = try typed.queryPlan("todos", query: ListQuery(filter: .compare(p("done"), .eq, .bool(false))))
+        #expect(plan.contains { $0.contains("ix.todos.done") }, "plan: \(plan)")
+    }
+}

@@ -31,18 +31,32 @@ public struct CollectionConfig: Sendable {
     /// What the store needs to know about this collection.
     public var layout: CollectionLayout {
         var scalar: Set<FieldPath> = []
+        var types: [FieldPath: CollectionLayout.FieldType] = [:]
         func collect(_ schema: Schema, _ prefix: [String]) {
             for (name, property) in schema.properties {
                 let components = prefix + [name]
                 guard let path = FieldPath(components.joined(separator: ".")) else { continue }
                 if !property.mayBeArray { scalar.insert(path) }
+                switch property.types {
+                case ["boolean"]?: types[path] = .boolean
+                case ["integer"]?, ["number"]?, ["integer", "number"]?: types[path] = .number
+                case ["string"]?: types[path] = .string
+                default: break
+                }
                 if property.types == ["object"] { collect(property, components) }
             }
         }
         collect(schema, [])
         for field in ["id", "_v"] { scalar.insert(FieldPath(field)!) }
-        if timestamps { for field in ["created", "updated"] { scalar.insert(FieldPath(field)!) } }
-        return CollectionLayout(name: name, indexes: indexes, unique: unique, scalarPaths: scalar)
+        types[FieldPath("id")!] = .string
+        types[FieldPath("_v")!] = .number
+        if timestamps {
+            for field in ["created", "updated"] {
+                scalar.insert(FieldPath(field)!)
+                types[FieldPath(field)!] = .string
+            }
+        }
+        return CollectionLayout(name: name, indexes: indexes, unique: unique, scalarPaths: scalar, fieldTypes: types)
     }
 }
 
