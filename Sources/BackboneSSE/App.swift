@@ -55,7 +55,7 @@ public final class BackboneSSEApp: Sendable {
     /// The server's own error answers (413) in the service's error format, with CORS.
     public func errorResponse(_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse {
         var response = Responses.errorResponse(status, code, message)
-        let origin = headers.first { $0.name.caseInsensitiveCompare("Origin") == .orderedSame }?.value
+        let origin = headers.value(of: "Origin")
         cors.decorate(&response, origin: origin)
         return response
     }

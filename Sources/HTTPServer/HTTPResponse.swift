@@ -20,11 +20,11 @@ public struct HTTPResponse: Sendable {
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
-        headers.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        headers.removeAll { headerNamesEqual($0.name, name) }
         headers.append((name, value))
     }
 
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.value(of: name)
     }
 }

@@ -16,7 +16,7 @@ extension MicroHTTPDServer {
             _ = MHD_get_connection_values(
                 connection, .HEADER_KIND, cmhdCollectHeader,
                 Unmanaged.passUnretained(exchange).toOpaque())
-            let lengths = Set(exchange.headers.filter { $0.name.caseInsensitiveCompare("Content-Length") == .orderedSame }.map(\.value))
+            let lengths = Set(exchange.headers.filter { headerNamesEqual($0.name, "Content-Length") }.map(\.value))
             if lengths.count > 1 {
                 // Two framings of one body (RFC 9112 §6.3): refuse, or a proxy in front
                 // and this server could disagree about where the next request starts.
@@ -130,7 +130,7 @@ extension MicroHTTPDServer {
 
 extension Exchange {
     func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.value(of: name)
     }
 }
 

@@ -79,3 +79,13 @@ import Testing
         #expect(s.buffered.count < 20_000)
     }
 }
+
+@Suite struct HeaderNameTests {
+    @Test func comparesIgnoringASCIICaseOnly() {
+        #expect(headerNamesEqual("Content-Length", "content-length"))
+        #expect(headerNamesEqual("X-CLIENT-ID", "x-client-id"))
+        #expect(!headerNamesEqual("Content-Length", "Content-Lengt"))
+        #expect(!headerNamesEqual("a-b", "a\rb"))  // '-' | 0x20 == '\r' | 0x20, yet not letters
+        #expect(!headerNamesEqual("Accept", "Accepts"))
+    }
+}

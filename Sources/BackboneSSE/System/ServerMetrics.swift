@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// The figures `/metrics` shows, in Prometheus text format.
 public final class ServerMetrics: Sendable {
@@ -20,11 +21,29 @@ public final class ServerMetrics: Sendable {
 
     public init() {}
 
+    private struct RequestKey: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+
+    /// The counter and histogram of each (route, method, status), made once: asking the
+    /// registry on every request built label arrays and took its lock.
+    private let requestMetrics = Mutex<[RequestKey: (Counter, DurationHistogram)]>([:])
+
     func request(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: requestsName, labels: [("route", route), ("method", method), ("status", String(status))])
-            .increment()
-        registry.makeDurationHistogram(descriptor: latencyName, labels: [("route", route)], buckets: Self.latencyBuckets)
-            .record(duration)
+        let key = RequestKey(route: route, method: method, status: status)
+        let metrics = requestMetrics.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = (
+                registry.makeCounter(descriptor: requestsName, labels: [("route", route), ("method", method), ("status", String(status))]),
+                registry.makeDurationHistogram(descriptor: latencyName, labels: [("route", route)], buckets: Self.latencyBuckets)
+            )
+            cache[key] = made
+            return made
+        }
+        metrics.0.increment()
+        metrics.1.record(duration)
     }
 
     func documentWritten(collection: String, operation: String) {
