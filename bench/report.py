@@ -38,10 +38,28 @@ def fmt(x, unit=""):
     return f"{x:g}"
 
 
+def cpu_key(key):
+    """The CPU-per-request figure recorded beside a wrk or sqlite_insert figure."""
+    for suffix in ("_rps", "_p99_ms", "_ips"):
+        if key and key.endswith(suffix):
+            return key[: -len(suffix)] + "_cpu_us"
+    return None
+
+
 def main():
     values = load(sys.argv[1])
-    rows = []  # (figure, value, baseline, ratio, target, verdict)
+    rows = []  # (figure, value, baseline, ratio, target, verdict, cpu)
     failed = False
+
+    def cpu(key, base_key=None):
+        a = num(values, cpu_key(key)) if cpu_key(key) else None
+        b = num(values, cpu_key(base_key)) if base_key and cpu_key(base_key) else None
+        if a is None and b is None:
+            return "-"
+        text = "n/a" if a is None else f"{a:.0f} us"
+        if base_key:
+            text += " vs " + ("n/a" if b is None else f"{b:.0f} us")
+        return text
 
     def ratio_row(figure, key, base_label, base_key, minimum):
         nonlocal failed
@@ -51,7 +69,7 @@ def main():
         failed |= not ok
         target = f">= {minimum:.0%} of baseline" if minimum < 1 else f">= {minimum:g}x baseline"
         rows.append((figure, fmt(v, "/s"), f"{fmt(b, '/s')} {base_label}", "n/a" if r is None else f"{r:.2f}",
-                     target, "PASS" if ok else "FAIL"))
+                     target, "PASS" if ok else "FAIL", cpu(key, base_key)))
 
     def limit_row(figure, key, unit, limit, base_label=None, base_key=None):
         nonlocal failed
@@ -61,14 +79,14 @@ def main():
         failed |= not ok
         baseline = f"{fmt(b, unit)} {base_label}" if base_key else "-"
         r = f"{v / b:.2f}" if v is not None and b else "-"
-        rows.append((figure, fmt(v, unit), baseline, r, f"< {limit:g} {unit}", "PASS" if ok else "FAIL"))
+        rows.append((figure, fmt(v, unit), baseline, r, f"< {limit:g} {unit}", "PASS" if ok else "FAIL", "-"))
 
     def info_row(figure, key, unit, base_label=None, base_key=None):
         v = num(values, key)
         b = num(values, base_key) if base_key else None
         baseline = f"{fmt(b, unit)} {base_label}" if base_key else "-"
         r = f"{v / b:.2f}" if v is not None and b else "-"
-        rows.append((figure, fmt(v, unit), baseline, r, "-", "info"))
+        rows.append((figure, fmt(v, unit), baseline, r, "-", "info", cpu(key, base_key) if unit == "/s" else "-"))
 
     ratio_row("GET /todos/{id}", "get_id_rps", "bare MHD", "bare_rps", 0.40)
     ratio_row("GET /todos?where=...&limit=20", "list_rps", "bare MHD", "bare_rps", 0.20)
@@ -79,22 +97,28 @@ def main():
     limit_row("idle RSS after start-up", "rss_start_mb", "MB", 30)
     limit_row("idle RSS after the load", "rss_after_mb", "MB", 30)
     info_row("bare MHD GET", "bare_rps", "/s")
+    info_row("GET /todos/{id}, one fixed id, no Lua", "get_fixed_rps", "/s", "bare MHD", "bare_rps")
+    info_row("GET /todos/{id}, one fixed id, p99", "get_fixed_p99_ms", "ms", "bare MHD", "bare_p99_ms")
     info_row("POST /todos normal p99", "post_normal_p99_ms", "ms")
     info_row("POST /todos full p99", "post_full_p99_ms", "ms")
     info_row("seeding PUT /todos/{id}", "seed_rps", "/s")
 
-    header = ("figure", "value", "baseline (same run)", "ratio", "target", "result")
+    header = ("figure", "value", "baseline (same run)", "ratio", "target", "result", "CPU/request (vs baseline)")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
     out = []
     out.append(f"BackboneSSE benchmark  {values.get('date', '')}")
     out.append(f"host: {values.get('cores', '?')} cores; wrk -t{values.get('threads', '?')} -c{values.get('connections', '?')} "
                f"-d{values.get('seconds', '?')}s; sqlite_insert {values.get('insert_seconds', '?')}s; "
-               f"{values.get('seeded', '?')} documents seeded; commit {values.get('commit', '?')}")
+               f"{values.get('seeded', '?')} documents seeded")
+    out.append(f"server: {values.get('binary', '?')}; source commit {values.get('commit', '?')}")
     out.append("")
     out.append(line(header))
     out.append(line(tuple("-" * w for w in widths)))
     out.extend(line(r) for r in rows)
+    out.append("")
+    out.append("CPU/request: CPU time (user + system, all threads) of the server process, or of")
+    out.append("sqlite_insert, divided by the requests or inserts done; wrk runs on the same cores.")
     notes = [v for k, v in sorted(values.items()) if k.startswith("note_")]
     if notes:
         out.append("")

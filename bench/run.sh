@@ -16,6 +16,8 @@
 #   BENCH_CONNECTIONS=64      wrk connections
 #   BENCH_SEED=100000         documents seeded before the reads
 #   BENCH_SEED_CONNECTIONS=64 connections used for seeding
+#   BENCH_TIMEOUT=10s         wrk --timeout (a request slower than this counts as a timeout
+#                             and is left out of the latency figures)
 #   BENCH_SERVER=.build/release/backbone-sse
 #   BENCH_STRICT=1            exit 3 when a target is missed (default: report only)
 #   BENCH_KEEP_TMP=1          keep the temporary folder (store files, server logs)
@@ -30,6 +32,7 @@ THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-64}
 SEED=${BENCH_SEED:-100000}
 SEED_CONNS=${BENCH_SEED_CONNECTIONS:-64}
+TIMEOUT=${BENCH_TIMEOUT:-10s}
 BIN=${BENCH_SERVER:-.build/release/backbone-sse}
 HOST=127.0.0.1
 
@@ -111,6 +114,31 @@ rss_mb() { # PID -> VmRSS in MB
   awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
 
+cpu_ticks() { # PID -> utime + stime, in clock ticks
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# wait_idle PID NAME: until the process uses under 5% of a core over half a second
+# (at most 60 s). wrk abandons requests that time out, and the server may still be
+# working on them: that work must not overlap the next measurement.
+wait_idle() {
+  local pid=$1 name=$2 hz before after waited=0
+  hz=$(getconf CLK_TCK)
+  before=$(cpu_ticks "$pid")
+  while ((waited < 120)); do
+    sleep 0.5
+    waited=$((waited + 1))
+    after=$(cpu_ticks "$pid")
+    if (((after - before) * 100 < hz * 5 / 2)); then
+      ((waited > 1)) && say "  $name went idle after $((waited / 2)) s"
+      return 0
+    fi
+    before=$after
+  done
+  say "WARNING: $name still busy 60 s after the load"
+  record "note_busy_${name}_${SECONDS}" "$name was still busy 60 s after a load ended"
+}
+
 alive_or_die() { # PID LOG NAME
   kill -0 "$1" 2>/dev/null || { tail -n 50 "$3" >&2 || true; die "$2 died (log above)"; }
 }
@@ -125,16 +153,29 @@ to_ms() { # wrk latency (us, ms, s) -> milliseconds
     printf "%.3f", v }'
 }
 
-# run_wrk NAME URL [wrk args...]: runs wrk, records NAME_rps and NAME_p99_ms, notes errors.
+# run_wrk NAME URL [wrk options...] [-- script args...]: runs wrk against the process
+# TARGET_PID; records NAME_rps, NAME_p99_ms and NAME_cpu_us (the server's CPU time per
+# request), and notes non-2xx responses and socket errors.
+TARGET_PID=
 run_wrk() {
   local name=$1 url=$2
   shift 2
   local file=$OUT/wrk-$name.txt
-  say "wrk $name: -t$THREADS -c$CONNS -d${SECS}s $url"
-  if ! wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency "$@" "$url" >"$file" 2>&1; then
+  local opts=() script_args=()
+  while (($#)); do   # wrk wants its options, then the URL, then -- and the script's args
+    if [ "$1" = "--" ]; then shift; script_args=("--" "$@"); break; fi
+    opts+=("$1"); shift
+  done
+  say "wrk $name: -t$THREADS -c$CONNS -d${SECS}s ${opts[*]} $url ${script_args[*]}"
+  local ticks0
+  ticks0=$(cpu_ticks "$TARGET_PID")
+  if ! wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --timeout "$TIMEOUT" --latency "${opts[@]}" "$url" "${script_args[@]}" >"$file" 2>&1; then
     cat "$file" >&2
     die "wrk failed for $name"
   fi
+  local ticks1 hz
+  ticks1=$(cpu_ticks "$TARGET_PID")
+  hz=$(getconf CLK_TCK)
   local rps p99 total non2xx sockerr
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$file")
   p99=$(awk '/^ +99%/ { print $2 }' "$file")
@@ -145,6 +186,10 @@ run_wrk() {
   record "${name}_rps" "$rps"
   [ -n "$p99" ] && record "${name}_p99_ms" "$(to_ms "$p99")"
   record "${name}_requests" "${total:-0}"
+  # CPU time the server process spent per request (user + system, all its threads).
+  if ((${total:-0} > 0)); then
+    record "${name}_cpu_us" "$(awk -v d=$((ticks1 - ticks0)) -v hz="$hz" -v n="$total" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')"
+  fi
   if [ -n "$non2xx" ]; then
     record "note_${name}_non2xx" "$name: $non2xx of ${total:-?} responses were not 2xx/3xx"
     say "WARNING: $name: $non2xx non-2xx/3xx responses"
@@ -170,6 +215,12 @@ record threads "$THREADS"
 record connections "$CONNS"
 record seconds "$SECS"
 record insert_seconds "$INSERT_SECS"
+record binary "$BIN, built $(date -u -d "@$(stat -c %Y "$BIN")" +%Y-%m-%dT%H:%M:%SZ)"
+stale=$(find Sources Package.swift -type f -newer "$BIN" 2>/dev/null | head -n 1)
+if [ -n "$stale" ]; then
+  say "WARNING: $BIN is older than $stale: the figures are of an older build (swift build -c release)"
+  record note_stale_binary "$BIN is older than $stale (and maybe more): figures are of an older build than the commit shown"
+fi
 record commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo '+dirty')"
 
 # ---------------------------------------------------------------- servers
@@ -293,12 +344,21 @@ check_url "$LIST_PATH" 200
 
 # ---------------------------------------------------------------- reads
 sleep 1
+wait_idle "$SERVER_PID" backbone-sse
+TARGET_PID=$BARE_PID
 run_wrk bare "http://$HOST:$BARE_PORT/todos/seed000000"
+TARGET_PID=$SERVER_PID
 alive_or_die "$BARE_PID" "$TMP/bare.log" "bare_mhd"
 run_wrk get_id "http://$HOST:$SERVER_PORT" -s "$BENCH/lua/get_by_id.lua" -- "$created"
 alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
+wait_idle "$SERVER_PID" backbone-sse
+# The same read with one fixed URL and no Lua: tells wrk's own cost from the server's.
+run_wrk get_fixed "http://$HOST:$SERVER_PORT/todos/seed000000"
+alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
+wait_idle "$SERVER_PID" backbone-sse
 run_wrk list "http://$HOST:$SERVER_PORT$LIST_PATH"
 alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
+wait_idle "$SERVER_PID" backbone-sse
 stop_pid "$BARE_PID"
 
 # ---------------------------------------------------------------- writes, durability normal
@@ -306,21 +366,25 @@ say "raw SQLite inserts, synchronous=NORMAL, ${INSERT_SECS}s"
 "$OUT/sqlite_insert" normal "$INSERT_SECS" "$TMP/raw.sqlite" >"$OUT/sqlite-normal.txt" 2>&1 \
   || { cat "$OUT/sqlite-normal.txt" >&2; die "sqlite_insert normal failed"; }
 record sqlite_normal_ips "$(sed -n 's/.*inserts_per_sec=\([0-9.]*\).*/\1/p' "$OUT/sqlite-normal.txt")"
+record sqlite_normal_cpu_us "$(sed -n 's/.*cpu_us_per_insert=\([0-9.]*\).*/\1/p' "$OUT/sqlite-normal.txt")"
 say "  $(grep inserts_per_sec "$OUT/sqlite-normal.txt")"
 run_wrk post_normal "http://$HOST:$SERVER_PORT/todos" -s "$BENCH/lua/post.lua"
 alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
 
-sleep 3
+wait_idle "$SERVER_PID" backbone-sse
+sleep 2
 record rss_after_mb "$(rss_mb "$SERVER_PID")"
 say "idle RSS after the load: $(rss_mb "$SERVER_PID") MB"
 stop_server
 
 # ---------------------------------------------------------------- writes, durability full
 start_server full
+TARGET_PID=$SERVER_PID
 say "raw SQLite inserts, synchronous=FULL, ${INSERT_SECS}s"
 "$OUT/sqlite_insert" full "$INSERT_SECS" "$TMP/raw.sqlite" >"$OUT/sqlite-full.txt" 2>&1 \
   || { cat "$OUT/sqlite-full.txt" >&2; die "sqlite_insert full failed"; }
 record sqlite_full_ips "$(sed -n 's/.*inserts_per_sec=\([0-9.]*\).*/\1/p' "$OUT/sqlite-full.txt")"
+record sqlite_full_cpu_us "$(sed -n 's/.*cpu_us_per_insert=\([0-9.]*\).*/\1/p' "$OUT/sqlite-full.txt")"
 say "  $(grep inserts_per_sec "$OUT/sqlite-full.txt")"
 run_wrk post_full "http://$HOST:$SERVER_PORT/todos" -s "$BENCH/lua/post.lua"
 alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"

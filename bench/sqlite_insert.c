@@ -5,13 +5,14 @@
  * prepared statement: the best a single writer gets from SQLite on this disk.
  *
  * Usage: sqlite_insert normal|full SECONDS DBFILE
- * Prints: "<mode> inserts=<n> seconds=<s> inserts_per_sec=<r>" on stdout.
+ * Prints: "<mode> inserts=<n> seconds=<s> inserts_per_sec=<r> cpu_us_per_insert=<c>" on stdout.
  * Build: gcc -O2 sqlite_insert.c -lsqlite3 -o sqlite_insert
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,6 +103,10 @@ int main(int argc, char **argv) {
     sqlite3_finalize(insert);
     sqlite3_finalize(commit);
     sqlite3_close(db);
-    printf("%s inserts=%ld seconds=%.2f inserts_per_sec=%.0f\n", mode, n, elapsed, n / elapsed);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    printf("%s inserts=%ld seconds=%.2f inserts_per_sec=%.0f cpu_us_per_insert=%.1f\n", mode, n, elapsed, n / elapsed,
+           n > 0 ? cpu * 1e6 / n : 0.0);
     return 0;
 }
