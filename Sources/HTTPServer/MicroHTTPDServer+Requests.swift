@@ -53,7 +53,7 @@ extension MicroHTTPDServer {
         case .handling:
             if chunk > 0 { uploadDataSize?.pointee = 0 }
             guard let response = exchange.responder?.takeResponse() else { return .YES }
-            _ = pendingAnswers.subtract(1, ordering: .releasing)
+            admission.withLock { $0.pending -= 1 }
             return queue(response, for: exchange, on: connection)
         case .finished:
             if chunk > 0 { uploadDataSize?.pointee = 0 }
@@ -62,6 +62,17 @@ extension MicroHTTPDServer {
     }
 
     private func runHandler(_ exchange: Exchange, connection: OpaquePointer) -> MHD_Result {
+        let admitted = admission.withLock { state -> Bool in
+            if state.stopping { return false }
+            state.pending += 1
+            return true
+        }
+        guard admitted else {
+            var response = errorResponse(503, "shutting_down", "the server is stopping; retry shortly", exchange.headers)
+            response.setHeader("Retry-After", "1")
+            response.setHeader("Connection", "close")
+            return queue(response, for: exchange, on: connection)
+        }
         let handle = ConnectionHandle(raw: connection)
         let responder = Responder(resume: { MHD_resume_connection(handle.raw) })
         exchange.responder = responder
@@ -70,10 +81,8 @@ extension MicroHTTPDServer {
             headers: exchange.headers, body: exchange.body, startedAt: exchange.startedAt)
         exchange.body = []
         handler(request, responder)
-        if let response = responder.handlerReturned(suspend: {
-            _ = pendingAnswers.add(1, ordering: .relaxed)
-            MHD_suspend_connection(connection)
-        }) {
+        if let response = responder.handlerReturned(suspend: { MHD_suspend_connection(connection) }) {
+            admission.withLock { $0.pending -= 1 }
             return queue(response, for: exchange, on: connection)
         }
         return .YES

@@ -16,8 +16,10 @@ public final class MicroHTTPDServer: Sendable {
     let errorResponse: @Sendable (_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse
     let logger: Logger
     private let daemon = Mutex<DaemonHandle?>(nil)
-    /// Requests whose handler has run but whose answer is not yet queued.
-    let pendingAnswers = Atomic<Int>(0)
+    /// Requests whose handler has been entered but whose answer is not yet queued, and
+    /// whether the server is stopping (then no handler is entered any more). One lock
+    /// for both: a request either counts before `stop` reads the count, or is refused.
+    let admission = Mutex<(stopping: Bool, pending: Int)>((false, 0))
     /// libmicrohttpd keeps a pointer to this until the daemon stops.
     private let logTarget: LogTargetBox
 
@@ -76,8 +78,10 @@ public final class MicroHTTPDServer: Sendable {
         daemon.withLock { $0.map { CMHD_bound_port($0.raw) } ?? 0 }
     }
 
-    /// Stops accepting new connections; those open go on.
+    /// Stops accepting: new connections are not taken, and new requests on open
+    /// keep-alive connections get 503; requests already being handled go on.
     public func quiesce() {
+        admission.withLock { $0.stopping = true }
         guard let handle = daemon.withLock({ $0 }) else { return }
         _ = MHD_quiesce_daemon(handle.raw)
     }
@@ -85,11 +89,15 @@ public final class MicroHTTPDServer: Sendable {
     /// Stops accepting, lets pending answers go out (up to `grace`), then stops. Every
     /// stream must have ended first: stopping with suspended connections is not allowed.
     public func stop(grace: Duration = .seconds(4)) {
+        admission.withLock { $0.stopping = true }
         guard let handle = daemon.withLock({ $0 }) else { return }
         _ = MHD_quiesce_daemon(handle.raw)
         let deadline = ContinuousClock.now + grace
-        while pendingAnswers.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
+        while admission.withLock({ $0.pending }) > 0 && ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.01)
+        }
+        if admission.withLock({ $0.pending }) > 0 {
+            logger.error("stopping with unanswered requests")
         }
         daemon.withLock { $0 = nil }
         MHD_stop_daemon(handle.raw)

@@ -6,53 +6,196 @@
  *   var handle = todos.subscribe({data: {where: {done: false}}}, function () { ... });
  *   handle.close();
  *
- * CRUD stays stock Backbone.sync. This file adds: a per-page X-Client-Id on every
- * write (so the page knows the echo of its own writes), and `subscribe` on
- * collections and models, which fetches, then follows the server's event stream
- * from the fetch's X-Stream-Cursor, so that nothing falls between the two.
+ * CRUD stays stock Backbone.sync. This file adds:
+ * - a per-page X-Client-Id on every request (the server records it as the origin of
+ *   the change);
+ * - one model's writes reach the server in the order the page made them: a write to a
+ *   model whose previous write is still in flight waits for it. In particular, a save
+ *   or destroy of a new model whose POST is unanswered waits for its id instead of
+ *   POSTing it a second time (stock Backbone would create a duplicate), or, for
+ *   destroy, of leaving it on the server;
+ * - `subscribe` on collections and models, which fetches, then follows the server's
+ *   event stream from the fetch's X-Stream-Cursor, so that nothing falls between the
+ *   two. Events are applied idempotently by version; the echo of the page's own
+ *   create merges into the saved model, even when it arrives before the POST's
+ *   answer; a `reset` (the server cannot resume: another store, an expired cursor, a
+ *   reader too slow) refetches with `reset: true`. Reconnects are automatic.
+ *
+ * Events on a subscribed collection or model: `subscribe:open` (the stream is live),
+ * `subscribe:error` (the stream or a fetch failed; it retries by itself),
+ * `subscribe:reset` (data: {reason, cursor}; a refetch follows).
  */
 (function (root, factory) {
-  root.BackboneSSE = factory(root.Backbone, root._);
-})(this, function (Backbone, _) {
+  root.BackboneSSE = factory(root, root.Backbone, root._);
+})(this, function (window, Backbone, _) {
   'use strict';
 
   var clientId = 'page-' + Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
   var pendingCreates = 0;   // this page's POSTs in flight
   var afterCreates = [];    // work that waits for them
+  var buried = {};          // 'name/id' -> true: documents this page is deleting
+  var buriedCount = 0;
 
-  // ---- writes: tag them, and know when this page's creates are in flight -----------
+  // ---- small helpers -----------------------------------------------------------------
+
+  function splitURL(url) {
+    var m = /^(.*)\/([a-z][a-z0-9_-]*)(?:\/([^/?#]+))?\/?(?:[?#].*)?$/.exec(url || '');
+    if (!m) throw new Error('backbone-sse: cannot read a collection name from ' + url);
+    return {root: m[1], name: m[2], id: m[3] ? decodeURIComponent(m[3]) : null};
+  }
+
+  function join(base, id) {
+    return base.replace(/[?#].*$/, '').replace(/[^\/]$/, '$&/') + encodeURIComponent(id);
+  }
+
+  // A failure worth retrying: no answer, or the server (or a proxy) is not ready.
+  function retryable(xhr) {
+    return !xhr || xhr.status === 0 || xhr.status >= 500 || xhr.status === 429;
+  }
+
+  function backoff(attempt) {
+    return Math.min(10000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random());
+  }
+
+  // Documents this page is deleting: events that would show them again are ignored
+  // until the server reports the deletion (or the DELETE fails).
+  function bury(name, id) {
+    var key = name + '/' + id;
+    if (buried[key]) return;
+    if (buriedCount > 1000) { buried = {}; buriedCount = 0; }
+    buried[key] = true;
+    buriedCount++;
+  }
+
+  function unbury(name, id) {
+    var key = name + '/' + id;
+    if (!buried[key]) return;
+    delete buried[key];
+    buriedCount--;
+  }
+
+  function isBuried(name, id) {
+    return buried[name + '/' + id] === true;
+  }
+
+  // ---- writes ------------------------------------------------------------------------
 
   var sync = Backbone.sync;
-  Backbone.sync = function (method, model, options) {
-    options = options || {};
+
+  function send(method, model, options) {
     var beforeSend = options.beforeSend;
     options.beforeSend = function (xhr) {
       xhr.setRequestHeader('X-Client-Id', clientId);
       if (beforeSend) return beforeSend.apply(this, arguments);
     };
     var xhr = sync.call(this, method, model, options);
-    if (method === 'create' && xhr && xhr.always) {
-      pendingCreates++;
-      xhr.always(function () {
-        pendingCreates--;
-        if (pendingCreates === 0) {
-          var queued = afterCreates;
-          afterCreates = [];
-          _.each(queued, function (fn) { fn(); });
-        }
-      });
+    if (xhr && xhr.always) {
+      if (method === 'create') trackCreate(model, options, xhr);
+      else if (method === 'delete') trackDelete(model, options, xhr);
     }
     return xhr;
-  };
+  }
 
-  // Events wait while this page has creates in flight: the echo of a create can arrive
-  // before the POST's answer, when the local model has no id yet; applied then, it
-  // would add the model a second time. Applied after, it merges into the saved model.
+  // The echo of a create can arrive before the POST's answer, when the local model has
+  // no id yet; applied then, it would add the model a second time. Events therefore
+  // wait while this page has creates in flight; applied after, they merge.
+  function trackCreate(model, options, xhr) {
+    var base = options.url || _.result(model, 'url');
+    var destroyed = false;
+    var onDestroy = function () { destroyed = true; };
+    pendingCreates++;
+    if (model.on) model.on('destroy', onDestroy);
+    xhr.always(function () {
+      if (model.off) model.off('destroy', onDestroy);
+      if (destroyed && !model.isNew()) {
+        // Destroyed while its POST was unanswered: stock Backbone sends nothing (the
+        // model was new) and the document would stay on the server. Delete it now.
+        bury(splitURL(base).name, model.id);
+        Backbone.sync('delete', model, {url: join(base, model.id)});
+      }
+      pendingCreates--;
+      if (pendingCreates === 0) {
+        var queued = afterCreates;
+        afterCreates = [];
+        _.each(queued, function (fn) { fn(); });
+      }
+    });
+  }
+
+  function trackDelete(model, options, xhr) {
+    var target;
+    try { target = splitURL(options.url || _.result(model, 'url')); } catch (e) { return; }
+    if (!target.id) return;
+    bury(target.name, target.id);
+    xhr.fail(function () { unbury(target.name, target.id); });
+  }
+
   function whenCreatesSettle(fn) {
     if (pendingCreates === 0) fn(); else afterCreates.push(fn);
   }
 
-  // ---- cursors ---------------------------------------------------------------------
+  // A write to a model whose previous write is unanswered waits for it, then goes out
+  // with what the page meant when it made it: the attributes of that moment, the id
+  // the server has given meanwhile, and the version the page's own writes reached.
+  function queueWrite(method, model, options) {
+    var previous = model._sseWrite;
+    var deferred = Backbone.$.Deferred();
+    var promise = deferred.promise();
+    var wasNew = model.isNew();
+    var url = options.url || _.result(model, 'url');
+    var body = options.attrs || method === 'delete' ? null : model.toJSON(options);
+    var seenVersion = model.get('_v');
+    model._sseWrite = promise;
+    previous.always(function () {
+      var m = method;
+      if (wasNew && !model.isNew()) {
+        if (m === 'create') m = options.patch ? 'patch' : 'update';
+        url = join(url, model.id);
+      }
+      if (m === 'delete' && model.isNew()) {  // the create failed: nothing to delete
+        deferred.resolve({}, 'success', null);
+        return;
+      }
+      if (body) {
+        body = _.clone(body);
+        if (m === 'patch') body = _.omit(body, 'id', '_v');
+        else if (m === 'update' && body._v === seenVersion && model.has('_v')) body._v = model.get('_v');
+        options.attrs = body;
+      }
+      options.url = url;
+      var xhr;
+      try {
+        xhr = send(m, model, options);
+      } catch (e) {
+        deferred.reject(null, 'error', e);
+        throw e;
+      }
+      if (xhr && xhr.then) xhr.then(deferred.resolve, deferred.reject); else deferred.resolve();
+    });
+    promise.always(function () { if (model._sseWrite === promise) model._sseWrite = null; });
+    return promise;
+  }
+
+  Backbone.sync = function (method, model, options) {
+    options = options || {};
+    if (method === 'read' || !(model instanceof Backbone.Model)) return send(method, model, options);
+    if (model._sseWrite) return queueWrite(method, model, options);
+    var xhr = send(method, model, options);
+    if (xhr && xhr.always) {
+      model._sseWrite = xhr;
+      xhr.always(function () { if (model._sseWrite === xhr) model._sseWrite = null; });
+    }
+    return xhr;
+  };
+
+  // Runs fn once the model's writes in flight are answered (at once when none is):
+  // an event is then compared with the version the page's own writes produced.
+  function whenWritten(model, fn) {
+    if (model && model._sseWrite) model._sseWrite.always(function () { whenWritten(model, fn); });
+    else fn();
+  }
+
+  // ---- cursors -----------------------------------------------------------------------
 
   function parseCursor(text) {
     var m = /^([0-9a-f]+)-(\d+)$/.exec(text || '');
@@ -61,20 +204,23 @@
 
   // Is a at or before b (same epoch)?
   function notAfter(a, b) {
-    return a && b && a.epoch === b.epoch && a.seq <= b.seq;
+    return !!(a && b && a.epoch === b.epoch && a.seq <= b.seq);
   }
 
-  // ---- applying an event to local state, idempotent by version ---------------------
+  // ---- applying an event to local state, idempotent by version -----------------------
 
   function version(model) {
     var v = model && model.get('_v');
     return typeof v === 'number' ? v : -1;
   }
 
-  function put(collection, doc) {
+  function put(collection, name, doc) {
+    if (isBuried(name, doc.id)) return;
     var existing = collection.get(doc.id);
     if (existing) {
-      if (version(existing) < doc._v) existing.set(existing.parse(doc));
+      whenWritten(existing, function () {
+        if (collection.get(doc.id) === existing && version(existing) < doc._v) existing.set(existing.parse(doc));
+      });
     } else {
       collection.add(doc, {parse: true});
     }
@@ -85,7 +231,9 @@
     if (existing && version(existing) <= v) collection.remove(existing);
   }
 
-  // ---- one EventSource, shared, recreated when the browser gives up ----------------
+  // ---- one EventSource per channel, recreated when the browser gives up --------------
+
+  var channels = [];
 
   function Channel(url) {
     this.url = url;          // without since
@@ -99,6 +247,7 @@
   _.extend(Channel.prototype, {
     add: function (listener) {
       this.listeners.push(listener);
+      if (!_.contains(channels, this)) channels.push(this);
     },
 
     remove: function (listener) {
@@ -113,25 +262,29 @@
       if (since) this.cursor = parseCursor(since) || this.cursor;
       var url = this.url;
       if (this.cursor) url += (url.indexOf('?') < 0 ? '?' : '&') + 'since=' + encodeURIComponent(this.cursor.text);
-      var source = this.source = new EventSource(url);
+      var source = this.source = new window.EventSource(url);
       var types = ['hello', 'create', 'update', 'delete', 'enter', 'leave', 'reset', 'bye', 'ping'];
       _.each(types, function (type) {
         source.addEventListener(type, function (e) {
           if (self.source !== source) return;
           if (e.lastEventId) self.cursor = parseCursor(e.lastEventId) || self.cursor;
-          self.dispatch(type, e.data ? JSON.parse(e.data) : {}, parseCursor(e.lastEventId));
+          self.dispatch(type, e.data ? JSON.parse(e.data) : {}, e.lastEventId ? parseCursor(e.lastEventId) : null);
         });
       });
       source.onopen = function () {
+        if (self.source !== source) return;
         self.attempt = 0;
         self.each('open');
       };
       source.onerror = function () {
         if (self.source !== source) return;
         self.each('error');
-        // The browser retries by itself while readyState is CONNECTING; it gives up
-        // (CLOSED) on a non-stream answer, such as a 503 during a restart.
-        if (source.readyState === 2) self.reconnectLater();
+        // The browser retries by itself while readyState is CONNECTING (it sends
+        // Last-Event-ID); it gives up (CLOSED) on a non-stream answer, such as a 503.
+        if (source.readyState === 2) {
+          self.source = null;
+          self.reconnectLater();
+        }
       };
     },
 
@@ -153,11 +306,18 @@
     reconnectLater: function () {
       var self = this;
       if (this.timer || this.listeners.length === 0) return;
-      var delay = Math.min(10000, 500 * Math.pow(2, this.attempt++)) * (0.5 + Math.random());
       this.timer = setTimeout(function () {
         self.timer = null;
         if (self.listeners.length) self.open();
-      }, delay);
+      }, backoff(this.attempt++));
+    },
+
+    // Back online: do not wait for the next retry.
+    wake: function () {
+      if (!this.listeners.length || (this.source && this.source.readyState === 1)) return;
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.open();
     },
 
     shut: function () {
@@ -169,20 +329,33 @@
       this.shut();
       clearTimeout(this.timer);
       this.timer = null;
+      this.cursor = null;
+      channels = _.without(channels, this);
     }
   });
+
+  if (window.addEventListener) {
+    window.addEventListener('online', function () {
+      _.each(channels.slice(), function (c) { c.wake(); });
+    });
+  }
 
   // The page's one multiplexed channel, for every unfiltered subscription.
   var shared = {channel: null, names: []};
 
   function sharedChannel(root, name, since) {
+    var url = root + '/events?collections=';
+    if (!shared.channel || shared.channel.listeners.length === 0) shared.names = [];
     if (!_.contains(shared.names, name)) shared.names.push(name);
-    var url = root + '/events?collections=' + _.map(shared.names, encodeURIComponent).join(',');
+    url += _.map(shared.names, encodeURIComponent).join(',');
     if (!shared.channel) shared.channel = new Channel(url);
     var channel = shared.channel;
-    var from = since;
+    if (channel.url === url && channel.source && notAfter(channel.cursor, parseCursor(since))) {
+      return channel;  // already carries this collection, and has not gone past `since`
+    }
     // Reopen from the older of the two positions: a newly added collection must not
-    // miss what happened after its fetch; repeats are harmless (applied by version).
+    // miss what happened after its fetch; the others skip what they have seen.
+    var from = since;
     if (channel.cursor && notAfter(channel.cursor, parseCursor(since))) from = channel.cursor.text;
     channel.url = url;
     channel.open(from);
@@ -191,81 +364,131 @@
 
   // ---- subscriptions -----------------------------------------------------------------
 
-  function splitURL(url) {
-    var m = /^(.*)\/([a-z][a-z0-9_-]*)(?:\/([^/?#]+))?\/?(?:[?#].*)?$/.exec(url);
-    if (!m) throw new Error('backbone-sse: cannot read a collection name from ' + url);
-    return {root: m[1], name: m[2], id: m[3] ? decodeURIComponent(m[3]) : null};
-  }
-
   function hasFilter(data) {
     return !!data && !_.isEmpty(_.omit(data, 'sort', 'limit', 'skip', '_'));
   }
+
+  // What a subscription shares: the events it has seen, the ones that wait while it
+  // fetches, and fetching again (with backoff) when a fetch fails for want of a server.
+  function Follower(options, fetch, apply) {
+    this.options = options;
+    this.fetch = fetch;       // function (reset, success(cursorText), error(xhr))
+    this.apply = apply;       // function (type, data)
+    this.seen = null;         // the newest cursor reflected
+    this.buffered = null;     // events that arrive while a fetch is in flight
+    this.fetching = false;
+    this.again = false;
+    this.attempt = 0;
+    this.timer = null;
+    this.closed = false;
+  }
+
+  _.extend(Follower.prototype, {
+    event: function (type, data, cursor) {
+      if (this.buffered) { this.buffered.push([type, data, cursor]); return; }
+      this.take(type, data, cursor);
+    },
+
+    take: function (type, data, cursor) {
+      var self = this;
+      if (cursor) {
+        if (notAfter(cursor, this.seen)) return;  // already reflected
+        this.seen = cursor;
+      }
+      whenCreatesSettle(function () { if (!self.closed) self.apply(type, data); });
+    },
+
+    refetch: function (reset) {
+      var self = this;
+      if (this.closed) return;
+      this.buffered = this.buffered || [];
+      if (this.fetching) { this.again = true; return; }
+      this.fetching = true;
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.fetch(!!reset, function (cursorText) {
+        self.fetching = false;
+        if (self.closed) return;
+        if (self.again) { self.again = false; self.refetch(true); return; }
+        self.attempt = 0;
+        var cursor = parseCursor(cursorText);
+        if (cursor && !notAfter(cursor, self.seen)) self.seen = cursor;
+        var waiting = self.buffered || [];
+        self.buffered = null;
+        _.each(waiting, function (e) { self.take(e[0], e[1], e[2]); });
+        self.fetched();
+      }, function (xhr) {
+        self.fetching = false;
+        if (self.closed) return;
+        if (retryable(xhr)) {
+          self.timer = setTimeout(function () { self.timer = null; self.refetch(true); }, backoff(self.attempt++));
+        } else {
+          self.buffered = null;
+          if (self.options.error) self.options.error(xhr);
+        }
+      });
+    },
+
+    close: function () {
+      this.closed = true;
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.buffered = null;
+    }
+  });
 
   // A collection that follows the server: fetch, then events after the fetch's cursor.
   function subscribeCollection(collection, options, callback) {
     options = _.extend({}, options);
     if (typeof callback === 'function' && !options.finished) options.finished = callback;
     var target = splitURL(_.result(collection, 'url'));
-    var closed = false;
-    var syncedTo = null;   // the cursor of the last fetch
-    var buffered = null;   // events that arrive while a fetch is in flight
     var channel = null;
+
+    var follower = new Follower(options, function (reset, success, error) {
+      collection.fetch({
+        data: options.data,
+        reset: reset,
+        success: function (c, resp, o) { success(o && o.xhr && o.xhr.getResponseHeader('X-Stream-Cursor')); },
+        error: function (c, xhr) {
+          collection.trigger('subscribe:error', collection, xhr);
+          error(xhr);
+        }
+      });
+    }, function (type, data) {
+      switch (type) {
+        case 'create': case 'enter': case 'update': put(collection, target.name, data.doc); break;
+        case 'delete': unbury(target.name, data.id); drop(collection, data.id, data.v); break;
+        case 'leave': drop(collection, data.id, data.v); break;
+      }
+    });
+    options.error = _.wrap(options.error, function (error, xhr) {
+      if (error) error.call(collection, collection, xhr);
+    });
+
+    follower.fetched = function () {
+      if (!channel) open();
+      if (options.finished) { var f = options.finished; options.finished = null; f.call(collection, collection); }
+    };
+
     var listener = {
       event: function (type, data, cursor) {
-        if (data.collection !== target.name) return;
-        if (buffered) { buffered.push([type, data, cursor]); return; }
-        whenCreatesSettle(function () { apply(type, data, cursor); });
+        if (follower.closed) return;
+        if (type === 'reset') {
+          collection.trigger('subscribe:reset', collection, data);
+          follower.refetch(true);
+          return;
+        }
+        if (data.collection === target.name) follower.event(type, data, cursor);
       },
       open: function () { collection.trigger('subscribe:open', collection); },
       error: function () { collection.trigger('subscribe:error', collection); }
     };
 
-    function apply(type, data, cursor) {
-      if (closed) return;
-      // Already reflected in the fetched list.
-      if (cursor && syncedTo && notAfter(cursor, syncedTo) && type !== 'reset') return;
-      switch (type) {
-        case 'create': case 'enter': case 'update': put(collection, data.doc); break;
-        case 'delete': case 'leave': drop(collection, data.id, data.v); break;
-        case 'reset':
-          collection.trigger('subscribe:reset', collection, data);
-          refetch(true);
-          break;
-      }
-    }
-
-    // Fetch the list; events that arrive meanwhile wait, then those after the
-    // fetch's cursor are applied.
-    function refetch(reset) {
-      buffered = buffered || [];
-      var fetchOptions = {
-        data: options.data,
-        reset: !!reset,
-        success: function (c, resp, o) {
-          syncedTo = parseCursor(o && o.xhr && o.xhr.getResponseHeader('X-Stream-Cursor'));
-          var waiting = buffered || [];
-          buffered = null;
-          if (!channel) open();
-          else if (reset) channel.open(syncedTo && syncedTo.text);
-          whenCreatesSettle(function () {
-            _.each(waiting, function (e) { apply(e[0], e[1], e[2]); });
-          });
-          if (options.finished) { var f = options.finished; options.finished = null; f.call(collection, collection); }
-        },
-        error: function (c, xhr) {
-          buffered = null;
-          collection.trigger('subscribe:error', collection, xhr);
-          if (options.error) options.error.call(collection, collection, xhr);
-        }
-      };
-      collection.fetch(fetchOptions);
-    }
-
     function open() {
-      var since = syncedTo && syncedTo.text;
+      var since = follower.seen && follower.seen.text;
       if (hasFilter(options.data)) {
         // A filtered stream is its own connection: the server evaluates the filter.
-        var query = Backbone.$ ? Backbone.$.param(_.omit(options.data, 'sort', 'limit', 'skip')) : '';
+        var query = Backbone.$.param(_.omit(options.data, 'sort', 'limit', 'skip', '_'));
         channel = new Channel(_.result(collection, 'url') + '?' + query);
         channel.add(listener);
         channel.open(since);
@@ -275,51 +498,79 @@
       }
     }
 
-    refetch(false);
+    follower.refetch(false);
     return {
       close: function () {
-        closed = true;
+        follower.close();
         if (channel) channel.remove(listener);
       }
     };
   }
 
-  // One model that follows the server: updates and its deletion.
+  // One model that follows the server: its updates and its deletion.
   function subscribeModel(model, options, callback) {
     options = _.extend({}, options);
     if (typeof callback === 'function' && !options.finished) options.finished = callback;
     var target = splitURL(_.result(model, 'url'));
-    var closed = false;
     var channel = null;
-    var listener = {
-      event: function (type, data) {
-        if (closed || data.collection !== target.name || data.id !== target.id) return;
-        whenCreatesSettle(function () {
-          if (type === 'update' || type === 'create') {
-            if (version(model) < data.doc._v) model.set(model.parse(data.doc));
-          } else if (type === 'delete' && version(model) <= data.v) {
-            model.trigger('destroy', model, model.collection, {});
+    var gone = false;
+
+    // The document is gone: the model is destroyed, and there is nothing left to follow.
+    function destroyed() {
+      if (gone) return;
+      gone = true;
+      follower.close();
+      if (channel) channel.remove(listener);
+      model.trigger('destroy', model, model.collection, {});
+    }
+
+    var follower = new Follower(options, function (reset, success, error) {
+      model.fetch({
+        success: function (m, resp, o) { success(o && o.xhr && o.xhr.getResponseHeader('X-Stream-Cursor')); },
+        error: function (m, xhr) {
+          if (reset && xhr && xhr.status === 404) {  // gone while the stream could not tell
+            destroyed();
+            return;
           }
+          model.trigger('subscribe:error', model, xhr);
+          error(xhr);
+        }
+      });
+    }, function (type, data) {
+      if (type === 'update' || type === 'create') {
+        whenWritten(model, function () {
+          if (version(model) < data.doc._v) model.set(model.parse(data.doc));
         });
+      } else if (type === 'delete' && version(model) <= data.v) {
+        destroyed();
+      }
+    });
+    options.error = _.wrap(options.error, function (error, xhr) {
+      if (error) error.call(model, model, xhr);
+    });
+
+    follower.fetched = function () {
+      if (!channel) {
+        channel = sharedChannel(target.root, target.name, follower.seen && follower.seen.text);
+        channel.add(listener);
+      }
+      if (options.finished) { var f = options.finished; options.finished = null; f.call(model, model); }
+    };
+
+    var listener = {
+      event: function (type, data, cursor) {
+        if (follower.closed || gone) return;
+        if (type === 'reset') { model.trigger('subscribe:reset', model, data); follower.refetch(true); return; }
+        if (data.collection === target.name && data.id === target.id) follower.event(type, data, cursor);
       },
       open: function () { model.trigger('subscribe:open', model); },
       error: function () { model.trigger('subscribe:error', model); }
     };
-    model.fetch({
-      success: function (m, resp, o) {
-        var cursor = o && o.xhr && o.xhr.getResponseHeader('X-Stream-Cursor');
-        channel = sharedChannel(target.root, target.name, cursor);
-        channel.add(listener);
-        if (options.finished) options.finished.call(model, model);
-      },
-      error: function (m, xhr) {
-        model.trigger('subscribe:error', model, xhr);
-        if (options.error) options.error.call(model, model, xhr);
-      }
-    });
+
+    follower.refetch(false);
     return {
       close: function () {
-        closed = true;
+        follower.close();
         if (channel) channel.remove(listener);
       }
     };
@@ -333,5 +584,5 @@
     return subscribeModel(this, options, callback);
   };
 
-  return {clientId: clientId, version: '0.1.0'};
+  return {clientId: clientId, version: '0.2.0'};
 });
