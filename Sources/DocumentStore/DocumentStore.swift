@@ -43,6 +43,9 @@ public protocol DocumentStore: Sendable {
 
     /// Is the store reachable and working?
     func health() -> StoreHealth
+
+    /// Counters for `/metrics`: name (Prometheus style) → value.
+    func statistics() -> [(name: String, help: String, value: Int)]
 }
 
 /// What a collection asks of its store.

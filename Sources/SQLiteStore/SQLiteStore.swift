@@ -182,6 +182,13 @@ public final class SQLiteStore: DocumentStore {
         batcher.listener.withLock { $0 = listener }
     }
 
+    public func statistics() -> [(name: String, help: String, value: Int)] {
+        [
+            ("backbone_sse_store_commits_total", "Transactions committed by the store's writer", batcher.commits.load(ordering: .relaxed)),
+            ("backbone_sse_store_writes_total", "Writes committed (writes / commits is the mean group-commit batch)", batcher.writes.load(ordering: .relaxed)),
+        ]
+    }
+
     public func health() -> StoreHealth {
         do {
             _ = try reading { db in try Int.fetchOne(db, sql: "SELECT 1") }

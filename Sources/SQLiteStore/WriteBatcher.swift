@@ -62,7 +62,13 @@ final class WriteBatcher: Sendable {
         }
     }
 
+    /// Commits made and writes they carried (writes / commits = the mean batch).
+    let commits = Atomic<Int>(0)
+    let writes = Atomic<Int>(0)
+
     private func commit(_ batch: [Pending]) {
+        commits.add(1, ordering: .relaxed)
+        writes.add(batch.count, ordering: .relaxed)
         var results: [Result<WriteResult, StoreError>] = []
         results.reserveCapacity(batch.count)
         do {

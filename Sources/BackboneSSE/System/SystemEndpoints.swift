@@ -21,7 +21,11 @@ struct SystemEndpoints: Sendable {
     }
 
     func metricsText() -> HTTPResponse {
-        HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.render())
+        var body = metrics.render()
+        for stat in store.statistics() {
+            body.append(contentsOf: "# HELP \(stat.name) \(stat.help)\n# TYPE \(stat.name) counter\n\(stat.name) \(stat.value)\n".utf8)
+        }
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: body)
     }
 
     static func bundled(_ name: String, _ ext: String) -> [UInt8]? {
