@@ -75,24 +75,23 @@ final class WriteBatcher: Sendable {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     let now = Int64(Date().timeIntervalSince1970 * 1000)
+                    // No savepoint per write: a refused write fails before it writes
+                    // anything (`decide` throws first), or in its one document statement,
+                    // which SQLite undoes by itself (ABORT leaves the transaction open).
+                    // The change-log insert cannot break a constraint; any other error
+                    // fails the whole batch.
                     for item in batch {
-                        var outcome: Result<WriteResult, StoreError> = .failure(.internalError("not run"))
-                        try db.inSavepoint {
-                            do {
-                                outcome = .success(try apply(item.request, at: now, in: db))
-                                return .commit
-                            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                                outcome = .failure(Self.constraintError(error))
-                                return .rollback
-                            } catch let error as StoreError {
-                                outcome = .failure(error)
-                                return .rollback
-                            } catch let error as DatabaseError {
-                                throw error  // not this write's fault: fail the batch
-                            } catch {
-                                outcome = .failure(.refused(error))  // thrown by `decide`
-                                return .rollback
-                            }
+                        let outcome: Result<WriteResult, StoreError>
+                        do {
+                            outcome = .success(try apply(item.request, at: now, in: db))
+                        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                            outcome = .failure(Self.constraintError(error))
+                        } catch let error as StoreError {
+                            outcome = .failure(error)
+                        } catch let error as DatabaseError {
+                            throw error  // not this write's fault: fail the batch
+                        } catch {
+                            outcome = .failure(.refused(error))  // thrown by `decide`
                         }
                         results.append(outcome)
                     }
