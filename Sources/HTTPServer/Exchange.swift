@@ -19,6 +19,8 @@ final class Exchange {
     /// Bytes of a too-large chunked body read and thrown away.
     var discarded = 0
     var responder: Responder?
+    /// Counted among the answers `stop` waits for.
+    var admitted = false
     var status = 0
 
     init(target: String) {

@@ -53,7 +53,7 @@ extension MicroHTTPDServer {
         case .handling:
             if chunk > 0 { uploadDataSize?.pointee = 0 }
             guard let response = exchange.responder?.takeResponse() else { return .YES }
-            admission.withLock { $0.pending -= 1 }
+            release(exchange)
             return queue(response, for: exchange, on: connection)
         case .finished:
             if chunk > 0 { uploadDataSize?.pointee = 0 }
@@ -67,6 +67,7 @@ extension MicroHTTPDServer {
             state.pending += 1
             return true
         }
+        exchange.admitted = admitted
         guard admitted else {
             var response = errorResponse(503, "shutting_down", "the server is stopping; retry shortly", exchange.headers)
             response.setHeader("Retry-After", "1")
@@ -82,10 +83,17 @@ extension MicroHTTPDServer {
         exchange.body = []
         handler(request, responder)
         if let response = responder.handlerReturned(suspend: { MHD_suspend_connection(connection) }) {
-            admission.withLock { $0.pending -= 1 }
+            release(exchange)
             return queue(response, for: exchange, on: connection)
         }
         return .YES
+    }
+
+    /// The request no longer holds up `stop`: its answer is queued, or it is gone.
+    private func release(_ exchange: Exchange) {
+        guard exchange.admitted else { return }
+        exchange.admitted = false
+        admission.withLock { $0.pending -= 1 }
     }
 
     private func reject(_ exchange: Exchange, status: Int, connection: OpaquePointer) -> MHD_Result {
@@ -123,10 +131,9 @@ extension MicroHTTPDServer {
 
     /// The request is over: answered, or the client went away.
     func finished(_ exchange: Exchange, completedOK: Bool) {
-        if exchange.phase == .handling, exchange.responder?.takeResponse() == nil {
-            // Cannot normally happen: a suspended connection is not processed.
-            logger.warning("request ended before its answer: \(exchange.method) \(exchange.target)")
-        }
+        // A client that left while its answer was pending: resumed, libmicrohttpd found
+        // the socket closed and ended the request without asking for the answer.
+        release(exchange)
         guard logger.logLevel <= .info else { return }
         let micros = (ContinuousClock.now - exchange.startedAt).microseconds
         if exchange.status == 0 {
