@@ -396,5 +396,15 @@ status=0
 python3 "$BENCH/report.py" "$RESULTS" "$OUT/results.txt" || status=$?
 ((status == 0 || status == 3)) || die "report.py failed"
 say "table written to $OUT/results.txt (raw wrk output: $OUT/wrk-*.txt)"
+
+# The stream benchmark (bench/streams/run.sh: idle EventSource subscribers, time-to-all,
+# RSS per subscriber, beside nginx + Nchan). BENCH_STREAMS=0 skips it.
+if [ "${BENCH_STREAMS:-1}" = 1 ]; then
+  say "stream benchmark: bench/streams/run.sh (BENCH_STREAMS=0 skips it)"
+  streams_status=0
+  BENCH_STRICT=1 bench/streams/run.sh || streams_status=$?   # 3: a stream target missed
+  ((streams_status == 0 || streams_status == 3)) || die "bench/streams/run.sh failed (status $streams_status)"
+  if ((streams_status == 3)); then status=3; fi
+fi
 if [ "${BENCH_STRICT:-0}" = 1 ] && ((status == 3)); then exit 3; fi
 exit 0

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Turns bench/out/streams.env (key=value lines written by bench/streams/run.sh) into the
+stream benchmark's table: BackboneSSE beside nginx + Nchan for each N, then the targets.
+
+Usage: report.py STREAMS_ENV OUTPUT_TXT
+Prints the table and writes it to OUTPUT_TXT. Exit status 3 when a target failed.
+"""
+import sys
+
+SERVERS = (("backbone", "BackboneSSE"), ("nchan", "Nchan"))
+TARGET_N = 10000
+
+
+def load(path):
+    values = {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, value = line.split("=", 1)
+            values[key] = value
+    return values
+
+
+def num(values, key):
+    try:
+        return float(values[key])
+    except (KeyError, ValueError):
+        return None
+
+
+def f_ms(x):
+    return "n/a" if x is None else f"{x:.1f} ms" if x >= 10 else f"{x:.2f} ms"
+
+
+def f_kib(x):
+    return "n/a" if x is None else f"{x:.1f} KiB"
+
+
+def f_mib(x):
+    return "n/a" if x is None else f"{x / 1024:.1f} MiB"
+
+
+def f_int(x):
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+def table(rows, header):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(widths[i]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(header))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append("  ".join(str(c).ljust(widths[i]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(r)))
+    return lines
+
+
+def main():
+    values = load(sys.argv[1])
+    ns = [int(n) for n in values.get("ns", "").split()]
+    out = []
+    out.append("Stream benchmark: idle EventSource subscribers, BackboneSSE beside nginx + Nchan")
+    out.append(f"run {values.get('date', '?')}, commit {values.get('commit', '?')}, binary {values.get('binary', '?')}")
+    out.append(f"{values.get('cores', '?')} cores shared with other work; load average {values.get('loadavg_start', '?')} "
+               f"at the start, {values.get('loadavg_end', '?')} at the end: figures are noisy, compare within one run")
+    out.append(f"peer: nginx {values.get('nginx', '?')} (bench/streams/nginx.conf: 1 worker, EventSource /sub, publisher /pub)")
+    out.append(f"client: bench/streams/sse_load.c (one thread, epoll); a fresh server per N and per server; "
+               f"{values.get('baseline_writes', '?')} writes with no subscriber, then {values.get('writes', '?')} writes, "
+               f"each sent {values.get('interval_ms', '?')} ms after the previous one reached every subscriber")
+    out.append("time-to-X: from sending the write to the moment the client read the event on the first / middle / last subscriber")
+    out.append("write round trip: POST /todos (BackboneSSE) or POST /pub (Nchan, which answers only after its fan-out)")
+    out.append("CPU per write: the server's (all processes, utime+stime from /proc, 10 ms ticks, idle rate taken off) and the client's")
+    out.append("")
+
+    def v(server, n, key):
+        return num(values, f"{server}_{n}_{key}")
+
+    header = ["figure"] + [f"{label} N={n:,}" for n in ns for _, label in SERVERS]
+    figures = [
+        ("subscribers held", lambda s, n: "n/a" if v(s, n, "held") is None else f"{v(s, n, 'held'):,.0f}/{n:,}"),
+        ("  refused or failed", lambda s, n: failures(values, s, n)),
+        ("  time to open them", lambda s, n: "n/a" if v(s, n, "open_s") is None else f"{v(s, n, 'open_s'):.1f} s"),
+        ("RSS before subscribers", lambda s, n: f_mib(v(s, n, "rss_before_kb"))),
+        ("RSS with N idle subscribers", lambda s, n: f_mib(v(s, n, "rss_after_kb"))),
+        ("RSS per idle subscriber", lambda s, n: f_kib(v(s, n, "rss_per_sub_kib"))),
+        ("RSS after the writes", lambda s, n: f_mib(v(s, n, "rss_after_writes_kb"))),
+        ("server CPU while idle", lambda s, n: "n/a" if v(s, n, "idle_cpu_pct") is None else f"{v(s, n, 'idle_cpu_pct'):.1f}%"),
+        ("server CPU per write, no subscriber", lambda s, n: f_ms(v(s, n, "server_cpu_ms_per_base_write"))),
+        ("server CPU per write (less idle)", lambda s, n: f_ms(v(s, n, "server_cpu_ms_per_write"))),
+        ("client CPU per write", lambda s, n: f_ms(v(s, n, "client_cpu_ms_per_write"))),
+        ("time-to-first, median", lambda s, n: f_ms(v(s, n, "first_median_ms"))),
+        ("time-to-half, median", lambda s, n: f_ms(v(s, n, "half_median_ms"))),
+        ("time-to-all, median", lambda s, n: f_ms(v(s, n, "tta_median_ms"))),
+        ("time-to-all, p90", lambda s, n: f_ms(v(s, n, "tta_p90_ms"))),
+        ("time-to-all, max", lambda s, n: f_ms(v(s, n, "tta_max_ms"))),
+        ("write round trip, no subscriber, median", lambda s, n: f_ms(v(s, n, "base_post_median_ms"))),
+        ("write round trip, no subscriber, p90", lambda s, n: f_ms(v(s, n, "base_post_p90_ms"))),
+        ("write round trip, N subscribers, median", lambda s, n: f_ms(v(s, n, "post_median_ms"))),
+        ("write round trip, N subscribers, p90", lambda s, n: f_ms(v(s, n, "post_p90_ms"))),
+        ("events missing / expected", lambda s, n: "n/a" if v(s, n, "events_expected") is None
+            else f"{v(s, n, 'events_missing'):,.0f}/{v(s, n, 'events_expected'):,.0f}"),
+        ("subscribers lost during writes", lambda s, n: "n/a" if v(s, n, "held_after_settle") is None
+            else f_int(v(s, n, "held_after_settle") - v(s, n, "held_after_writes"))),
+        ("write errors", lambda s, n: f_int(v(s, n, "pub_errors"))),
+    ]
+    rows = [[name] + [fn(s, n) for n in ns for s, _ in SERVERS] for name, fn in figures]
+    out += table(rows, header)
+    out.append("")
+
+    # ------------------------------------------------------------ targets
+    failed = False
+    n = TARGET_N if TARGET_N in ns else (max(ns) if ns else TARGET_N)
+    trows = []
+
+    def verdict(ok):
+        nonlocal failed
+        if ok is None:
+            failed = True
+            return "n/a (FAIL)"
+        failed |= not ok
+        return "PASS" if ok else "FAIL"
+
+    held_b, held_n = v("backbone", n, "held"), v("nchan", n, "held")
+    kept_b = v("backbone", n, "held_after_writes")
+    ok = None if held_b is None else (held_b >= TARGET_N and kept_b is not None and kept_b >= TARGET_N)
+    trows.append([f"{TARGET_N:,} subscribers held on one instance", f"{f_int(held_b)} held, {f_int(kept_b)} after the writes",
+                  f_int(held_n), f">= {TARGET_N:,}", verdict(ok)])
+
+    tb, tn = v("backbone", n, "tta_median_ms"), v("nchan", n, "tta_median_ms")
+    ok = None if tb is None or tn is None else tb <= 1.5 * tn
+    ratio = "" if tb is None or not tn else f" ({tb / tn:.2f}x)"
+    trows.append([f"time-to-all of one write, N={n:,} (median)", f_ms(tb) + ratio, f_ms(tn),
+                  "<= 1.5x Nchan" + ("" if tn is None else f" = {f_ms(1.5 * tn)}"), verdict(ok)])
+
+    rb, rn = v("backbone", n, "rss_per_sub_kib"), v("nchan", n, "rss_per_sub_kib")
+    ok = None if rb is None or rn is None else rb <= 2 * rn
+    ratio = "" if rb is None or not rn else f" ({rb / rn:.2f}x)"
+    trows.append([f"RSS per idle subscriber, N={n:,}", f_kib(rb) + ratio, f_kib(rn),
+                  "<= 2x Nchan" + ("" if rn is None else f" = {f_kib(2 * rn)}"), verdict(ok)])
+
+    pb, p0 = v("backbone", n, "post_median_ms"), v("backbone", n, "base_post_median_ms")
+    pn, pn0 = v("nchan", n, "post_median_ms"), v("nchan", n, "base_post_median_ms")
+    ok = None if pb is None or p0 is None else pb <= 1.2 * p0
+    ratio = "" if pb is None or not p0 else f" ({pb / p0:.2f}x)"
+    trows.append([f"write round trip with {n:,} subscribers (median)", f"{f_ms(pb)} vs {f_ms(p0)} with none{ratio}",
+                  f"{f_ms(pn)} vs {f_ms(pn0)}", "<= 1.2x none" + ("" if p0 is None else f" = {f_ms(1.2 * p0)}"), verdict(ok)])
+
+    missing = [v("backbone", m, "events_missing") for m in ns]
+    ok = None if any(x is None for x in missing) else sum(missing) == 0
+    nmissing = [v("nchan", m, "events_missing") for m in ns]
+    trows.append(["every event reaches every subscriber (all N)",
+                  "n/a" if ok is None else f"{sum(missing):,.0f} missing",
+                  "n/a" if any(x is None for x in nmissing) else f"{sum(nmissing):,.0f} missing", "0 missing", verdict(ok)])
+
+    out.append("Targets (BackboneSSE; Nchan measured in the same run)")
+    out += table(trows, ["target", "BackboneSSE", "Nchan", "limit", "result"])
+
+    notes = [value for key, value in sorted(values.items()) if key.startswith("note_")]
+    odd = []
+    for s, label in SERVERS:
+        for m in ns:
+            for key, what in (("events_duplicate", "duplicate events"), ("events_gaps", "events skipped (later ones came)"),
+                              ("events_wrong_type", "events under an unexpected event name"),
+                              ("dropped_eof", "held subscribers closed by the server"),
+                              ("dropped_error", "held subscribers reset"), ("dropped_end", "streams ended by the server"),
+                              ("writes_incomplete", "writes that did not reach everyone within the timeout"),
+                              ("pings", "heartbeat events received during the writes (a heartbeat fan-out may overlap a write)")):
+                x = v(s, m, key)
+                if x:
+                    odd.append(f"{label} N={m:,}: {x:,.0f} {what}")
+    if notes or odd:
+        out.append("")
+        out.append("Notes")
+        out += [f"- {x}" for x in odd + notes]
+
+    text = "\n".join(out) + "\n"
+    sys.stdout.write(text)
+    with open(sys.argv[2], "w") as f:
+        f.write(text)
+    return 3 if failed else 0
+
+
+def failures(values, server, n):
+    prefix = f"{server}_{n}_"
+    total = num(values, prefix + "failed")
+    if total is None:
+        return "n/a"
+    if total == 0:
+        return "0"
+    parts = []
+    for key, value in values.items():
+        if not key.startswith(prefix) or value in ("0", ""):
+            continue
+        rest = key[len(prefix):]
+        if rest.startswith("fail_status_") and rest != "fail_status_other":
+            parts.append(f"{value}x{rest[len('fail_status_'):]}")
+        elif rest in ("fail_connect", "fail_reset", "fail_eof", "fail_timeout", "fail_not_sse", "fail_status_other"):
+            parts.append(f"{value} {rest[5:]}")
+    return f"{total:,.0f} ({', '.join(parts)})"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

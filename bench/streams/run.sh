@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# The stream benchmark: idle EventSource subscribers, one write, the time until every
+# subscriber has it, and the server's memory per subscriber. BackboneSSE beside nginx
+# with the Nchan module, measured in the same run by the same client (sse_load.c).
+#
+# For each N in STREAMS_N and each server, a fresh server process:
+#   - W warm-up writes, then B writes with no subscriber (their round trip is the
+#     "no subscriber" write latency);
+#   - RSS (VmRSS; for nginx the master and the worker summed), N subscribers opened
+#     (held = answered 200 and sent a first frame), settle, RSS again: per-subscriber
+#     RSS = delta / held;
+#   - M writes spaced STREAMS_INTERVAL_MS after the previous one has reached everyone:
+#     median and p90 time-to-all, and the write's own round trip with N subscribers.
+# BackboneSSE: GET /todos (Accept: text/event-stream), POST /todos {"title": ...}.
+# Nchan: GET /sub (EventSource), POST /pub (bench/streams/nginx.conf).
+#
+# Prints the table with PASS/FAIL per target and writes it to bench/out/streams.txt
+# (raw client output: bench/out/streams-<server>-<N>.txt).
+#
+# Environment (all optional):
+#   STREAMS_N="1000 5000 10000"  subscriber counts
+#   STREAMS_WRITES=20            measured writes per N
+#   STREAMS_BASELINE_WRITES=20   writes with no subscriber per N
+#   STREAMS_INTERVAL_MS=200      pause between writes
+#   STREAMS_SETTLE_MS=2000       idle time between opening the subscribers and reading RSS
+#   STREAMS_MAX_STREAMS=12000    BackboneSSE --max-streams
+#   BENCH_SERVER=.build/release/backbone-sse
+#   BENCH_STRICT=1               exit 3 when a target is missed (default: report only)
+#   BENCH_KEEP_TMP=1             keep the temporary folder (store files, server logs)
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+DIR=bench/streams
+OUT=bench/out
+NS=${STREAMS_N:-1000 5000 10000}
+WRITES=${STREAMS_WRITES:-20}
+BASE_WRITES=${STREAMS_BASELINE_WRITES:-20}
+INTERVAL=${STREAMS_INTERVAL_MS:-200}
+SETTLE=${STREAMS_SETTLE_MS:-2000}
+MAX_STREAMS=${STREAMS_MAX_STREAMS:-12000}
+BIN=${BENCH_SERVER:-.build/release/backbone-sse}
+NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
+HOST=127.0.0.1
+
+say() { printf '[streams] %s\n' "$*" >&2; }
+die() { printf '[streams] ERROR: %s\n' "$*" >&2; exit 1; }
+
+command -v gcc >/dev/null 2>&1 || die "gcc is not installed (scripts/install-deps.sh bench)"
+command -v python3 >/dev/null 2>&1 || die "python3 is needed for the report"
+command -v nginx >/dev/null 2>&1 || die "nginx is not installed (scripts/install-deps.sh bench: nginx-light libnginx-mod-nchan)"
+[ -f "$NCHAN_MODULE" ] || die "no Nchan module at $NCHAN_MODULE (apt-get install libnginx-mod-nchan)"
+[ -x "$BIN" ] || die "no server binary at $BIN: run 'swift build -c release' first (or make bench)"
+for n in $NS "$WRITES" "$BASE_WRITES" "$INTERVAL" "$SETTLE" "$MAX_STREAMS"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "bad number in the STREAMS_* settings: '$n'"
+done
+
+# Both servers and the client hold one descriptor per subscriber.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+nofile=$(ulimit -n)
+for n in $NS; do
+  ((n + 64 <= nofile)) || die "the open-file limit ($nofile) is too low for $n subscribers"
+done
+
+mkdir -p "$OUT"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/backbone-streams.XXXXXX")
+RESULTS=$OUT/streams.env
+: >"$RESULTS"
+rm -f "$OUT"/streams-*.txt "$OUT/streams.txt"
+record() { echo "$1=$2" >>"$RESULTS"; }
+
+# ---------------------------------------------------------------- processes and clean-up
+PIDS=()
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { say "process $pid did not stop on SIGTERM: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; }
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ "${BENCH_KEEP_TMP:-0}" = 1 ]; then say "kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT TERM
+
+forget_pid() {
+  local keep=() p
+  for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+stop_pid() { # PID: SIGTERM, wait up to 15 s, then SIGKILL
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "process $pid ignored SIGTERM for 15 s: SIGKILL"
+    record "note_stop_$pid" "process $pid did not stop within 15 s of SIGTERM"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  forget_pid "$pid"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() { # PORT PID LOG NAME
+  local port=$1 pid=$2 log=$3 name=$4
+  for _ in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2 || true; die "$name exited during start-up (log above)"; }
+    if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  cat "$log" >&2 || true
+  die "$name does not accept connections on port $port after 30 s"
+}
+
+# ---------------------------------------------------------------- the client
+say "building $OUT/sse_load"
+gcc -O2 -Wall -o "$OUT/sse_load" "$DIR/sse_load.c" || die "cannot compile $DIR/sse_load.c"
+
+record date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+record cores "$(nproc)"
+record loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+record writes "$WRITES"
+record baseline_writes "$BASE_WRITES"
+record interval_ms "$INTERVAL"
+record ns "$NS"
+record nginx "$(nginx -v 2>&1 | sed 's/^nginx version: //'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?')"
+record binary "$BIN, built $(date -u -d "@$(stat -c %Y "$BIN")" +%Y-%m-%dT%H:%M:%SZ)"
+stale=$(find Sources Package.swift -type f -newer "$BIN" 2>/dev/null | head -n 1)
+if [ -n "$stale" ]; then
+  say "WARNING: $BIN is older than $stale: the figures are of an older build (swift build -c release)"
+  record note_stale_binary "$BIN is older than $stale (and maybe more): figures are of an older build than the commit shown"
+fi
+record commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo '+dirty')"
+
+# run_client NAME N PORT SUB PUB KIND EXPECT_EVENT PID...: the client's key=value lines
+# go to the results as NAME_N_key.
+run_client() {
+  local name=$1 n=$2 port=$3 sub=$4 pub=$5 kind=$6 expect=$7
+  shift 7
+  local pid_args=() p
+  for p in "$@"; do pid_args+=(--pid "$p"); done
+  local raw=$OUT/streams-$name-$n.txt
+  say "$name, N=$n: pids $*, port $port"
+  if ! "$OUT/sse_load" --host "$HOST" --port "$port" --sub-path "$sub" --pub-path "$pub" --pub-kind "$kind" \
+      --expect-event "$expect" -n "$n" -m "$WRITES" --baseline-writes "$BASE_WRITES" --interval-ms "$INTERVAL" \
+      --settle-ms "$SETTLE" --open-timeout-s $((60 + n / 100)) "${pid_args[@]}" >"$raw" 2>"$TMP/client.err"; then
+    cat "$TMP/client.err" >&2
+    record "note_client_${name}_$n" "the load client failed against $name at N=$n (see $raw)"
+    say "WARNING: the client failed against $name at N=$n"
+    return 0
+  fi
+  sed 's/^/    /' "$TMP/client.err" >&2
+  grep -E '^[a-z_0-9]+=' "$raw" | sed "s/^/${name}_${n}_/" >>"$RESULTS"
+  local line
+  line=$(grep -E '^(held|rss_per_sub_kib|tta_median_ms|post_median_ms|base_post_median_ms|events_missing)=' "$raw" | tr '\n' ' ' || true)
+  say "  $line"
+}
+
+# ---------------------------------------------------------------- BackboneSSE
+bench_backbone() { # N
+  local n=$1 port log dir pid
+  port=$(free_port)
+  dir=$TMP/backbone-$n
+  mkdir -p "$dir"
+  log=$dir/server.log
+  "$BIN" serve --config bench/todos.yaml --host "$HOST" --port "$port" --store "sqlite:$dir/app.sqlite" \
+    --log-level warning --max-streams "$MAX_STREAMS" >"$log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_port "$port" "$pid" "$log" "backbone-sse"
+  sleep 0.5
+  run_client backbone "$n" "$port" /todos /todos json create "$pid"
+  if ! kill -0 "$pid" 2>/dev/null; then
+    record "note_died_backbone_$n" "backbone-sse died during the run at N=$n (log: $OUT/streams-backbone-$n.log)"
+  fi
+  sleep 0.5 # the client has closed its sockets; let the server see it before stopping it
+  stop_pid "$pid"
+  if [ -s "$log" ]; then
+    cp "$log" "$OUT/streams-backbone-$n.log"
+    record "note_log_backbone_$n" "backbone-sse logged $(wc -l <"$log") line(s) at warning or above at N=$n: see $OUT/streams-backbone-$n.log"
+  fi
+}
+
+# ---------------------------------------------------------------- nginx + Nchan
+bench_nchan() { # N
+  local n=$1 port prefix log pid worker=
+  port=$(free_port)
+  prefix=$TMP/nginx-$n
+  mkdir -p "$prefix/tmp"
+  sed "s/@PORT@/$port/" "$DIR/nginx.conf" >"$prefix/nginx.conf"
+  log=$prefix/error.log
+  nginx -c "$prefix/nginx.conf" -p "$prefix/" >"$log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_port "$port" "$pid" "$log" "nginx"
+  for _ in $(seq 50); do
+    worker=$(pgrep -P "$pid" | head -n 1 || true)
+    [ -n "$worker" ] && break
+    sleep 0.1
+  done
+  [ -n "$worker" ] || die "no nginx worker process under $pid"
+  sleep 0.5
+  run_client nchan "$n" "$port" /sub /pub text "" "$pid" "$worker"
+  sleep 0.5
+  stop_pid "$pid"
+  if grep -qv '^\s*$' "$log" 2>/dev/null; then
+    cp "$log" "$OUT/streams-nchan-$n.log"
+    record "note_log_nchan_$n" "nginx logged $(grep -c . "$log") line(s) at N=$n: see $OUT/streams-nchan-$n.log"
+  fi
+}
+
+for n in $NS; do
+  bench_backbone "$n"
+  bench_nchan "$n"
+done
+record loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------- report
+echo
+status=0
+python3 "$DIR/report.py" "$RESULTS" "$OUT/streams.txt" || status=$?
+((status == 0 || status == 3)) || die "report.py failed"
+say "table written to $OUT/streams.txt (raw client output: $OUT/streams-*.txt)"
+if [ "${BENCH_STRICT:-0}" = 1 ] && ((status == 3)); then exit 3; fi
+exit 0
