@@ -164,7 +164,8 @@ def main():
                               ("dropped_eof", "held subscribers closed by the server"),
                               ("dropped_error", "held subscribers reset"), ("dropped_end", "streams ended by the server"),
                               ("writes_incomplete", "writes that did not reach everyone within the timeout"),
-                              ("pings", "heartbeat events received during the writes (a heartbeat fan-out may overlap a write)")):
+                              ("pings", "heartbeat events read during the write phase (a heartbeat fan-out may have "
+                                         "overlapped a write: see pings= in the raw output)")):
                 x = v(s, m, key)
                 if x:
                     odd.append(f"{label} N={m:,}: {x:,.0f} {what}")

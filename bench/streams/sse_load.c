@@ -234,7 +234,7 @@ static void frame_end(struct sub *s) {
         alive_ready++;
     }
     if (s->fmark >= 0) record_event(s, s->fmark);
-    else if (s->f_data && strcmp(s->event, "ping") == 0) pings++;
+    else if (phase_writes && s->f_data && strcmp(s->event, "ping") == 0) pings++;
     s->event[0] = 0;
     s->f_data = s->f_comment = 0;
     s->fmark = -1;
@@ -771,9 +771,11 @@ int main(int argc, char **argv) {
     double wt0 = now_ms(), wcpu0 = self_cpu_ms();
     for (int k = 1; k <= opt_m; k++) {
         struct write_rec *w = &wr[k];
+        long pings0 = pings;
         do_write(w, "@@K=", k, alive_ready);
-        printf("write k=%d expected=%d received=%d status=%d post_ms=%.3f first_ms=%.3f half_ms=%.3f all_ms=%.3f\n", k,
-               w->expected, w->recv, w->status, w->t_resp > 0 ? w->t_resp - w->t_send : -1,
+        /* pings: heartbeat events read while this write was in flight (a heartbeat fan-out overlapped it) */
+        printf("write k=%d expected=%d received=%d pings=%ld status=%d post_ms=%.3f first_ms=%.3f half_ms=%.3f all_ms=%.3f\n", k,
+               w->expected, w->recv, pings - pings0, w->status, w->t_resp > 0 ? w->t_resp - w->t_send : -1,
                w->recv ? w->t_first - w->t_send : -1, w->t_half > 0 ? w->t_half - w->t_send : -1,
                w->complete && w->expected ? w->t_all - w->t_send : -1);
         poll_for(opt_interval_ms);
