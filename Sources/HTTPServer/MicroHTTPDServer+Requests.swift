@@ -112,7 +112,7 @@ extension MicroHTTPDServer {
         if let stream = response.stream {
             stream.attach(ConnectionHandle(raw: connection))
             let retained = Unmanaged.passRetained(stream).toOpaque()
-            mhdResponse = MHD_create_response_from_callback(UInt64.max, 16 * 1024, cmhdStreamRead, retained, cmhdStreamEnded)
+            mhdResponse = MHD_create_response_from_callback(UInt64.max, 4 * 1024, cmhdStreamRead, retained, cmhdStreamEnded)
             if mhdResponse == nil { Unmanaged<ResponseStream>.fromOpaque(retained).release() }
         } else {
             mhdResponse = response.body.withUnsafeBytes { bytes in

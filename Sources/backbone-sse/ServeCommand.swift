@@ -106,7 +106,7 @@ struct ServeCommand: ParsableCommand {
         let server = MicroHTTPDServer(
             configuration: HTTPServerConfiguration(
                 host: host, port: port, threads: threads, connectionLimit: maxStreams + 4096,
-                connectionMemoryLimit: 16 * 1024, maxBodyBytes: ByteSize.parse(maxBody)!),
+                connectionMemoryLimit: 12 * 1024, maxBodyBytes: ByteSize.parse(maxBody)!),
             logger: logger,
             errorResponse: { app.errorResponse($0, $1, $2, $3) },
             handler: { request, responder in app.handle(request, responder) })

@@ -216,7 +216,7 @@ public final class StreamHub: Sendable {
         // Suspended sockets are not watched by libmicrohttpd: peek at them to find
         // clients that left, within a second or two.
         let sweep = DispatchSource.makeTimerSource(queue: queue)
-        sweep.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1))
+        sweep.schedule(deadline: .now() + .seconds(2), repeating: .seconds(2))
         sweep.setEventHandler { [weak self] in self?.sweepDeadClients() }
         let prune = DispatchSource.makeTimerSource(queue: queue)
         prune.schedule(deadline: .now() + .seconds(60), repeating: .seconds(60))
