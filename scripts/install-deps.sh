@@ -9,7 +9,7 @@ pips=()
 case "$what" in
   run) debs+=(libjs-backbone libjs-underscore libjs-jquery) ;;
   test) debs+=(curl libjs-backbone libjs-underscore libjs-jquery chromium chromium-driver)
-        pips+=(pytest requests openapi-spec-validator PyYAML selenium) ;;
+        pips+=(pytest requests openapi-spec-validator PyYAML selenium mockupdb mongomock) ;;
   bench) debs+=(wrk gcc nginx-light libnginx-mod-nchan); pips+=(requests) ;;  # nginx + Nchan: the peer of bench/streams
 esac
 
@@ -28,7 +28,7 @@ fi
 if ((${#pips[@]})); then
   python3 - "${pips[@]}" <<'PY' || python3 -m pip install -q --disable-pip-version-check "${pips[@]}"
 import importlib, sys
-names = {"pytest": "pytest", "requests": "requests", "openapi-spec-validator": "openapi_spec_validator", "PyYAML": "yaml", "selenium": "selenium"}
+names = {"pytest": "pytest", "requests": "requests", "openapi-spec-validator": "openapi_spec_validator", "PyYAML": "yaml", "selenium": "selenium", "mockupdb": "mockupdb", "mongomock": "mongomock"}
 missing = [p for p in sys.argv[1:] if importlib.util.find_spec(names.get(p, p)) is None]
 sys.exit(1 if missing else 0)
 PY
