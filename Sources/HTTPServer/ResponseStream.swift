@@ -9,6 +9,9 @@ public final class ResponseStream: Sendable {
     private struct Guarded {
         var state: StreamState
         var connection: ConnectionHandle?
+        /// Run once the buffer holds at most `drainMark` bytes.
+        var onDrain: (@Sendable () -> Void)?
+        var drainMark = 0
     }
 
     private let guarded: Mutex<Guarded>
@@ -43,6 +46,18 @@ public final class ResponseStream: Sendable {
     }
 
     public var pendingCount: Int { guarded.withLock { $0.state.pendingCount } }
+
+    /// Calls `handler` (once, on whatever thread sends) when at most `mark` bytes wait,
+    /// at once if that is already so: for writers that pace themselves by the reader.
+    public func whenDrained(to mark: Int, _ handler: @escaping @Sendable () -> Void) {
+        let now = guarded.withLock { g -> Bool in
+            if g.state.pendingCount <= mark || g.state.phase != .open { return true }
+            g.onDrain = handler
+            g.drainMark = mark
+            return false
+        }
+        if now { handler() }
+    }
     public var isSuspended: Bool { guarded.withLock { $0.state.suspended } }
 
     /// For a suspended stream: has the client closed its end? libmicrohttpd does not
@@ -71,27 +86,34 @@ public final class ResponseStream: Sendable {
 
     /// The content reader: copy what is queued, or suspend until there is more.
     func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
-        guarded.withLock { g -> Int in
+        let (result, drained) = guarded.withLock { g -> (Int, (@Sendable () -> Void)?) in
             switch g.state.read(max: max) {
             case .send(let n):
                 g.state.lastSent(n).withUnsafeBufferPointer { bytes in
                     UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress!, byteCount: n)
                 }
-                return n
+                var drained: (@Sendable () -> Void)?
+                if g.onDrain != nil, g.state.pendingCount <= g.drainMark {
+                    drained = g.onDrain
+                    g.onDrain = nil
+                }
+                return (n, drained)
             case .suspend:
                 // Under the lock: a writer that sees `suspended` resumes only after this.
                 if let c = g.connection { MHD_suspend_connection(c.raw) }
-                return 0
+                return (0, nil)
             case .end:
-                return -1  // MHD_CONTENT_READER_END_OF_STREAM
+                return (-1, nil)  // MHD_CONTENT_READER_END_OF_STREAM
             case .fail:
-                return -2  // MHD_CONTENT_READER_END_WITH_ERROR
+                return (-2, nil)  // MHD_CONTENT_READER_END_WITH_ERROR
             }
         }
+        drained?()
+        return result
     }
 
     func ended() {
-        guarded.withLock { $0.state.ended(); $0.connection = nil }
+        guarded.withLock { $0.state.ended(); $0.connection = nil; $0.onDrain = nil }
         let handler = onEnd.withLock { h -> (@Sendable () -> Void)? in
             defer { h = nil }
             return h

@@ -57,9 +57,12 @@ public struct StreamState: Sendable {
 
     public var pendingCount: Int { buffered.count - offset }
 
+    /// Queues bytes if they fit in `capacity`; an empty buffer takes a message of any
+    /// size (a document larger than the buffer must still get through to a reader
+    /// that keeps up).
     public mutating func write(_ bytes: [UInt8]) -> WriteAction {
         guard phase == .open else { return .closed }
-        guard pendingCount + bytes.count <= capacity else { return .overflow }
+        guard pendingCount == 0 || pendingCount + bytes.count <= capacity else { return .overflow }
         compact()
         buffered.append(contentsOf: bytes)
         return takeResume()

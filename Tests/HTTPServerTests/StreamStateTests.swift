@@ -89,3 +89,13 @@ import Testing
         #expect(!headerNamesEqual("Accept", "Accepts"))
     }
 }
+
+@Suite struct LargeMessageTests {
+    @Test func anEmptyBufferTakesAMessageLargerThanItsCapacity() {
+        var s = StreamState(capacity: 4)
+        #expect(s.write(Array(repeating: 1, count: 10)) == .none)
+        #expect(s.write([2]) == .overflow)  // but only when empty
+        #expect(s.read(max: 100) == .send(10))
+        #expect(s.write([2]) == .none)
+    }
+}

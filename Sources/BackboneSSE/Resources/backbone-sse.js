@@ -32,7 +32,8 @@
 
   var clientId = 'page-' + Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
   var pendingCreates = 0;   // this page's POSTs in flight
-  var afterCreates = [];    // work that waits for them
+  var afterCreates = [];    // events that wait for them
+  var waitingIds = {};      // 'name/id' -> true: documents whose events wait for them
   var buried = {};          // 'name/id' -> true: documents this page is deleting
   var buriedCount = 0;
 
@@ -97,8 +98,8 @@
   }
 
   // The echo of a create can arrive before the POST's answer, when the local model has
-  // no id yet; applied then, it would add the model a second time. Events therefore
-  // wait while this page has creates in flight; applied after, they merge.
+  // no id yet; applied then, it would add the model a second time. The page's own
+  // events therefore wait while it has creates in flight; applied after, they merge.
   function trackCreate(model, options, xhr) {
     var base = options.url || _.result(model, 'url');
     var destroyed = false;
@@ -117,6 +118,7 @@
       if (pendingCreates === 0) {
         var queued = afterCreates;
         afterCreates = [];
+        waitingIds = {};
         _.each(queued, function (fn) { fn(); });
       }
     });
@@ -130,8 +132,16 @@
     xhr.fail(function () { unbury(target.name, target.id); });
   }
 
-  function whenCreatesSettle(fn) {
-    if (pendingCreates === 0) fn(); else afterCreates.push(fn);
+  // Only this page's own events (and later ones about the same documents) wait: those of
+  // other pages cannot be the echo of a create in flight, and go through at once.
+  function whenCreatesSettle(name, data, fn) {
+    var key = name + '/' + data.id;
+    if (pendingCreates > 0 && (data.origin === clientId || waitingIds[key])) {
+      waitingIds[key] = true;
+      afterCreates.push(fn);
+    } else {
+      fn();
+    }
   }
 
   // A write to a model whose previous write is unanswered waits for it, then goes out
@@ -168,9 +178,10 @@
         xhr = send(m, model, options);
       } catch (e) {
         deferred.reject(null, 'error', e);
-        throw e;
+        setTimeout(function () { throw e; }, 0);  // reported, without breaking jQuery's callbacks
+        return;
       }
-      if (xhr && xhr.then) xhr.then(deferred.resolve, deferred.reject); else deferred.resolve();
+      if (xhr && xhr.done) xhr.done(deferred.resolve).fail(deferred.reject); else deferred.resolve();
     });
     promise.always(function () { if (model._sseWrite === promise) model._sseWrite = null; });
     return promise;
@@ -292,6 +303,7 @@
       if (type === 'bye') {
         // The server is stopping: come back, after a jittered pause, from the cursor.
         this.shut();
+        this.each('error');
         this.reconnectLater();
         return;
       }
@@ -370,7 +382,8 @@
 
   // What a subscription shares: the events it has seen, the ones that wait while it
   // fetches, and fetching again (with backoff) when a fetch fails for want of a server.
-  function Follower(options, fetch, apply) {
+  function Follower(name, options, fetch, apply) {
+    this.name = name;         // the collection's name
     this.options = options;
     this.fetch = fetch;       // function (reset, success(cursorText), error(xhr))
     this.apply = apply;       // function (type, data)
@@ -381,6 +394,7 @@
     this.attempt = 0;
     this.timer = null;
     this.closed = false;
+    this.generation = 0;      // fetches completed
   }
 
   _.extend(Follower.prototype, {
@@ -395,7 +409,11 @@
         if (notAfter(cursor, this.seen)) return;  // already reflected
         this.seen = cursor;
       }
-      whenCreatesSettle(function () { if (!self.closed) self.apply(type, data); });
+      var generation = this.generation;
+      whenCreatesSettle(this.name, data, function () {
+        // A refetch since then reflects this event already (or knows better).
+        if (!self.closed && self.generation === generation) self.apply(type, data);
+      });
     },
 
     refetch: function (reset) {
@@ -411,6 +429,7 @@
         if (self.closed) return;
         if (self.again) { self.again = false; self.refetch(true); return; }
         self.attempt = 0;
+        self.generation++;
         var cursor = parseCursor(cursorText);
         if (cursor && !notAfter(cursor, self.seen)) self.seen = cursor;
         var waiting = self.buffered || [];
@@ -444,7 +463,7 @@
     var target = splitURL(_.result(collection, 'url'));
     var channel = null;
 
-    var follower = new Follower(options, function (reset, success, error) {
+    var follower = new Follower(target.name, options, function (reset, success, error) {
       collection.fetch({
         data: options.data,
         reset: reset,
@@ -488,8 +507,9 @@
       var since = follower.seen && follower.seen.text;
       if (hasFilter(options.data)) {
         // A filtered stream is its own connection: the server evaluates the filter.
+        var url = _.result(collection, 'url');
         var query = Backbone.$.param(_.omit(options.data, 'sort', 'limit', 'skip', '_'));
-        channel = new Channel(_.result(collection, 'url') + '?' + query);
+        channel = new Channel(url + (url.indexOf('?') < 0 ? '?' : '&') + query);
         channel.add(listener);
         channel.open(since);
       } else {
@@ -524,7 +544,7 @@
       model.trigger('destroy', model, model.collection, {});
     }
 
-    var follower = new Follower(options, function (reset, success, error) {
+    var follower = new Follower(target.name, options, function (reset, success, error) {
       model.fetch({
         success: function (m, resp, o) { success(o && o.xhr && o.xhr.getResponseHeader('X-Stream-Cursor')); },
         error: function (m, xhr) {
@@ -566,6 +586,9 @@
       open: function () { model.trigger('subscribe:open', model); },
       error: function () { model.trigger('subscribe:error', model); }
     };
+
+    // Destroyed by the page: nothing left to follow either.
+    model.once('destroy', function () { if (!gone) { gone = true; follower.close(); if (channel) channel.remove(listener); } });
 
     follower.refetch(false);
     return {

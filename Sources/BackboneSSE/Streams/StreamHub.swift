@@ -40,6 +40,9 @@ public final class StreamHub: Sendable {
         let stream: ResponseStream
         /// The newest sequence this subscriber has been given (or did not need).
         var position: Int64
+        /// Still replaying from the log: live fan-out passes it by, the replay catches
+        /// it up to the dispatched head, then it goes live.
+        var catchingUp = true
 
         init(number: Int, subscription: Subscription, stream: ResponseStream, position: Int64) {
             self.number = number
@@ -111,7 +114,7 @@ public final class StreamHub: Sendable {
         guard let subscribers = state.byCollection[change.collection], !subscribers.isEmpty else { return }
         let frames = ChangeFrames(change, epoch: epoch)
         var sent = 0
-        for subscriber in subscribers.values where subscriber.position < change.sequence {
+        for subscriber in subscribers.values where !subscriber.catchingUp && subscriber.position < change.sequence {
             subscriber.position = change.sequence
             if let frame = subscriber.subscription.frame(for: frames) {
                 deliver(frame, to: subscriber)
@@ -160,29 +163,59 @@ public final class StreamHub: Sendable {
         }
     }
 
+    /// Replays the log after the subscriber's position, paced by its reader: it fills
+    /// half the stream's buffer, waits for it to drain, goes on. A backlog larger than
+    /// the buffer thus reaches a reader that keeps up, instead of overflowing it. When
+    /// the replay reaches the dispatched head, the subscriber goes live.
     private func replay(_ subscriber: Subscriber) {
+        guard state.subscribers[subscriber.number] != nil else { return }
+        let highWater = max(1, options.bufferBytes / 2)
         var replayed = 0
-        while subscriber.position < state.dispatched, state.subscribers[subscriber.number] != nil {
+        defer { if replayed > 0 { metrics.eventsReplayed(replayed) } }
+        while subscriber.position < state.dispatched {
+            if subscriber.stream.pendingCount >= highWater {
+                return resumeReplay(subscriber, whenDrainedTo: highWater / 2)
+            }
             let batch: [Change]
-            do { batch = try store.changes(after: subscriber.position, limit: 500) } catch {
+            do { batch = try store.changes(after: subscriber.position, limit: 200) } catch {
                 logger.error("replay failed: \(error)")
                 subscriber.stream.abort()
                 remove(subscriber.number)
                 return
             }
-            if batch.isEmpty { break }
+            guard !batch.isEmpty else { break }  // pruned meanwhile: nothing more to give
             for change in batch where change.sequence <= state.dispatched {
-                subscriber.position = change.sequence
                 if let frame = subscriber.subscription.frame(for: ChangeFrames(change, epoch: epoch)) {
-                    deliver(frame, to: subscriber)
-                    replayed += 1
-                    if state.subscribers[subscriber.number] == nil { break }
+                    switch subscriber.stream.write(frame) {
+                    case .overflow:
+                        // Larger than the room left: wait for an empty buffer, which
+                        // takes a message of any size.
+                        return resumeReplay(subscriber, whenDrainedTo: 0)
+                    case .closed:
+                        remove(subscriber.number)
+                        return
+                    case .none, .resume:
+                        replayed += 1
+                    }
                 }
+                subscriber.position = change.sequence
+                if subscriber.stream.pendingCount >= highWater { break }
             }
-            if batch.last!.sequence >= state.dispatched { break }
+            if batch.last!.sequence >= state.dispatched && subscriber.position >= batch.last!.sequence { break }
         }
         subscriber.position = max(subscriber.position, state.dispatched)
-        if replayed > 0 { metrics.eventsReplayed(replayed) }
+        subscriber.catchingUp = false
+    }
+
+    private func resumeReplay(_ subscriber: Subscriber, whenDrainedTo mark: Int) {
+        let number = subscriber.number
+        subscriber.stream.whenDrained(to: mark) { [weak self] in
+            guard let self else { return }
+            self.queue.async {
+                // Gone meanwhile (closed, overflowed): nothing to resume.
+                if let subscriber = self.state.subscribers[number] { self.replay(subscriber) }
+            }
+        }
     }
 
     private func remove(_ number: Int) {
@@ -247,7 +280,7 @@ public final class StreamHub: Sendable {
 
     /// Sends `bye` to every stream and ends it; waits until they are gone (aborting
     /// the ones that do not drain in time), so the server can stop.
-    public func shutdown(deadline: Duration = .seconds(3)) {
+    public func shutdown(deadline: Duration = .seconds(2)) {
         queue.sync {
             for timer in state.timers { timer.cancel() }
             state.closing = true
