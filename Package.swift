@@ -40,6 +40,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libmongoc/libbson through pkg-config, with a shim for their aligned types.
+        .systemLibrary(
+            name: "CMongoc",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]
+        ),
+        // The production store: MongoDB through libmongoc (in progress: BSON so far).
+        .target(
+            name: "MongoStore",
+            dependencies: ["CMongoc", "DocumentStore"]
+        ),
         // The service: config, schemas, queries, routing, REST handlers, system endpoints.
         .target(
             name: "BackboneSSE",
@@ -64,6 +75,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "MongoStoreTests", dependencies: ["MongoStore", "DocumentStore"]),
         .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "DocumentStore"]),
         .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore"]),

@@ -4,7 +4,7 @@
 set -euo pipefail
 what="${1:-build}"
 
-debs=(pkg-config libmicrohttpd-dev libsqlite3-dev)
+debs=(pkg-config libmicrohttpd-dev libsqlite3-dev libmongoc-dev libbson-dev)
 pips=()
 case "$what" in
   run) debs+=(libjs-backbone libjs-underscore libjs-jquery) ;;
