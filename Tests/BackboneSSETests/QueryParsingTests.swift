@@ -99,6 +99,7 @@ func path(_ s: String) -> FieldPath { FieldPath(s)! }
         "where[a][$elemMatch]=1", #"where={"a":{"$gt":true}}"#, "where=[1]", "where={", "done=maybe",
         "priority=abc", "limit=abc", "limit=-1", "skip=-1", "skip=1.5", "sort[title]=up", "sort=a..b",
         #"where={"a":{"$in":"x"}}"#, #"where={"a b":1}"#, #"where={"a":{"$gt":1,"b":2}}"#,
+        #"where={"a":{"b":{"$where":"1"}}}"#, #"where={"a":{"$in":[{"$gt":1}]}}"#, "where[a][b][$where]=1",
     ])
     func rejects(_ query: String) {
         #expect(throws: APIError.self) { try listQuery(query) }

@@ -105,7 +105,12 @@ struct FilterParser {
     }
 
     /// A query-string value typed by the schema of its field; JSON values as they are.
+    /// A value never holds a `$` name, even deep inside: what a client sends as a value
+    /// must not be readable by any store as an operator.
     private func typed(_ value: JSON, at path: FieldPath) throws(APIError) -> JSON {
+        if let name = Self.operatorName(in: value) {
+            throw .badRequest("a value may not contain the name \(name)", code: "bad_query")
+        }
         guard fromQueryString else { return value }
         switch value {
         case .string(let s):
@@ -123,6 +128,22 @@ struct FilterParser {
             return .object(out)
         default:
             return value
+        }
+    }
+
+    static func operatorName(in value: JSON) -> String? {
+        switch value {
+        case .object(let o):
+            for member in o.members {
+                if member.key.hasPrefix("$") { return member.key }
+                if let inner = operatorName(in: member.value) { return inner }
+            }
+            return nil
+        case .array(let items):
+            for item in items { if let inner = operatorName(in: item) { return inner } }
+            return nil
+        default:
+            return nil
         }
     }
 

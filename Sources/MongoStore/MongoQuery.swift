@@ -1,0 +1,46 @@
+import DocumentStore
+
+/// The store-neutral filter tree and sort keys as MongoDB query documents, built value
+/// by value: only the operators of the tree (`$eq $ne $gt $gte $lt $lte $in $nin
+/// $exists $and $or`) are ever written, whatever the client sent.
+enum MongoQuery {
+    /// Documents keep `id` as `_id`, and a hidden creation sequence `_c` that orders
+    /// them as SQLite's rowid does (creation order, ties after any sort key).
+    static let creationField = "_c"
+
+    static func field(_ path: FieldPath) -> String {
+        path.components == ["id"] ? "_id" : path.description
+    }
+
+    static func filter(_ filter: Filter) -> BSONDocument {
+        let doc = BSONDocument()
+        append(filter, to: doc)
+        return doc
+    }
+
+    private static func append(_ filter: Filter, to doc: BSONDocument) {
+        switch filter {
+        case .all:
+            break
+        case .and(let parts):
+            doc.append("$and", array: parts.map(Self.filter))
+        case .or(let parts):
+            doc.append("$or", array: parts.map(Self.filter))
+        case .compare(let path, let op, let value):
+            doc.append(field(path), document: BSONDocument(JSONObject([("$" + op.rawValue, value)])))
+        case .isIn(let path, let values):
+            doc.append(field(path), document: BSONDocument(JSONObject([("$in", .array(values))])))
+        case .notIn(let path, let values):
+            doc.append(field(path), document: BSONDocument(JSONObject([("$nin", .array(values))])))
+        case .exists(let path, let present):
+            doc.append(field(path), document: BSONDocument(JSONObject([("$exists", .bool(present))])))
+        }
+    }
+
+    /// `{field: ±1, …, _c: 1}`: the sort keys, then creation order.
+    static func sort(_ keys: [SortKey]) -> BSONDocument {
+        var members = keys.map { (key: field($0.path), value: JSON.int($0.descending ? -1 : 1)) }
+        members.append((creationField, .int(1)))
+        return BSONDocument(JSONObject(members))
+    }
+}
