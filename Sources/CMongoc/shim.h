@@ -24,4 +24,13 @@ static inline bson_t *CMongoc_bson_alloc(void) {
 
 static inline void CMongoc_free(void *p) { free(p); }
 
+/// libmongoc logs every failed server check at DEBUG level to stderr: keep warnings
+/// and worse only (a C callback, so that no Swift closure is called from its threads).
+static void CMongoc_log_warnings(mongoc_log_level_t level, const char *domain, const char *message, void *data) {
+    (void)data;
+    if (level <= MONGOC_LOG_LEVEL_WARNING) mongoc_log_default_handler(level, domain, message, NULL);
+}
+
+static inline void CMongoc_quiet_logs(void) { mongoc_log_set_handler(CMongoc_log_warnings, NULL); }
+
 #endif

@@ -1,0 +1,54 @@
+import CMongoc
+import DocumentStore
+
+/// libmongoc's errors, in one place, as the store-neutral `StoreError`.
+struct MongoError: Error, CustomStringConvertible {
+    enum Kind {
+        /// The server is down, unreachable, or not answering in time: retry later.
+        case unavailable
+        /// Duplicate key (server code 11000).
+        case duplicateKey
+        /// Anything else the server or the driver refused.
+        case failed
+    }
+
+    let kind: Kind
+    let code: UInt32
+    let message: String
+
+    /// Reads a `bson_error_t` (error API version 2: server errors in the server domain).
+    init(_ error: bson_error_t) {
+        var error = error
+        let text = withUnsafeBytes(of: &error.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        code = error.code
+        message = text
+        if error.code == 11000 || error.code == 11001 {
+            kind = .duplicateKey
+        } else if error.domain == UInt32(MONGOC_ERROR_SERVER_SELECTION.rawValue)
+            || error.domain == UInt32(MONGOC_ERROR_STREAM.rawValue)
+            || error.domain == UInt32(MONGOC_ERROR_CLIENT.rawValue)
+        {
+            kind = .unavailable
+        } else {
+            kind = .failed
+        }
+    }
+
+    init(_ kind: Kind, _ message: String, code: UInt32 = 0) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+
+    var description: String { "MongoDB error \(code): \(message)" }
+
+    var storeError: StoreError {
+        switch kind {
+        case .unavailable: return .unavailable(message)
+        case .duplicateKey: return .duplicateID
+        case .failed: return .internalError(description)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import DocumentStore
+@testable import MongoStore
+import Testing
+
+/// The driver wrapper against the test double (or MONGODB_URI).
+@Suite(.serialized) struct MongoClientPoolTests {
+    @Test func runsCommandsAndReadsReplies() throws {
+        let double = try MongoDouble()
+        defer { double.stop() }
+        let pool = try MongoClientPool(double.uri)
+        let ping = try pool.command(BSONDocument(JSONObject([("ping", .int(1))])))
+        #expect(ping.json["ok"]?.numberValue == 1)
+        let insert = try pool.command(BSONDocument(JSONObject([
+            ("insert", .string("things")),
+            ("documents", .array([.object(JSONObject([("_id", .string("a")), ("n", .int(5_000_000_000))]))])),
+        ])))
+        #expect(insert.json["n"]?.numberValue == 1)
+        let found = try pool.command(BSONDocument(JSONObject([("find", .string("things")), ("filter", .object(JSONObject()))])))
+        let batch = found.json["cursor"]?.objectValue?["firstBatch"]?.arrayValue
+        #expect(batch == [.object(JSONObject([("_id", .string("a")), ("n", .int(5_000_000_000))]))])
+    }
+
+    @Test func refusesAConnectionStringWithoutDatabase() {
+        #expect(throws: MongoError.self) { try MongoClientPool("mongodb://127.0.0.1:1") }
+    }
+
+    @Test func aServerThatIsAwayIsUnavailableQuickly() throws {
+        let pool = try MongoClientPool("mongodb://127.0.0.1:9/db")
+        let start = ContinuousClock.now
+        do {
+            _ = try pool.command(BSONDocument(JSONObject([("ping", .int(1))])))
+            Issue.record("a command to a closed port succeeded")
+        } catch {
+            #expect(error.kind == .unavailable, "\(error)")
+            #expect(error.storeError.isUnavailable)
+        }
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
+}
+
+extension StoreError {
+    var isUnavailable: Bool {
+        if case .unavailable = self { return true }
+        return false
+    }
+}
