@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA ?= data
 
-.PHONY: run build release test unit-test integration-test bench deps clean
+.PHONY: run build release test unit-test integration-test browser-test bench deps clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -26,7 +26,9 @@ test:
 	@scripts/install-deps.sh test
 	$(SWIFT) build
 	$(SWIFT) test
-	python3 -m pytest -q Tests/integration
+	python3 -m pytest -q -p no:cacheprovider Tests/integration
+	python3 -m pytest -q -p no:cacheprovider Tests/browser
+	python3 -m pytest -q -p no:cacheprovider Tests/mongo
 
 unit-test: deps
 	$(SWIFT) test
@@ -35,6 +37,11 @@ integration-test:
 	@scripts/install-deps.sh test
 	$(SWIFT) build
 	python3 -m pytest -q Tests/integration
+
+browser-test:
+	@scripts/install-deps.sh test
+	$(SWIFT) build
+	python3 -m pytest -q -p no:cacheprovider Tests/browser
 
 bench:
 	@scripts/install-deps.sh bench

@@ -5,19 +5,45 @@
 
   var Todo = Backbone.Model.extend({
     defaults: {title: '', done: false},
-    toggle: function () { this.save({done: !this.get('done')}, {patch: true}); }
+    initialize: function () {
+      this.on('error', this.failed, this);
+    },
+    toggle: function () { this.save({done: !this.get('done')}, {patch: true}); },
+    // A write the server refused: show what the server holds.
+    failed: function (model, xhr, options) {
+      var status = xhr && xhr.status;
+      var body = xhr && xhr.responseJSON;
+      if (options && options.refresh) return;  // the read below failed too: leave it
+      if (this.isNew() || status === 404) {
+        // Never created (say, a title the schema refuses), or deleted by someone else.
+        if (this.collection) this.collection.remove(this);
+      } else if (status === 409 && body && body.error && body.error.current) {
+        this.set(this.parse(body.error.current));
+      } else if (this.collection) {
+        this.fetch({refresh: true});
+      }
+    }
   });
 
   var Todos = Backbone.Collection.extend({
     model: Todo,
     url: '/todos',
     comparator: 'created',
+    initialize: function () {
+      // The server stamps `created` when it answers the POST; keep the list in its order.
+      this.on('change:created', function () { this.sort(); }, this);
+    },
     done: function () { return this.where({done: true}); },
     remaining: function () { return this.where({done: false}); }
   });
 
   var todos = new Todos();
   var filter = 'all';
+
+  function hidden(todo) {
+    var done = !!todo.get('done');
+    return (filter === 'active' && done) || (filter === 'completed' && !done);
+  }
 
   var TodoView = Backbone.View.extend({
     tagName: 'li',
@@ -34,20 +60,24 @@
       this.listenTo(this.model, 'remove destroy', this.remove);
     },
     render: function () {
+      // A change from another page while this one is being edited waits for the edit
+      // to end, so that the text being typed is not replaced under the cursor.
+      if (this.$el.hasClass('editing')) { this.stale = true; return this; }
+      this.stale = false;
       this.$el.html(this.template(this.model.toJSON()));
       this.$el.toggleClass('completed', !!this.model.get('done'));
-      this.$el.attr('data-id', this.model.id);
+      if (this.model.id != null) this.$el.attr('data-id', this.model.id);
       this.applyFilter();
       return this;
     },
     applyFilter: function () {
-      var done = !!this.model.get('done');
-      this.$el.toggleClass('hidden', (filter === 'active' && done) || (filter === 'completed' && !done));
+      this.$el.toggleClass('hidden', hidden(this.model));
     },
     toggle: function () { this.model.toggle(); },
     edit: function () {
       this.$el.addClass('editing');
-      this.$('.edit').focus();
+      var input = this.$('.edit');
+      input.val(this.model.get('title')).focus();
     },
     close: function () {
       if (!this.$el.hasClass('editing')) return;
@@ -55,6 +85,7 @@
       this.$el.removeClass('editing');
       if (!title) { this.clear(); return; }
       if (title !== this.model.get('title')) this.model.save({title: title}, {patch: true});
+      if (this.stale) this.render();
     },
     key: function (e) {
       if (e.which === 13) this.close();
@@ -71,8 +102,10 @@
       'click #toggle-all': 'toggleAll'
     },
     initialize: function () {
+      this.views = {};  // by model cid
       this.input = this.$('#new-todo');
       this.listenTo(todos, 'add', this.addOne);
+      this.listenTo(todos, 'remove', this.forget);
       this.listenTo(todos, 'reset', this.addAll);
       this.listenTo(todos, 'add remove change reset', _.debounce(this.render, 0));
       this.listenTo(todos, 'subscribe:open', function () { this.status('live'); });
@@ -89,19 +122,28 @@
       this.$('#main, #footer').toggle(todos.length > 0);
     },
     addOne: function (todo) {
-      var view = new TodoView({model: todo});
+      var view = this.views[todo.cid] = new TodoView({model: todo});
       var index = todos.indexOf(todo);
       var list = this.$('#todo-list');
       var el = view.render().el;
       if (index >= 0 && index < list.children().length) list.children().eq(index).before(el); else list.append(el);
     },
+    forget: function (todo) {
+      var view = this.views[todo.cid];
+      delete this.views[todo.cid];
+      if (view) view.remove();
+    },
     addAll: function () {
+      _.invoke(_.values(this.views), 'remove');
+      this.views = {};
       this.$('#todo-list').empty();
       todos.each(this.addOne, this);
     },
+    // Rows follow the collection's order (models without an id yet included).
     reorder: function () {
       var list = this.$('#todo-list');
-      todos.each(function (todo) { list.append(list.children('[data-id="' + todo.id + '"]')); });
+      var views = this.views;
+      todos.each(function (todo) { if (views[todo.cid]) list.append(views[todo.cid].el); });
     },
     create: function (e) {
       if (e.which !== 13) return;
@@ -117,6 +159,10 @@
     toggleAll: function () {
       var done = this.$('#toggle-all').prop('checked');
       todos.each(function (todo) { if (todo.get('done') !== done) todo.save({done: done}, {patch: true}); });
+    },
+    applyFilter: function () {
+      _.each(this.views, function (view) { view.applyFilter(); });
+      this.render();
     }
   });
 
@@ -124,12 +170,7 @@
     routes: {'*filter': 'setFilter'},
     setFilter: function (param) {
       filter = param === 'active' || param === 'completed' ? param : 'all';
-      todos.trigger('filter');
-      $('#todo-list li').each(function () {
-        var todo = todos.get($(this).attr('data-id'));
-        if (todo) $(this).toggleClass('hidden', (filter === 'active' && todo.get('done')) || (filter === 'completed' && !todo.get('done')));
-      });
-      app.render();
+      app.applyFilter();
     }
   });
 
