@@ -39,11 +39,6 @@ public final class SQLiteStore: DocumentStore {
             var configuration = Configuration()
             configuration.maximumReaderCount = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
             configuration.busyMode = .timeout(10)
-            configuration.prepareDatabase { db in
-                // Reads through a memory map: a page read is a memory access, not a
-                // pread() that copies the page from the kernel.
-                try db.execute(sql: "PRAGMA mmap_size = 268435456")
-            }
             pool = try DatabasePool(path: path, configuration: configuration)
             readers = ThreadReaders(path: path, configuration: configuration, capacity: 8)
             // DatabasePool sets synchronous=NORMAL itself, after prepareDatabase: FULL has
