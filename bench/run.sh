@@ -57,43 +57,9 @@ RESULTS=$OUT/results.env
 rm -f "$OUT"/wrk-*.txt "$OUT"/sqlite-*.txt "$OUT"/results.txt
 
 # ---------------------------------------------------------------- processes and clean-up
-PIDS=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { say "process $pid did not stop on SIGTERM: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; }
-    wait "$pid" 2>/dev/null || true
-  done
-  if [ "${BENCH_KEEP_TMP:-0}" = 1 ]; then say "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT TERM
-
-forget_pid() {
-  local keep=() p
-  for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
-
-stop_pid() { # PID: SIGTERM, wait up to 10 s, then SIGKILL
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "process $pid ignored SIGTERM for 10 s: SIGKILL"
-    echo "note_stop_$pid=process $pid did not stop within 10 s of SIGTERM" >>"$RESULTS"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-  forget_pid "$pid"
-}
+STOP_SECONDS=10
+# shellcheck source=lib/processes.sh
+source "$(dirname "$0")/lib/processes.sh"
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
