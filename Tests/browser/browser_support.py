@@ -21,20 +21,20 @@ precisely with `browser.excuse(...)` (see conftest.py).
 import os
 import re
 import shutil
-import signal
-import subprocess
-import tempfile
+import sys
 import time
 
-import pytest
 import requests
 from selenium import webdriver
 from selenium.common.exceptions import JavascriptException
 from selenium.webdriver.chrome.service import Service
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-BIN = os.environ.get("BACKBONE_SSE_BIN", os.path.join(REPO, ".build", "debug", "backbone-sse"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))  # also for screenshot.py, run outside pytest
+
+import backbone_server  # noqa: E402
+from backbone_server import BIN, LISTEN_RE, REPO, ServerSet  # noqa: E402,F401
+
 EXAMPLE_CONFIG = os.path.join(REPO, "examples", "todos", "collections.yaml")
 EXAMPLE_PUBLIC = os.path.join(REPO, "examples", "todos", "public")
 PAGES = os.path.join(HERE, "pages")
@@ -47,8 +47,6 @@ CLIENT_MODE = os.environ.get("BACKBONE_SSE_CLIENT", "shipped")
 CLIENT_DIR = os.path.dirname(LIBRARY_SOURCE) if CLIENT_MODE == "source" else CLIENT_MODE
 if CLIENT_MODE != "shipped":
     CLIENT_MODE = "source"
-
-LISTEN_RE = re.compile(r"listening on http://([0-9.]+):(\d+)")
 
 # The library test pages use the example's collection and one more, to check that
 # several collections share one /events connection.
@@ -97,127 +95,19 @@ def _page_roots(work_dir):
             "--static", f"/dev-client={CLIENT_DIR}"]
 
 
-class Server:
-    """One backbone-sse process on one data directory. The first start picks a free
-    port; restarts pass that port explicitly, so open pages find the server again."""
+class Server(backbone_server.Server):
+    """One backbone-sse process on one data directory (`work_dir/data`), serving the
+    example app and the test pages. The first start picks a free port; restarts pass
+    that port explicitly, so open pages find the server again."""
+
+    tail_lines = 30
 
     def __init__(self, work_dir, config_text=None, config_path=EXAMPLE_CONFIG, extra_args=()):
-        self.work_dir = work_dir
-        self.data_dir = os.path.join(work_dir, "data")
-        os.makedirs(self.data_dir, exist_ok=True)
-        if config_text is not None:
-            config_path = os.path.join(work_dir, "collections.yaml")
-            with open(config_path, "w") as f:
-                f.write(config_text)
-        self.config_path = config_path
-        self.extra_args = list(extra_args)
-        self.port = None
-        self.proc = None
-        self.generation = 0
-        self.log_path = None
-        self._log = None
-
-    def start(self):
-        assert self.proc is None, "already running"
-        if not os.access(BIN, os.X_OK):
-            pytest.fail(f"backbone-sse binary not found at {BIN} (run swift build, or set BACKBONE_SSE_BIN)")
-        self.generation += 1
-        self.log_path = os.path.join(self.work_dir, f"stderr.{self.generation}.log")
-        self._log = open(self.log_path, "wb")
-        cmd = [BIN, "serve", "--config", self.config_path, "--port", str(self.port or 0),
-               "--store", f"sqlite:{os.path.join(self.data_dir, 'app.sqlite')}",
-               "--static", f"/js={SYSTEM_JS}"] + _page_roots(self.work_dir) + self.extra_args
-        for attempt in range(100):
-            try:
-                self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-                                             cwd=self.work_dir)
-                break
-            except OSError as e:  # ETXTBSY: the binary is being rebuilt right now
-                if e.errno != 26 or attempt == 99:
-                    raise
-                time.sleep(0.3)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            m = LISTEN_RE.search(self.stderr())
-            if m:
-                port = int(m.group(2))
-                assert self.port in (None, port), f"restarted on port {port}, not {self.port}"
-                self.port = port
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"backbone-sse exited with {self.proc.returncode} at start:\n{self.stderr()}")
-            time.sleep(0.02)
-        else:
-            self.kill()
-            raise RuntimeError(f"backbone-sse did not report its port:\n{self.stderr()}")
-        self.wait_healthy()
-        return self
-
-    def wait_healthy(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, f"server not healthy\n{self.stderr_tail()}"
-            time.sleep(0.05)
-
-    def stop(self, timeout=15.0):
-        """SIGTERM; returns the exit code."""
-        if self.proc is None:
-            return None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            self._forget()
-            raise AssertionError(f"server did not exit within {timeout}s of SIGTERM\n{self.stderr_tail()}")
-        self._forget()
-        return code
-
-    def kill(self):
-        """kill -9."""
-        if self.proc is None:
-            return None
-        self.proc.send_signal(signal.SIGKILL)
-        code = self.proc.wait()
-        self._forget()
-        return code
-
-    def wipe(self):
-        """Removes the data directory (the server must be stopped): a new store, a new epoch."""
-        assert self.proc is None
-        shutil.rmtree(self.data_dir)
-        os.makedirs(self.data_dir)
-
-    def _forget(self):
-        self.proc = None
-        if self._log:
-            self._log.close()
-            self._log = None
-
-    def stderr(self):
-        if not self.log_path or not os.path.exists(self.log_path):
-            return ""
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stderr_tail(self, lines=30):
-        return "\n".join(self.stderr().splitlines()[-lines:])
-
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
+        super().__init__(work_dir, config_text=config_text, config_path=config_path,
+                         data_dir=os.path.join(work_dir, "data"), keep_port=True,
+                         extra_args=["--static", f"/js={SYSTEM_JS}"] + _page_roots(work_dir) + list(extra_args))
 
     # --- HTTP, as curl would -----------------------------------------------------
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
 
     def request(self, method, path, **kw):
         kw.setdefault("timeout", 15)
@@ -243,23 +133,10 @@ class Server:
         return r.json()
 
 
-class Servers:
-    def __init__(self, base_dir):
-        self.base_dir = base_dir
-        self.all = []
-
+class Servers(ServerSet):
     def __call__(self, config_text=None, extra_args=(), **kw):
-        s = Server(tempfile.mkdtemp(prefix="srv-", dir=self.base_dir), config_text=config_text, extra_args=extra_args, **kw)
-        self.all.append(s)
+        s = self.add(Server(self.new_dir(), config_text=config_text, extra_args=extra_args, **kw))
         return s.start()
-
-    def stop_all(self):
-        for s in self.all:
-            if s.running:
-                try:
-                    s.stop(timeout=10)
-                except AssertionError:
-                    pass
 
 
 # --- the browsers ---------------------------------------------------------------------

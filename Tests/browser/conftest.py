@@ -5,20 +5,20 @@ console check: no error in any browser the test used, except the ones it excused
 precisely (`Browser.excuse...`)."""
 
 import os
-import shutil
-import tempfile
+import sys
 
 import pytest
 
-from browser_support import Browser, Servers
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+
+from backbone_server import scratch_dir  # noqa: E402
+from browser_support import Browser, Servers  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def work_dir():
-    d = tempfile.mkdtemp(prefix="backbone-sse-browser-")
-    yield d
-    if os.environ.get("KEEP_TEST_DATA") != "1":
-        shutil.rmtree(d, ignore_errors=True)
+    with scratch_dir("backbone-sse-browser-") as d:
+        yield d
 
 
 @pytest.fixture(scope="session")

@@ -10,24 +10,25 @@ ephemeral port with its own config file and a fresh data directory.
 
 Every server's stderr goes to a file in its data directory; when a test fails, the
 tail of the stderr of every server still running is attached to the report.
+
+Starting, stopping and restarting the binary is Tests/support/backbone_server.py,
+shared with the browser suite; this file adds the HTTP helpers and the fixtures.
 """
 
-import json
 import os
 import re
-import shutil
-import signal
 import socket
-import subprocess
-import tempfile
+import sys
 import time
 import uuid
 
 import pytest
 import requests
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("BACKBONE_SSE_BIN", os.path.join(REPO, ".build", "debug", "backbone-sse"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+
+import backbone_server  # noqa: E402
+from backbone_server import BIN, LISTEN_RE, REPO, START_TIMEOUT, ServerSet, scratch_dir  # noqa: E402,F401
 
 # The config of DESIGN.md §3, as the brief specifies it (JSON is valid YAML; the
 # loader also takes .json files, but the test writes YAML to exercise that path).
@@ -49,134 +50,17 @@ collections:
   lists: {}
 """
 
-LISTEN_RE = re.compile(r"listening on http://([0-9.]+):(\d+)")
-START_TIMEOUT = 20.0
-
-_running = []  # every Server currently running, for failure reports
+_running = backbone_server.running  # every Server currently running, for failure reports
 
 
-class Server:
-    """One backbone-sse process on one data directory; can be restarted on it."""
+class Server(backbone_server.Server):
+    """One backbone-sse process on one data directory (which also holds its config
+    file and stderr logs); can be restarted on it, on a new port."""
 
     def __init__(self, data_dir, extra_args=(), config_text=CONFIG_YAML):
-        self.data_dir = data_dir
-        os.makedirs(data_dir, exist_ok=True)
-        self.config_path = os.path.join(data_dir, "collections.yaml")
-        with open(self.config_path, "w") as f:
-            f.write(config_text)
-        self.db_path = os.path.join(data_dir, "app.sqlite")
-        self.extra_args = list(extra_args)
-        self.proc = None
-        self.port = None
-        self.generation = 0
-        self.log_path = None
-        self._log = None
-        self.session = requests.Session()
-
-    # --- process control -------------------------------------------------------
-
-    def start(self):
-        assert self.proc is None, "already running"
-        if not os.access(BIN, os.X_OK):
-            pytest.fail(f"backbone-sse binary not found at {BIN} (set BACKBONE_SSE_BIN)")
-        self.generation += 1
-        self.log_path = os.path.join(self.data_dir, f"stderr.{self.generation}.log")
-        self._log = open(self.log_path, "wb")
-        cmd = [BIN, "serve", "--config", self.config_path, "--port", "0",
-               "--store", f"sqlite:{self.db_path}"] + self.extra_args
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-                                     cwd=self.data_dir)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            m = LISTEN_RE.search(self.stderr())
-            if m:
-                self.port = int(m.group(2))
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"backbone-sse exited with {self.proc.returncode} at start:\n{self.stderr()}")
-            time.sleep(0.02)
-        else:
-            self.kill()
-            raise RuntimeError(f"backbone-sse did not report its port in {START_TIMEOUT}s:\n{self.stderr()}")
-        _running.append(self)
-        self.session = requests.Session()
-        # The start-up line comes after the daemon is listening; check anyway.
-        self.wait_healthy()
-        return self
-
-    def wait_healthy(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                r = requests.get(self.url + "/healthz", timeout=2)
-                if r.status_code == 200:
-                    return r
-                last = r.status_code
-            except requests.RequestException as e:
-                last = e
-            time.sleep(0.05)
-        raise AssertionError(f"server not healthy: {last}\n{self.stderr_tail()}")
-
-    def stop(self, timeout=15.0):
-        """Clean shutdown: SIGTERM, wait for exit. Returns the exit code."""
-        if self.proc is None:
-            return None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            self._forget()
-            raise AssertionError(f"server did not exit within {timeout}s of SIGTERM\n{self.stderr_tail()}")
-        self._forget()
-        return code
-
-    def kill(self):
-        """kill -9: no chance to flush or clean up."""
-        if self.proc is None:
-            return None
-        self.proc.send_signal(signal.SIGKILL)
-        code = self.proc.wait()
-        self._forget()
-        return code
-
-    def restart(self, hard=False):
-        """Stop (SIGTERM, or SIGKILL with hard=True) and start again on the same data."""
-        code = self.kill() if hard else self.stop()
-        self.start()
-        return code
-
-    def _forget(self):
-        self.session.close()
-        self.proc = None
-        if self in _running:
-            _running.remove(self)
-        if self._log:
-            self._log.close()
-            self._log = None
-
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    # --- diagnostics -----------------------------------------------------------
-
-    def stderr(self):
-        if not self.log_path or not os.path.exists(self.log_path):
-            return ""
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stderr_tail(self, lines=40):
-        return "\n".join(self.stderr().splitlines()[-lines:])
+        super().__init__(data_dir, config_text=config_text, extra_args=extra_args)
 
     # --- HTTP ------------------------------------------------------------------
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
 
     def request(self, method, path, **kw):
         kw.setdefault("timeout", 30)
@@ -292,37 +176,18 @@ def unique(prefix="t"):
 # --- fixtures --------------------------------------------------------------------
 
 
-class ServerFactory:
-    def __init__(self, base_dir):
-        self.base_dir = base_dir
-        self.servers = []
-
+class ServerFactory(ServerSet):
     def __call__(self, *extra_args, data_dir=None, config_text=CONFIG_YAML, start=True):
-        if data_dir is None:
-            data_dir = tempfile.mkdtemp(prefix="srv-", dir=self.base_dir)
-        s = Server(data_dir, extra_args, config_text=config_text)
-        self.servers.append(s)
+        s = self.add(Server(data_dir or self.new_dir(), extra_args, config_text=config_text))
         if start:
             s.start()
         return s
 
-    def stop_all(self):
-        for s in self.servers:
-            if s.running:
-                try:
-                    s.stop(timeout=10)
-                except AssertionError:
-                    pass
-            elif s.proc is not None:
-                s._forget()
-
 
 @pytest.fixture(scope="session")
 def session_dir():
-    d = tempfile.mkdtemp(prefix="backbone-sse-it-")
-    yield d
-    if os.environ.get("KEEP_TEST_DATA") != "1":
-        shutil.rmtree(d, ignore_errors=True)
+    with scratch_dir("backbone-sse-it-") as d:
+        yield d
 
 
 @pytest.fixture(scope="session")
