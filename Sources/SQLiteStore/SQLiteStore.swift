@@ -228,7 +228,18 @@ public final class SQLiteStore: DocumentStore {
     /// Several statements in one read transaction: one consistent snapshot.
     private func snapshot<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
-            if let reader = readers.reader() { return try reader.read(body) }
+            if let reader = readers.reader() {
+                // A plain deferred transaction: the connection is read-only already, so
+                // GRDB's `read` (savepoint, PRAGMA query_only on and off) is not needed.
+                return try reader.inDatabase { db in
+                    var result: T?
+                    try db.inTransaction(.deferred) {
+                        result = try body(db)
+                        return .commit
+                    }
+                    return result!
+                }
+            }
             return try pool.read(body)
         } catch {
             throw Self.map(error)

@@ -92,8 +92,25 @@ struct CollectionHandlers {
         }
     }
 
+    /// Percent-encodes all but RFC 3986's unreserved characters. Done on bytes:
+    /// Foundation's addingPercentEncoding showed up in profiles of paged lists.
     static func encode(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: .urlUnreservedLike) ?? s
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(b)
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The same query with another skip and limit, for `Link`.
@@ -104,9 +121,4 @@ struct CollectionHandlers {
         parts.append("limit=\(limit)")
         return path + "?" + parts.joined(separator: "&")
     }
-}
-
-extension CharacterSet {
-    /// RFC 3986 unreserved characters: everything else is percent-encoded.
-    static let urlUnreservedLike = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }
