@@ -107,3 +107,40 @@ import Testing
         #expect(plan.contains { $0.contains("ix.todos.done") }, "plan: \(plan)")
     }
 }
+
+/// Streams decide `enter`/`leave` with `Filter.matches` in memory; lists ask the store.
+/// Both must agree, or a page would see a document enter that its list would not hold.
+@Suite struct InMemoryMatchingAgreesWithTheStore {
+    @Test func everyFilterSelectsTheSameDocuments() throws {
+        let store = try makeStore()
+        let docs = [
+            #"{"id":"a","title":"Milk","done":false,"priority":1,"tags":["x","y"],"owner":{"name":"ann"},"_v":1}"#,
+            #"{"id":"b","title":"Bread","done":true,"priority":3,"tags":["y"],"owner":{"name":"bob"},"_v":1}"#,
+            #"{"id":"c","title":"Eggs","done":false,"priority":"high","owner":null,"_v":1}"#,
+            #"{"id":"d","title":"Jam","done":false,"priority":2.5,"tags":"x","_v":1}"#,
+            #"{"id":"e","title":"One","done":true,"priority":1,"n":0,"_v":1}"#,
+            #"{"id":"f","title":"éclair","done":true,"priority":true,"tags":[],"_v":1}"#,
+        ]
+        for doc in docs { try insert(store, doc) }
+        let parsed = try docs.map { try #require(try JSONParser.parse($0).objectValue) }
+        let p = { (s: String) in FieldPath(s)! }
+        let filters: [Filter] = [
+            .compare(p("done"), .eq, .bool(true)), .compare(p("priority"), .eq, .int(1)),
+            .compare(p("priority"), .eq, .bool(true)), .compare(p("tags"), .eq, .string("x")),
+            .compare(p("tags"), .eq, .array([.string("y")])), .compare(p("priority"), .gte, .int(2)),
+            .compare(p("priority"), .lt, .double(2.5)), .compare(p("title"), .gt, .string("E")),
+            .compare(p("title"), .lte, .string("Jam")), .compare(p("tags"), .ne, .string("x")),
+            .compare(p("owner"), .eq, .null), .compare(p("owner"), .ne, .null),
+            .compare(p("owner.name"), .eq, .string("ann")), .isIn(p("priority"), [.int(3), .string("high")]),
+            .notIn(p("owner.name"), [.string("ann")]), .exists(p("tags"), false), .exists(p("owner"), true),
+            .or([.compare(p("id"), .eq, .string("c")), .compare(p("n"), .eq, .int(0))]),
+            .and([.compare(p("done"), .eq, .bool(false)), .exists(p("owner"), true)]),
+            .compare(p("id"), .gte, .string("d")), .compare(p("_v"), .eq, .int(1)),
+        ]
+        for filter in filters {
+            let fromStore = try store.list("todos", query: ListQuery(filter: filter)).documents.map(\.id)
+            let inMemory = parsed.filter { filter.matches($0) }.compactMap { $0["id"]?.stringValue }
+            #expect(fromStore == inMemory, "\(filter)")
+        }
+    }
+}
