@@ -912,7 +912,11 @@ def main(argv=None):
     print('listening on %s:%d' % (args.host, port), flush=True)
     while not stop.wait(1.0):
         pass
-    double.stop()
+    # mockupdb's stop() joins its connection threads, which wait on sockets that a
+    # pooled driver (libmongoc) keeps open: give it 2 s, then leave anyway.
+    stopper = threading.Thread(target=double.stop, daemon=True)
+    stopper.start()
+    stopper.join(2.0)
     if args.port_file:  # unless another double has written its own port there since
         try:
             with open(args.port_file) as f:
@@ -925,4 +929,7 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    # Not sys.exit: it would wait for mockupdb's non-daemon connection threads.
+    os._exit(code)
