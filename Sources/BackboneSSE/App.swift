@@ -91,7 +91,7 @@ public final class BackboneSSEApp: Sendable {
     private func effectiveMethod(_ request: HTTPRequest, _ target: Target) throws(APIError) -> String {
         guard request.method == "POST" else { return request.method }
         var override = request.header("X-HTTP-Method-Override")
-        if override == nil { override = target.query.last { $0.name == "_method" }?.value }
+        if override == nil { override = target.parameter("_method") }
         if override == nil, request.header("Content-Type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true,
             let text = String(validating: request.body, as: UTF8.self), !text.hasPrefix("{")
         {
@@ -121,15 +121,14 @@ public final class BackboneSSEApp: Sendable {
             return finish(system.metricsText())
         case 1 where segments[0] == "events":
             try require(method, "/events")
-            let names = target.query.last { $0.name == "collections" }?.value ?? ""
+            let names = target.parameter("collections") ?? ""
             let collections = names.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
             guard !collections.isEmpty else {
                 throw APIError.badRequest("name the collections: /events?collections=todos,lists", code: "bad_query")
             }
             for name in collections where services[name] == nil { throw APIError.notFound("no collection named \(name)") }
-            let since = target.query.last { $0.name == "since" }?.value
             let subscription = Subscription(collections: Set(collections), documentID: nil, filter: nil)
-            return finish(try StreamHandlers(hub: hub).open(request, subscription, since: since))
+            return finish(try StreamHandlers(hub: hub).open(request, subscription, since: target.parameter("since")))
         case 1 where segments[0] == "backbone-sse.js":
             try require(method, "/backbone-sse.js")
             return finish(system.client())
@@ -145,10 +144,9 @@ public final class BackboneSSEApp: Sendable {
                 return
             }
             if StreamHandlers.wantsStream(request) {
-                let service = services[segments[0]]!
-                let parsed = try ListQueryParser.parse(target.query, schema: service.config.schema, maxLimit: options.maxLimit)
+                let parsed = try handlers.parse(target.query)
                 let filter = parsed.query.filter == .all ? nil : parsed.query.filter
-                let subscription = Subscription(collections: [service.name], documentID: nil, filter: filter)
+                let subscription = Subscription(collections: [handlers.service.name], documentID: nil, filter: filter)
                 return finish(try StreamHandlers(hub: hub).open(request, subscription, since: parsed.since))
             }
             return finish(try handlers.list(request, path: target.path, query: target.query))
@@ -162,8 +160,7 @@ public final class BackboneSSEApp: Sendable {
             switch method {
             case "GET" where StreamHandlers.wantsStream(request):
                 let subscription = Subscription(collections: [segments[0]], documentID: id, filter: nil)
-                let since = target.query.last { $0.name == "since" }?.value
-                return finish(try StreamHandlers(hub: hub).open(request, subscription, since: since))
+                return finish(try StreamHandlers(hub: hub).open(request, subscription, since: target.parameter("since")))
             case "GET", "HEAD":
                 return finish(try handlers.read(request, id: id))
             case "PUT":

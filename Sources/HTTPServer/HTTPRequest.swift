@@ -37,9 +37,6 @@ public struct HTTPRequest: Sendable {
 
     /// The first value of a header, by case-insensitive name.
     public func header(_ name: String) -> String? {
-        for h in headers where headerNamesEqual(h.name, name) {
-            return h.value
-        }
-        return nil
+        headers.value(of: name)
     }
 }

@@ -151,7 +151,8 @@ extension Exchange {
 }
 
 extension Duration {
-    var microseconds: Int64 {
+    /// Whole microseconds, for logs and figures.
+    public var microseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }

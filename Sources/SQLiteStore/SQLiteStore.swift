@@ -94,10 +94,8 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
-        let table = try tableName(collection)
-        let filter = SQLiteFilter(layouts.get(collection))
-        let whereClause = try filter.translate(query.filter)
-        let sql = "SELECT id, v, body FROM \(table) WHERE \(whereClause.sql) \(SQLiteFilter.orderBy(query.sort)) LIMIT ? OFFSET ?"
+        let (table, whereClause, select) = try listStatement(collection, query)
+        let sql = select + " LIMIT ? OFFSET ?"
         let arguments = StatementArguments(whereClause.arguments + [(query.limit + 1).databaseValue, query.skip.databaseValue])
         return try snapshot { db in
             // Read in one transaction: the head and the rows come from the same snapshot,
@@ -195,13 +193,19 @@ public final class SQLiteStore: DocumentStore {
 
     /// The SQL a list runs, as `EXPLAIN QUERY PLAN` sees it: for tests and diagnosis.
     public func queryPlan(_ collection: String, query: ListQuery) throws(StoreError) -> [String] {
-        let table = try tableName(collection)
-        let filter = SQLiteFilter(layouts.get(collection))
-        let w = try filter.translate(query.filter)
-        let sql = "EXPLAIN QUERY PLAN SELECT id, v, body FROM \(table) WHERE \(w.sql) \(SQLiteFilter.orderBy(query.sort))"
+        let (_, whereClause, select) = try listStatement(collection, query)
         return try reading { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(w.arguments)).map { $0["detail"] as String }
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + select, arguments: StatementArguments(whereClause.arguments))
+                .map { $0["detail"] as String }
         }
+    }
+
+    /// The table, the WHERE clause and the `SELECT … ORDER BY` a list runs (without
+    /// its LIMIT and OFFSET), so that `queryPlan` explains exactly what `list` does.
+    private func listStatement(_ collection: String, _ query: ListQuery) throws(StoreError) -> (String, SQLFragment, String) {
+        let table = try tableName(collection)
+        let whereClause = try SQLiteFilter(layouts.get(collection)).translate(query.filter)
+        return (table, whereClause, "SELECT id, v, body FROM \(table) WHERE \(whereClause.sql) \(SQLiteFilter.orderBy(query.sort))")
     }
 
     func tableName(_ collection: String) throws(StoreError) -> String {

@@ -9,9 +9,14 @@ struct CollectionHandlers {
 
     /// `GET /{c}`: a page of documents, the stream cursor it reflects, and paging headers
     /// when the page is not the whole result.
+    /// The query string of a list or a collection stream, by this collection's schema
+    /// and page cap.
+    func parse(_ pairs: [(name: String, value: String)]) throws(APIError) -> ListRequest {
+        try ListQueryParser.parse(pairs, schema: service.config.schema, maxLimit: service.config.maxLimit ?? maxLimit)
+    }
+
     func list(_ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)]) throws(APIError) -> HTTPResponse {
-        let parsed = try ListQueryParser.parse(pairs, schema: service.config.schema, maxLimit: service.config.maxLimit ?? maxLimit)
-        let query = parsed.query
+        let query = try parse(pairs).query
         let result = try service.list(query)
         var body: [UInt8] = [UInt8(ascii: "[")]
         for (i, document) in result.documents.enumerated() {

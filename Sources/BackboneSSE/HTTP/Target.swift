@@ -22,6 +22,11 @@ struct Target {
         query = try QueryString.parse(request.rawQuery)
     }
 
+    /// The last value of a query parameter.
+    func parameter(_ name: String) -> String? {
+        query.last { $0.name == name }?.value
+    }
+
     /// The route template, for metrics labels and `Allow`.
     func routeLabel(_ services: [String: CollectionService]) -> String {
         switch segments.count {

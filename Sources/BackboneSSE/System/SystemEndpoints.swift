@@ -56,10 +56,3 @@ struct SystemEndpoints: Sendable {
             body: script)
     }
 }
-
-extension Duration {
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-}
