@@ -58,8 +58,8 @@ rm -f "$OUT"/wrk-*.txt "$OUT"/sqlite-*.txt "$OUT"/results.txt
 
 # ---------------------------------------------------------------- processes and clean-up
 STOP_SECONDS=10
-# shellcheck source=lib/processes.sh
-source "$(dirname "$0")/lib/processes.sh"
+# shellcheck source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -181,13 +181,7 @@ record threads "$THREADS"
 record connections "$CONNS"
 record seconds "$SECS"
 record insert_seconds "$INSERT_SECS"
-record binary "$BIN, built $(date -u -d "@$(stat -c %Y "$BIN")" +%Y-%m-%dT%H:%M:%SZ)"
-stale=$(find Sources Package.swift -type f -newer "$BIN" 2>/dev/null | head -n 1)
-if [ -n "$stale" ]; then
-  say "WARNING: $BIN is older than $stale: the figures are of an older build (swift build -c release)"
-  record note_stale_binary "$BIN is older than $stale (and maybe more): figures are of an older build than the commit shown"
-fi
-record commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo '+dirty')"
+record_binary
 
 # ---------------------------------------------------------------- servers
 SERVER_PID=

@@ -5,29 +5,14 @@ stream benchmark's table: BackboneSSE beside nginx + Nchan for each N, then the 
 Usage: report.py STREAMS_ENV OUTPUT_TXT
 Prints the table and writes it to OUTPUT_TXT. Exit status 3 when a target failed.
 """
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from results import load, num  # noqa: E402
 
 SERVERS = (("backbone", "BackboneSSE"), ("nchan", "Nchan"))
 TARGET_N = 10000
-
-
-def load(path):
-    values = {}
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            key, value = line.split("=", 1)
-            values[key] = value
-    return values
-
-
-def num(values, key):
-    try:
-        return float(values[key])
-    except (KeyError, ValueError):
-        return None
 
 
 def f_ms(x):

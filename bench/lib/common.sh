@@ -1,4 +1,5 @@
-# Process bookkeeping shared by bench/run.sh and bench/streams/run.sh: every process a
+# Shared by bench/run.sh and bench/streams/run.sh: process bookkeeping, and the build
+# the figures are of. Process bookkeeping: every process a
 # benchmark starts goes into PIDS and is stopped on exit, whatever happens. The sourcing
 # script defines say, record and TMP first; STOP_SECONDS (default 10) bounds stop_pid.
 
@@ -38,4 +39,15 @@ stop_pid() { # PID: SIGTERM, wait up to STOP_SECONDS, then SIGKILL
   fi
   wait "$pid" 2>/dev/null || true
   forget_pid "$pid"
+}
+
+record_binary() { # which binary, built when, from which commit; warns when Sources are newer
+  record binary "$BIN, built $(date -u -d "@$(stat -c %Y "$BIN")" +%Y-%m-%dT%H:%M:%SZ)"
+  local stale
+  stale=$(find Sources Package.swift -type f -newer "$BIN" 2>/dev/null | head -n 1)
+  if [ -n "$stale" ]; then
+    say "WARNING: $BIN is older than $stale: the figures are of an older build (swift build -c release)"
+    record note_stale_binary "$BIN is older than $stale (and maybe more): figures are of an older build than the commit shown"
+  fi
+  record commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo '+dirty')"
 }
