@@ -242,6 +242,15 @@ def _id_first(coll, _id):
 
 # --- the double --------------------------------------------------------------
 
+def _write_reply(fields, errors):
+    """A write command's reply: its counts, `writeErrors` when any, `ok`."""
+    reply = OrderedDict(fields)
+    if errors:
+        reply['writeErrors'] = errors
+    reply['ok'] = 1
+    return reply
+
+
 class MongoDouble:
     """Answers mockupdb requests from an in-memory mongomock client."""
 
@@ -586,11 +595,7 @@ class MongoDouble:
                 errors.append(self._write_error(i, e))
                 if ordered:
                     break
-        reply = OrderedDict([('n', n)])
-        if errors:
-            reply['writeErrors'] = errors
-        reply['ok'] = 1
-        return reply
+        return _write_reply([('n', n)], errors)
 
     def cmd_update(self, request, db, cmd):
         coll = self._coll(db, cmd, 'update')
@@ -633,13 +638,10 @@ class MongoDouble:
                 errors.append(self._write_error(i, e))
                 if ordered:
                     break
-        reply = OrderedDict([('n', n), ('nModified', n_modified)])
+        fields = [('n', n), ('nModified', n_modified)]
         if upserted:
-            reply['upserted'] = upserted
-        if errors:
-            reply['writeErrors'] = errors
-        reply['ok'] = 1
-        return reply
+            fields.append(('upserted', upserted))
+        return _write_reply(fields, errors)
 
     def cmd_delete(self, request, db, cmd):
         coll = self._coll(db, cmd, 'delete')
@@ -658,11 +660,7 @@ class MongoDouble:
                 errors.append(self._write_error(i, e))
                 if ordered:
                     break
-        reply = OrderedDict([('n', n)])
-        if errors:
-            reply['writeErrors'] = errors
-        reply['ok'] = 1
-        return reply
+        return _write_reply([('n', n)], errors)
 
     def cmd_find_and_modify(self, request, db, cmd):
         coll = self._coll(db, cmd, next(iter(cmd)))
