@@ -46,10 +46,14 @@ let package = Package(
             pkgConfig: "libmongoc-1.0",
             providers: [.apt(["libmongoc-dev", "libbson-dev"])]
         ),
-        // The production store: MongoDB through libmongoc (in progress: BSON so far).
+        // The production store: MongoDB through libmongoc.
         .target(
             name: "MongoStore",
-            dependencies: ["CMongoc", "DocumentStore"]
+            dependencies: [
+                "CMongoc",
+                "DocumentStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The service: config, schemas, queries, routing, REST handlers, system endpoints.
         .target(
@@ -70,12 +74,24 @@ let package = Package(
                 "BackboneSSE",
                 "HTTPServer",
                 "SQLiteStore",
+                "MongoStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "MongoStoreTests", dependencies: ["MongoStore", "DocumentStore"]),
+        // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
+        .target(name: "MongoDoubleSupport", path: "Tests/MongoDoubleSupport"),
+        .testTarget(
+            name: "MongoStoreTests",
+            dependencies: ["MongoStore", "DocumentStore", "MongoDoubleSupport", .product(name: "Logging", package: "swift-log")]),
+        // One suite of store behaviours, run against every DocumentStore backend.
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: [
+                "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "DocumentStore"]),
         .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore"]),

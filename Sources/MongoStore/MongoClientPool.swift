@@ -10,6 +10,8 @@ final class MongoClientPool: @unchecked Sendable {
     private let uri: OpaquePointer
     private let pool: OpaquePointer
     let database: String
+    /// Commands sent (each `getMore` too): the round trips a benchmark counts.
+    let commandsSent = Atomic<Int>(0)
 
     private static let initialized: Bool = {
         mongoc_init()
@@ -57,6 +59,7 @@ final class MongoClientPool: @unchecked Sendable {
             let reply = CMongoc_bson_alloc()!
             defer { bson_destroy(reply); CMongoc_free(UnsafeMutableRawPointer(reply)) }
             var error = bson_error_t()
+            commandsSent.add(1, ordering: .relaxed)
             let ok = mongoc_client_command_simple(client, database, command.raw, nil, reply, &error)
             let copy = BSONDocument.copy(of: reply)
             guard ok else { throw MongoError(error) }

@@ -15,6 +15,8 @@ struct MongoError: Error, CustomStringConvertible {
     let kind: Kind
     let code: UInt32
     let message: String
+    /// For a duplicate key: the indexed field (`_id` for the document id).
+    var field: String?
 
     /// Reads a `bson_error_t` (error API version 2: server errors in the server domain).
     init(_ error: bson_error_t) {
@@ -34,6 +36,7 @@ struct MongoError: Error, CustomStringConvertible {
         } else {
             kind = .failed
         }
+        if kind == .duplicateKey { field = Self.duplicateField(in: text) }
     }
 
     init(_ kind: Kind, _ message: String, code: UInt32 = 0) {
@@ -44,10 +47,29 @@ struct MongoError: Error, CustomStringConvertible {
 
     var description: String { "MongoDB error \(code): \(message)" }
 
+    /// A write error of a write command's reply: `{index, code, errmsg, keyPattern?}`.
+    init(writeError: JSONObject) {
+        let code = UInt32(clamping: Int(writeError["code"]?.numberValue ?? 0))
+        let message = writeError["errmsg"]?.stringValue ?? "write error"
+        self.init(code == 11000 || code == 11001 ? .duplicateKey : .failed, message, code: code)
+        if kind == .duplicateKey {
+            field = writeError["keyPattern"]?.objectValue?.keys.first ?? Self.duplicateField(in: message)
+        }
+    }
+
+    /// The field of `… dup key: { slug: "milk" }`, the server's message format.
+    static func duplicateField(in message: String) -> String? {
+        guard let range = message.range(of: "dup key: { ") else { return nil }
+        let name = message[range.upperBound...].prefix { $0 != ":" && $0 != " " }
+        return name.isEmpty ? nil : String(name)
+    }
+
     var storeError: StoreError {
         switch kind {
         case .unavailable: return .unavailable(message)
-        case .duplicateKey: return .duplicateID
+        case .duplicateKey:
+            if let field, field != "_id" { return .uniqueViolation(field: field) }
+            return .duplicateID
         case .failed: return .internalError(description)
         }
     }

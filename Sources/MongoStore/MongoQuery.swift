@@ -27,14 +27,21 @@ enum MongoQuery {
         case .or(let parts):
             doc.append("$or", array: parts.map(Self.filter))
         case .compare(let path, let op, let value):
-            doc.append(field(path), document: BSONDocument(JSONObject([("$" + op.rawValue, value)])))
+            doc.append(field(path), document: operand("$" + op.rawValue, value, path))
         case .isIn(let path, let values):
-            doc.append(field(path), document: BSONDocument(JSONObject([("$in", .array(values))])))
+            doc.append(field(path), document: operand("$in", .array(values), path))
         case .notIn(let path, let values):
-            doc.append(field(path), document: BSONDocument(JSONObject([("$nin", .array(values))])))
+            doc.append(field(path), document: operand("$nin", .array(values), path))
         case .exists(let path, let present):
             doc.append(field(path), document: BSONDocument(JSONObject([("$exists", .bool(present))])))
         }
+    }
+
+    /// `{op: value}`; on `id`, ids in ObjectId shape are compared as ObjectIds, as stored.
+    private static func operand(_ op: String, _ value: JSON, _ path: FieldPath) -> BSONDocument {
+        let doc = BSONDocument()
+        if path.components == ["id"] { doc.appendIDOperand(op, value) } else { doc.append(op, value) }
+        return doc
     }
 
     /// `{field: ±1, …, _c: 1}`: the sort keys, then creation order.

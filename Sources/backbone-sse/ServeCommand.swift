@@ -4,6 +4,7 @@ import DocumentStore
 import Foundation
 import HTTPServer
 import Logging
+import MongoStore
 import SQLiteStore
 
 /// `backbone-sse serve`: parses the flags, builds the parts, runs until SIGTERM/SIGINT.
@@ -19,7 +20,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port to listen on (0: any free port; the start-up line says which).")
     var port: UInt16 = 8080
 
-    @Option(help: "Where documents live: sqlite:PATH.")
+    @Option(help: "Where documents live: sqlite:PATH, or a MongoDB connection string mongodb://HOST[:PORT]/DATABASE.")
     var store = "sqlite:data/app.sqlite"
 
     @Option(help: "normal: an acknowledged write survives a crash of the process; full: it survives power loss (fsync per commit batch).")
@@ -135,7 +136,15 @@ struct ServeCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        FileHandle.standardError.write(Data("backbone-sse: --store \(store): unsupported (use sqlite:PATH)\n".utf8))
+        if store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") {
+            do {
+                return try MongoStore(connectionString: store, logger: logger)
+            } catch {
+                logger.critical("\(error)")
+                throw ExitCode(1)
+            }
+        }
+        FileHandle.standardError.write(Data("backbone-sse: --store \(store): unsupported (use sqlite:PATH or mongodb://HOST[:PORT]/DATABASE)\n".utf8))
         throw ExitCode(2)
     }
 }

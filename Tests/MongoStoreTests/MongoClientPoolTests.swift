@@ -1,13 +1,12 @@
 import DocumentStore
+import MongoDoubleSupport
 @testable import MongoStore
 import Testing
 
 /// The driver wrapper against the test double (or MONGODB_URI).
 @Suite(.serialized) struct MongoClientPoolTests {
     @Test func runsCommandsAndReadsReplies() throws {
-        let double = try MongoDouble()
-        defer { double.stop() }
-        let pool = try MongoClientPool(double.uri)
+        let pool = try MongoClientPool(MongoDouble.shared.uri())
         let ping = try pool.command(BSONDocument(JSONObject([("ping", .int(1))])))
         #expect(ping.json["ok"]?.numberValue == 1)
         let insert = try pool.command(BSONDocument(JSONObject([

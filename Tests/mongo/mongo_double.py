@@ -194,8 +194,46 @@ def _patch_mongomock_inc():
     updaters['$inc'] = _inc_updater
 
 
+def _patch_mongomock_typed_equality():
+    """Booleans are not numbers, as on a server: {done: {$eq: true}} must not match a
+    1 (mongomock compares with Python's ==, where True == 1), in $eq, $ne, $in, $nin."""
+    filtering = mongomock.filtering
+    nothing = filtering.NOTHING
+
+    def same(a, b):
+        if isinstance(a, bool) or isinstance(b, bool):
+            return isinstance(a, bool) and isinstance(b, bool) and a == b
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        if isinstance(a, dict) and isinstance(b, dict):
+            return list(a.keys()) == list(b.keys()) and all(same(a[k], b[k]) for k in a)
+        return a == b
+
+    def eq(doc_val, search_val):
+        if doc_val is nothing and search_val is None:
+            return True
+        return same(doc_val, search_val)
+
+    def in_op(doc_val, search_val):
+        if not isinstance(search_val, (list, tuple)):
+            raise mongomock.OperationFailure('$in needs an array')
+        if doc_val is nothing:
+            return any(s is None for s in search_val)
+        values = list(doc_val) if isinstance(doc_val, (list, tuple)) else [doc_val]
+        if isinstance(doc_val, (list, tuple)):
+            values.append(doc_val)
+        return any(same(v, s) for v in values for s in search_val)
+
+    operators = filtering._filterer_inst._operator_map
+    operators['$eq'] = filtering._list_expand(eq)
+    operators['$ne'] = filtering._list_expand(lambda dv, sv: not eq(dv, sv), negative=True)
+    operators['$in'] = in_op
+    operators['$nin'] = lambda dv, sv: not in_op(dv, sv)
+
+
 _patch_mongomock_unique_check()
 _patch_mongomock_inc()
+_patch_mongomock_typed_equality()
 
 
 # --- helpers -----------------------------------------------------------------
