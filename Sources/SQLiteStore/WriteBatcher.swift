@@ -7,8 +7,8 @@ import Synchronization
 
 /// Group commit: writes that arrive while a commit is running wait for the next one,
 /// and each commit carries all of them in one transaction. Under concurrent writers
-/// this turns one fsync per request (synchronous=FULL) into one per batch. Each write
-/// runs in its own savepoint, so a refused write does not undo its neighbours.
+/// this turns one fsync per request (synchronous=FULL) into one per batch. A refused
+/// write fails before it changes anything, so it does not undo its neighbours.
 final class WriteBatcher: Sendable {
     typealias Completion = @Sendable (Result<WriteResult, StoreError>) -> Void
 
@@ -31,11 +31,14 @@ final class WriteBatcher: Sendable {
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "sqlite-store.writer")
     let listener = Mutex<(@Sendable ([Change]) -> Void)?>(nil)
+    /// Runs after each commit, before anyone hears of it (readers renew their snapshot).
+    private let committed: @Sendable () -> Void
 
-    init(pool: DatabasePool, epoch: String, logger: Logger) {
+    init(pool: DatabasePool, epoch: String, logger: Logger, committed: @escaping @Sendable () -> Void) {
         self.pool = pool
         self.epoch = epoch
         self.logger = logger
+        self.committed = committed
     }
 
     func submit(_ request: WriteRequest, completion: @escaping Completion) {
@@ -104,7 +107,9 @@ final class WriteBatcher: Sendable {
             for item in batch { item.completion(.failure(failure)) }
             return
         }
-        // Durable now: tell the stream hub, then answer every write of the batch.
+        // Durable now: make it visible to readers, tell the stream hub, then answer
+        // every write of the batch.
+        committed()
         let changes = results.compactMap { try? $0.get().change }
         if !changes.isEmpty, let listener = listener.withLock({ $0 }) { listener(changes) }
         for (item, result) in zip(batch, results) { item.completion(result) }

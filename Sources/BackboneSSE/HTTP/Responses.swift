@@ -15,7 +15,9 @@ enum Responses {
     }
 
     static func document(_ status: Int, _ document: StoredDocument, _ headers: [(name: String, value: String)] = []) -> HTTPResponse {
-        json(status, Array(document.json.utf8), [("ETag", etag(document.version))] + headers)
+        var all = [jsonType, ("ETag", etag(document.version))]
+        all.append(contentsOf: headers)
+        return HTTPResponse(status: status, headers: all, body: Array(document.json.utf8))
     }
 
     static func etag(_ version: Int64) -> String { "\"\(version)\"" }

@@ -1,0 +1,78 @@
+import DocumentStore
+import Foundation
+@testable import SQLiteStore
+import Testing
+
+/// Runs `body` on a thread of its own, as a server thread would, and waits for it.
+private func onThread<T: Sendable>(_ thread: ReaderThread, _ body: @escaping @Sendable () throws -> T) throws -> T {
+    try thread.run(body)
+}
+
+/// One long-lived thread that runs closures on request (the readers are per thread).
+private final class ReaderThread: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var job: (@Sendable () -> Void)?
+
+    init() {
+        let thread = Thread { [unowned self] in
+            while true {
+                condition.lock()
+                while job == nil { condition.wait() }
+                let next = job!
+                job = nil
+                condition.unlock()
+                next()
+            }
+        }
+        thread.start()
+    }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<T, any Error>!
+        condition.lock()
+        job = {
+            result = Result { try body() }
+            done.signal()
+        }
+        condition.signal()
+        condition.unlock()
+        done.wait()
+        return try result.get()
+    }
+}
+
+@Suite struct ThreadReadersTests {
+    /// A thread keeps its read snapshot between requests: after each acknowledged write,
+    /// the same thread must see the new version, never the snapshot it held before.
+    @Test func aReadAfterAnAcknowledgedWriteSeesIt() throws {
+        let store = try makeStore()
+        let reader = ReaderThread()
+        #expect(try onThread(reader) { try store.read("todos", id: "a").document } == nil)
+        for version in 1...50 {
+            let object = JSONObject([("id", .string("a")), ("n", .int(Int64(version))), ("_v", .int(Int64(version)))])
+            _ = try write(store, "a") { _ in
+                version == 1 ? .insert(object, version: 1) : .update(object, version: Int64(version))
+            }.get()
+            let (document, cursor) = try onThread(reader) { try store.read("todos", id: "a") }
+            #expect(document?.version == Int64(version))
+            #expect(cursor == (try store.head()))
+            let page = try onThread(reader) { try store.list("todos", query: ListQuery(filter: .all, sort: [], limit: 10, skip: 0)) }
+            #expect(page.documents.map(\.version) == [Int64(version)])
+        }
+    }
+
+    /// An idle thread's old snapshot would pin the WAL: it must be let go within about a
+    /// second of the store moving on, so that a truncating checkpoint can complete.
+    @Test func anIdleThreadLetsGoOfAStaleSnapshot() throws {
+        let store = try makeStore()
+        try insert(store, #"{"id":"a","title":"x","_v":1}"#)
+        let reader = ReaderThread()
+        _ = try onThread(reader) { try store.get("todos", id: "a") }  // opens its snapshot
+        try insert(store, #"{"id":"b","title":"y","_v":1}"#)          // which is now stale
+        Thread.sleep(forTimeInterval: 1.6)
+        let started = Date()
+        try store.checkpointTruncating()
+        #expect(Date().timeIntervalSince(started) < 1, "the checkpoint waited for a reader")
+    }
+}
