@@ -21,7 +21,8 @@ public protocol DocumentStore: Sendable {
     func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult
 
     /// Runs `write.decide` on the current document and applies its decision atomically
-    /// with a change-log entry; `completion` runs once the write is durable (or failed).
+    /// with a change-log entry; `completion` runs once the write is durable (or failed),
+    /// on any thread, possibly before `write` returns.
     func write(_ write: WriteRequest, completion: @escaping @Sendable (Result<WriteResult, StoreError>) -> Void)
 
     /// The newest position of the change log.

@@ -55,7 +55,9 @@ public final class SQLiteStore: DocumentStore {
         } catch {
             throw StoreError.unavailable("cannot open \(path): \(error)")
         }
-        batcher = WriteBatcher(pool: pool, epoch: epoch, logger: logger, committed: { [readers] in readers.invalidate() })
+        batcher = WriteBatcher(
+            pool: pool, epoch: epoch, logger: logger, commitsInlineWhenIdle: durability == .normal,
+            committed: { [readers] in readers.invalidate() })
     }
 
     public func prepare(_ collections: [CollectionLayout]) throws(StoreError) {

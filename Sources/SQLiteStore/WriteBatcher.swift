@@ -33,22 +33,52 @@ final class WriteBatcher: Sendable {
     let listener = Mutex<(@Sendable ([Change]) -> Void)?>(nil)
     /// Runs after each commit, before anyone hears of it (readers renew their snapshot).
     private let committed: @Sendable () -> Void
+    /// A lone write is committed on the caller's thread (only when commits do not fsync:
+    /// a server thread must not wait for the disk).
+    private let commitsInlineWhenIdle: Bool
 
-    init(pool: DatabasePool, epoch: String, logger: Logger, committed: @escaping @Sendable () -> Void) {
+    init(pool: DatabasePool, epoch: String, logger: Logger, commitsInlineWhenIdle: Bool, committed: @escaping @Sendable () -> Void) {
         self.pool = pool
         self.epoch = epoch
         self.logger = logger
+        self.commitsInlineWhenIdle = commitsInlineWhenIdle
         self.committed = committed
     }
 
+    private enum Admission {
+        case queued, startDrain, inline
+    }
+
     func submit(_ request: WriteRequest, completion: @escaping Completion) {
-        let startDrain = queue.withLock { q -> Bool in
-            q.pending.append(Pending(request: request, completion: completion))
-            if q.draining { return false }
+        let pending = Pending(request: request, completion: completion)
+        let admission = queue.withLock { q -> Admission in
+            if q.draining {
+                q.pending.append(pending)
+                return .queued
+            }
             q.draining = true
-            return true
+            if commitsInlineWhenIdle { return .inline }
+            q.pending.append(pending)
+            return .startDrain
         }
-        if startDrain { writer.async { self.drain() } }
+        switch admission {
+        case .queued:
+            return
+        case .startDrain:
+            writer.async { self.drain() }
+        case .inline:
+            // The writer is idle and a commit costs no fsync: commit on the caller's
+            // thread. The completion then runs before `submit` returns, so the server
+            // answers before its handler returns, without suspending and resuming the
+            // connection (libmicrohttpd 0.9.75 walks every suspended connection, i.e.
+            // every open event stream, on each resume) and without a thread hop.
+            commit([pending])
+            let more = queue.withLock { q -> Bool in
+                if q.pending.isEmpty { q.draining = false }
+                return !q.pending.isEmpty
+            }
+            if more { writer.async { self.drain() } }  // writes that came in meanwhile
+        }
     }
 
     private func drain() {

@@ -49,7 +49,7 @@ def main():
     out.append(f"{values.get('cores', '?')} cores shared with other work; load average {values.get('loadavg_start', '?')} "
                f"at the start, {values.get('loadavg_end', '?')} at the end: figures are noisy, compare within one run")
     out.append(f"peer: nginx {values.get('nginx', '?')} (bench/streams/nginx.conf: 1 worker, EventSource /sub, publisher /pub)")
-    out.append(f"client: bench/streams/sse_load.c (one thread, epoll); a fresh server per N and per server; "
+    out.append(f"client: bench/streams/sse_load.c (subscribers on one epoll thread, each write on a thread of its own); a fresh server per N and per server; "
                f"{values.get('baseline_writes', '?')} writes with no subscriber, then {values.get('writes', '?')} writes, "
                f"each sent {values.get('interval_ms', '?')} ms after the previous one reached every subscriber")
     out.append("time-to-X: from sending the write to the moment the client read the event on the first / middle / last subscriber")

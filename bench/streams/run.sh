@@ -90,7 +90,7 @@ wait_port() { # PORT PID LOG NAME
 
 # ---------------------------------------------------------------- the client
 say "building $OUT/sse_load"
-gcc -O2 -Wall -o "$OUT/sse_load" "$DIR/sse_load.c" || die "cannot compile $DIR/sse_load.c"
+gcc -O2 -Wall -o "$OUT/sse_load" "$DIR/sse_load.c" -lpthread || die "cannot compile $DIR/sse_load.c"
 
 record date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 record cores "$(nproc)"

@@ -1,6 +1,7 @@
 /* sse_load: the load client of the stream benchmark (bench/streams/run.sh).
  *
- * One thread, epoll, non-blocking sockets. Against one server it:
+ * One thread with epoll and non-blocking sockets for the subscribers, and one that sends
+ * each write on a blocking socket and times its round trip. Against one server it:
  *   1. sends W warm-up writes, then B writes with no subscriber connected, and times
  *      each write's own round trip (POST and its response);
  *   2. reads the server's RSS (VmRSS of every --pid, summed), opens N EventSource
@@ -30,6 +31,8 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -182,12 +185,6 @@ static struct write_rec *base;   /* writes with no subscriber, 0..B-1 */
 static struct write_rec *cur;    /* write in flight */
 
 static int epfd;
-#define PUB_TAG UINT32_MAX
-
-static void set_nonblock(int fd) {
-    int fl = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
 
 static void sub_close(struct sub *s) {
     if (s->fd >= 0) {
@@ -448,11 +445,15 @@ static void sub_event(int idx, uint32_t events) {
 }
 
 /* ------------------------------------------------------------------ publisher */
+/* The publisher runs on a thread of its own, with a blocking socket: a write's round
+ * trip is the server's, not the time this client took to get through the events that
+ * arrive on the subscribers' sockets while the response is on its way. */
 static int pub_fd = -1;
 static char pub_buf[1 << 16];
 static size_t pub_len;
-static int pub_waiting;
+static atomic_int pub_waiting;
 static int pub_reconnects, pub_errors, pub_closes;
+static pthread_t pub_thread;
 
 static void pub_connect(void) {
     pub_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -461,15 +462,13 @@ static void pub_connect(void) {
         die("publisher cannot connect to %s:%d: %s", opt_host, opt_port, strerror(errno));
     int one = 1;
     setsockopt(pub_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    set_nonblock(pub_fd);
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PUB_TAG};
-    epoll_ctl(epfd, EPOLL_CTL_ADD, pub_fd, &ev);
+    struct timeval tv = {.tv_sec = opt_event_timeout_ms / 1000, .tv_usec = (opt_event_timeout_ms % 1000) * 1000};
+    setsockopt(pub_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     pub_reconnects++;
 }
 
 static void pub_close(void) {
     if (pub_fd >= 0) {
-        epoll_ctl(epfd, EPOLL_CTL_DEL, pub_fd, NULL);
         close(pub_fd);
         pub_fd = -1;
     }
@@ -512,53 +511,45 @@ static void pub_done(int status, int keep) {
     cur->status = status;
     cur->ok = status >= 200 && status < 300;
     if (!cur->ok) pub_errors++;
-    pub_waiting = 0;
     pub_len = 0;
     if (!keep) { pub_closes++; pub_close(); }
 }
 
-static void pub_event(void) {
-    if (pub_fd < 0) return;
+/* Reads until the response is complete, the server closes, or the receive timeout. */
+static void pub_receive(void) {
     for (;;) {
         if (pub_len >= sizeof pub_buf - 1) pub_len = 0; /* a body this large is not expected: drop it */
         ssize_t n = recv(pub_fd, pub_buf + pub_len, sizeof pub_buf - 1 - pub_len, 0);
         if (n > 0) {
             pub_len += (size_t)n;
             int status, keep;
-            if (pub_waiting && pub_parse(&status, &keep)) { pub_done(status, keep); if (pub_fd < 0) return; }
+            if (pub_parse(&status, &keep)) { pub_done(status, keep); return; }
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-        /* EOF or error */
-        if (pub_waiting) {
-            int status = 0, keep;
-            pub_parse(&status, &keep);
-            if (status) pub_done(status, 0);
-            else { cur->t_resp = now_ms(); cur->ok = 0; pub_errors++; pub_waiting = 0; pub_len = 0; }
-        }
+        if (n < 0 && errno == EINTR) continue;
+        /* EOF, error or timeout */
+        int status = 0, keep;
+        pub_parse(&status, &keep);
+        if (status) pub_done(status, 0);
+        else { cur->t_resp = 0; cur->ok = 0; pub_errors++; pub_len = 0; }
         pub_closes++;
         pub_close();
         return;
     }
 }
 
-static void pub_send(struct write_rec *w, const char *marker_prefix, int k) {
-    char body[128], req[1024];
-    int blen;
-    if (opt_pub_json) blen = snprintf(body, sizeof body, "{\"title\":\"%s%d@@\"}", marker_prefix, k);
-    else blen = snprintf(body, sizeof body, "%s%d@@", marker_prefix, k);
-    int rlen = snprintf(req, sizeof req,
-                        "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
-                        opt_pub_path, opt_host, opt_port, opt_pub_json ? "application/json" : "text/plain", blen, body);
+static char pub_request[1024];
+static int pub_request_len;
+
+static void *pub_main(void *arg) {
+    struct write_rec *w = arg;
     if (pub_fd < 0) pub_connect();
-    cur = w;
     pub_len = 0;
-    pub_waiting = 1;
     w->t_send = now_ms();
     ssize_t sent = 0;
-    while (sent < rlen) {
-        ssize_t r = send(pub_fd, req + sent, (size_t)(rlen - sent), MSG_NOSIGNAL);
-        if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    while (sent < pub_request_len) {
+        ssize_t r = send(pub_fd, pub_request + sent, (size_t)(pub_request_len - sent), MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
         if (r <= 0) { /* the keep-alive connection died under us: once more on a new one */
             pub_close();
             pub_connect();
@@ -568,6 +559,24 @@ static void pub_send(struct write_rec *w, const char *marker_prefix, int k) {
         }
         sent += r;
     }
+    pub_receive();
+    atomic_store(&pub_waiting, 0);
+    return NULL;
+}
+
+static void pub_send(struct write_rec *w, const char *marker_prefix, int k) {
+    char body[128];
+    int blen;
+    if (opt_pub_json) blen = snprintf(body, sizeof body, "{\"title\":\"%s%d@@\"}", marker_prefix, k);
+    else blen = snprintf(body, sizeof body, "%s%d@@", marker_prefix, k);
+    pub_request_len = snprintf(pub_request, sizeof pub_request,
+                               "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
+                               opt_pub_path, opt_host, opt_port, opt_pub_json ? "application/json" : "text/plain", blen, body);
+    cur = w;
+    w->t_send = now_ms(); /* the thread sets it again just before sending */
+    atomic_store(&pub_waiting, 1);
+    int err = pthread_create(&pub_thread, NULL, pub_main, w);
+    if (err) die("pthread_create: %s", strerror(err));
 }
 
 /* ------------------------------------------------------------------ loop */
@@ -580,8 +589,7 @@ static void poll_once(int timeout_ms) {
         die("epoll_wait: %s", strerror(errno));
     }
     for (int i = 0; i < n; i++) {
-        if (evs[i].data.u32 == PUB_TAG) pub_event();
-        else sub_event((int)evs[i].data.u32, evs[i].events);
+        sub_event((int)evs[i].data.u32, evs[i].events);
     }
 }
 
@@ -602,19 +610,16 @@ static void do_write(struct write_rec *w, const char *prefix, int k, int expecte
     double deadline = w->t_send + opt_event_timeout_ms;
     for (;;) {
         int events_done = w->recv >= w->expected;
-        if (!pub_waiting && events_done) break;
+        if (!atomic_load(&pub_waiting) && events_done) break;
         double t = now_ms();
         if (t >= deadline) break;
         int to = (int)(deadline - t);
         poll_once(to < 1 ? 1 : (to > 100 ? 100 : to));
     }
-    if (pub_waiting) { /* no answer in time */
-        w->ok = 0;
-        w->t_resp = 0;
-        pub_errors++;
-        pub_waiting = 0;
-        pub_close();
+    if (atomic_load(&pub_waiting)) { /* no answer in time: unblock the publisher */
+        if (pub_fd >= 0) shutdown(pub_fd, SHUT_RDWR);
     }
+    pthread_join(pub_thread, NULL);
     w->complete = w->recv >= w->expected;
 }
 
