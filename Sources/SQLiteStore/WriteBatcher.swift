@@ -137,12 +137,14 @@ final class WriteBatcher: Sendable {
             for item in batch { item.completion(.failure(failure)) }
             return
         }
-        // Durable now: make it visible to readers, tell the stream hub, then answer
-        // every write of the batch.
+        // Durable now: make it visible to readers, answer every write of the batch, then
+        // tell the stream hub. Answers first, so that a write's own response is on its
+        // way before the fan-out to every subscriber competes with it; the hub does not
+        // depend on the order (it reads back from the log any change it has not seen).
         committed()
+        for (item, result) in zip(batch, results) { item.completion(result) }
         let changes = results.compactMap { try? $0.get().change }
         if !changes.isEmpty, let listener = listener.withLock({ $0 }) { listener(changes) }
-        for (item, result) in zip(batch, results) { item.completion(result) }
     }
 
     private func apply(_ request: WriteRequest, at now: Int64, in db: Database) throws -> WriteResult {
