@@ -36,11 +36,17 @@ let package = Package(
             name: "SQLiteStore",
             dependencies: [
                 "DocumentStore",
+                "CSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // libmongoc/libbson through pkg-config, with a shim for their aligned types.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .systemLibrary(
             name: "CMongoc",
             pkgConfig: "libmongoc-1.0",

@@ -31,6 +31,7 @@ public final class SQLiteStore: DocumentStore {
     public init(path: String, durability: Durability = .normal, logger: Logger) throws(StoreError) {
         self.path = path
         self.logger = logger
+        _ = SQLiteSettings.applied
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
