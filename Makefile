@@ -8,7 +8,7 @@ DATA ?= data
 # against 30.7 MB with the shared libraries).
 RELEASE = -c release --static-swift-stdlib
 
-.PHONY: run build release test unit-test integration-test browser-test bench deps clean
+.PHONY: run build release test unit-test integration-test integration-test-mongo browser-test bench bench-mongo deps clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -30,6 +30,7 @@ test:
 	$(SWIFT) build
 	$(SWIFT) test
 	python3 -m pytest -q -p no:cacheprovider Tests/integration
+	BACKBONE_SSE_STORE=mongodb python3 -m pytest -q -p no:cacheprovider Tests/integration
 	python3 -m pytest -q -p no:cacheprovider Tests/browser
 	python3 -m pytest -q -p no:cacheprovider Tests/mongo
 
@@ -41,6 +42,12 @@ integration-test:
 	$(SWIFT) build
 	python3 -m pytest -q Tests/integration
 
+# The integration suite with --store mongodb:// (the MongoDB test double, or MONGODB_URI).
+integration-test-mongo:
+	@scripts/install-deps.sh test
+	$(SWIFT) build
+	BACKBONE_SSE_STORE=mongodb python3 -m pytest -q Tests/integration
+
 browser-test:
 	@scripts/install-deps.sh test
 	$(SWIFT) build
@@ -50,6 +57,13 @@ bench:
 	@scripts/install-deps.sh bench
 	$(SWIFT) build $(RELEASE)
 	bench/run.sh
+	python3 bench/mongo/roundtrips.py
+
+# MongoDB commands per request (against the test double, or MONGODB_URI).
+bench-mongo:
+	@scripts/install-deps.sh bench
+	$(SWIFT) build $(RELEASE)
+	python3 bench/mongo/roundtrips.py
 
 clean:
 	rm -rf .build

@@ -10,7 +10,7 @@ case "$what" in
   run) debs+=(libjs-backbone libjs-underscore libjs-jquery) ;;
   test) debs+=(curl libjs-backbone libjs-underscore libjs-jquery chromium chromium-driver)
         pips+=(pytest requests openapi-spec-validator PyYAML selenium mockupdb mongomock) ;;
-  bench) debs+=(wrk gcc nginx-light libnginx-mod-nchan); pips+=(requests) ;;  # nginx + Nchan: the peer of bench/streams
+  bench) debs+=(wrk gcc nginx-light libnginx-mod-nchan); pips+=(requests mockupdb mongomock) ;;  # nginx + Nchan: the peer of bench/streams; the MongoDB double: bench/mongo
 esac
 
 missing=()

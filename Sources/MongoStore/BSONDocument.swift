@@ -77,8 +77,16 @@ final class BSONDocument {
         }
     }
 
+    /// The name of the first member: a command's name.
+    var firstKey: String? {
+        let iter = CMongoc_iter_alloc()!
+        defer { CMongoc_free(UnsafeMutableRawPointer(iter)) }
+        guard bson_iter_init(iter, raw), bson_iter_next(iter) else { return nil }
+        return String(cString: bson_iter_key(iter))
+    }
+
     /// The document as a JSON object. ObjectIds become their 24-hex-digit strings,
-    /// dates RFC 3339 strings; types JSON has no room for become null.
+    /// dates their Unix milliseconds; types JSON has no room for become null.
     var json: JSONObject {
         let iter = CMongoc_iter_alloc()!
         defer { CMongoc_free(UnsafeMutableRawPointer(iter)) }

@@ -12,6 +12,8 @@ final class MongoClientPool: @unchecked Sendable {
     let database: String
     /// Commands sent (each `getMore` too): the round trips a benchmark counts.
     let commandsSent = Atomic<Int>(0)
+    /// The same, by command name (`find`, `getMore`, `insert`, …).
+    let commandsByName = Mutex<[String: Int]>([:])
 
     private static let initialized: Bool = {
         mongoc_init()
@@ -30,9 +32,14 @@ final class MongoClientPool: @unchecked Sendable {
         }
         database = String(cString: name)
         // Fail fast while the server is away: requests then get 503 at once instead of
-        // waiting out libmongoc's 30 s server selection.
-        _ = mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 2000)
-        _ = mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, 2000)
+        // waiting out libmongoc's 30 s server selection, or its 5 min socket timeout when
+        // a connected server stops answering. The connection string may say otherwise.
+        for (option, milliseconds) in [
+            (MONGOC_URI_SERVERSELECTIONTIMEOUTMS, Int32(2000)), (MONGOC_URI_CONNECTTIMEOUTMS, 2000),
+            (MONGOC_URI_SOCKETTIMEOUTMS, 10000),
+        ] where !mongoc_uri_has_option(uri, option) {
+            _ = mongoc_uri_set_option_as_int32(uri, option, milliseconds)
+        }
         guard let pool = mongoc_client_pool_new_with_error(uri, &error) else {
             mongoc_uri_destroy(uri)
             throw MongoError(error)
@@ -60,6 +67,8 @@ final class MongoClientPool: @unchecked Sendable {
             defer { bson_destroy(reply); CMongoc_free(UnsafeMutableRawPointer(reply)) }
             var error = bson_error_t()
             commandsSent.add(1, ordering: .relaxed)
+            let name = command.firstKey ?? "?"
+            commandsByName.withLock { $0[name, default: 0] += 1 }
             let ok = mongoc_client_command_simple(client, database, command.raw, nil, reply, &error)
             let copy = BSONDocument.copy(of: reply)
             guard ok else { throw MongoError(error) }

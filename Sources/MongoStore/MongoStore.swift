@@ -152,8 +152,15 @@ public final class MongoStore: DocumentStore {
         }
     }
 
+    /// The commands counted one by one in `statistics`, as the benchmark reports them.
+    static let countedCommands = ["find", "getMore", "insert", "update", "delete", "count"]
+
     public func statistics() -> [(name: String, help: String, value: Int)] {
-        [
+        let byName = pool.commandsByName.withLock { $0 }
+        let perCommand = Self.countedCommands.map { name in
+            (name: "backbone_sse_store_command_\(name.lowercased())_total", help: "MongoDB \(name) commands sent", value: byName[name] ?? 0)
+        }
+        return perCommand + [
             ("backbone_sse_store_commands_total", "MongoDB commands sent (round trips)", pool.commandsSent.load(ordering: .relaxed)),
             ("backbone_sse_store_writes_total", "Writes committed", counters.writes.load(ordering: .relaxed)),
             ("backbone_sse_store_write_conflicts_total", "Conditional writes that lost a race and were decided again", counters.conflicts.load(ordering: .relaxed)),

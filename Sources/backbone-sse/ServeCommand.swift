@@ -26,6 +26,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "normal: an acknowledged write survives a crash of the process; full: it survives power loss (fsync per commit batch).")
     var durability: SQLiteStore.Durability = .normal
 
+    @Option(help: "MongoDB store: seconds after which a change-log entry left pending by a writer that died is settled by a reader (streams wait for it until then).")
+    var mongoLease: Double = 30
+
     @Option(name: .customLong("static"), help: "Serve files from DIR, or /prefix=DIR (repeatable).")
     var staticDirectories: [String] = []
 
@@ -63,6 +66,7 @@ struct ServeCommand: ParsableCommand {
         guard ByteSize.parse(maxBody) != nil else { throw ValidationError("--max-body: not a size: \(maxBody)") }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
         guard ByteSize.parse(streamBuffer) != nil else { throw ValidationError("--stream-buffer: not a size: \(streamBuffer)") }
+        guard mongoLease > 0 else { throw ValidationError("--mongo-lease must be positive") }
         guard heartbeat > 0, maxStreams > 0, retainCount > 0, retainSeconds > 0 else {
             throw ValidationError("--heartbeat, --max-streams, --retain-count and --retain-seconds must be positive")
         }
@@ -138,7 +142,7 @@ struct ServeCommand: ParsableCommand {
         }
         if store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") {
             do {
-                return try MongoStore(connectionString: store, logger: logger)
+                return try MongoStore(connectionString: store, options: MongoStore.Options(leaseSeconds: mongoLease), logger: logger)
             } catch {
                 logger.critical("\(error)")
                 throw ExitCode(1)

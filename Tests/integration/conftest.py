@@ -13,11 +13,18 @@ tail of the stderr of every server still running is attached to the report.
 
 Starting, stopping and restarting the binary is Tests/support/backbone_server.py,
 shared with the browser suite; this file adds the HTTP helpers and the fixtures.
+
+`BACKBONE_SSE_STORE=mongodb` runs the whole suite on MongoDB (the test double of
+Tests/mongo, or MONGODB_URI): see backbone_server.py. `stored_changes` and
+`stored_ids` read what a server's store holds, SQLite file or MongoDB database alike,
+for the tests that check the store itself after the server has stopped.
 """
 
+import json
 import os
 import re
 import socket
+import sqlite3
 import sys
 import time
 import uuid
@@ -28,7 +35,8 @@ import requests
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 
 import backbone_server  # noqa: E402
-from backbone_server import BIN, LISTEN_RE, REPO, START_TIMEOUT, ServerSet, scratch_dir  # noqa: E402,F401
+from backbone_server import (  # noqa: E402,F401
+    BIN, LISTEN_RE, REPO, START_TIMEOUT, STORE, MongoDouble, ServerSet, scratch_dir, sqlite_only)
 
 # The config of DESIGN.md §3, as the brief specifies it (JSON is valid YAML; the
 # loader also takes .json files, but the test writes YAML to exercise that path).
@@ -167,6 +175,37 @@ def assert_error(r, status, code=None):
     if code is not None:
         assert err["code"] == code, body
     return err
+
+
+def for_store(sqlite, mongodb):
+    """A size for the store under test: the MongoDB test double is a Python in-memory
+    engine that scans whole collections (no indexes), so the heaviest loads are smaller
+    against it. Against a real server (MONGODB_URI) the SQLite size is used."""
+    return mongodb if STORE == "mongodb" and not os.environ.get("MONGODB_URI") else sqlite
+
+
+def stored_changes(srv):
+    """The change log as the store holds it, oldest first: dicts with seq, collection,
+    id, op, v, doc (the JSON text, None for a delete), origin, at (ms)."""
+    if STORE == "mongodb":
+        import pymongo
+        with pymongo.MongoClient(srv.store, serverSelectionTimeoutMS=5000) as client:
+            entries = client.get_default_database()["_changes"].find({"s": "done"}).sort("_id", 1)
+            return [{"seq": e["_id"], "collection": e["c"], "id": e["i"], "op": e["op"], "v": e["v"],
+                     "doc": e.get("d"), "origin": e.get("o"), "at": e["at"]} for e in entries]
+    with sqlite3.connect(f"file:{srv.db_path}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT seq, collection, doc_id, op, v, doc, origin, at FROM changes ORDER BY seq").fetchall()
+    return [dict(zip(("seq", "collection", "id", "op", "v", "doc", "origin", "at"), r)) for r in rows]
+
+
+def stored_ids(srv, collection="todos"):
+    """The ids of the documents the store holds in `collection`."""
+    if STORE == "mongodb":
+        import pymongo
+        with pymongo.MongoClient(srv.store, serverSelectionTimeoutMS=5000) as client:
+            return [str(d["_id"]) for d in client.get_default_database()[collection].find({}, {"_id": 1})]
+    with sqlite3.connect(f"file:{srv.db_path}?mode=ro", uri=True) as db:
+        return [r[0] for r in db.execute(f'SELECT id FROM "doc.{collection}"')]
 
 
 def unique(prefix="t"):

@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from conftest import for_store
 from sse_client import (ChunkedDecoder, NonBlockingStream, StreamClosed, ResponseHead, SSEParser, build_request, metric, pump,
                         raise_nofile, rss_kib, subscribe)
 
-BURST = 2000
+BURST = for_store(2000, 500)
 SLOW_CLIENTS = int(os.environ.get("SSE_SLOW_CLIENTS", "40"))
 PAD = ["x" * 60] * 4  # todos of about 400 bytes
 # The slow readers also take `lists`, where big documents (~50 KB, each still under the

@@ -12,6 +12,12 @@ running when the interpreter exits is stopped.
 
 The suites subclass `Server` for their own HTTP helpers and `ServerSet` for their
 factory fixtures.
+
+The store: SQLite (`sqlite:DATA_DIR/app.sqlite`) by default; with
+`BACKBONE_SSE_STORE=mongodb`, MongoDB (`--store mongodb://HOST:PORT/DB`, one database
+per `Server`, kept across its restarts, a new one after `wipe()`): the server of
+`MONGODB_URI` when that is set, else the MongoDB *test double* of Tests/mongo
+(mockupdb + mongomock, in memory), started once for the session on 127.0.0.1.
 """
 
 import atexit
@@ -21,8 +27,10 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
+import uuid
 
 import pytest
 import requests
@@ -36,6 +44,90 @@ CONFIG_NAME = "collections.yaml"
 DB_NAME = "app.sqlite"
 
 running = []  # every Server currently running (failure reports, crash checks, exit)
+
+STORE = os.environ.get("BACKBONE_SSE_STORE", "sqlite")
+assert STORE in ("sqlite", "mongodb"), f"BACKBONE_SSE_STORE must be sqlite or mongodb, not {STORE!r}"
+MONGO_DOUBLE_SCRIPT = os.path.join(REPO, "Tests", "mongo", "mongo_double.py")
+
+
+class MongoDouble:
+    """The MongoDB test double (Tests/mongo/mongo_double.py): not a MongoDB server; in
+    memory, so everything is lost when it stops. `port=0` takes any free port;
+    `restart()` starts it again, empty, on the same port."""
+
+    def __init__(self, work_dir, port=0):
+        self.work_dir = work_dir
+        self.port = port
+        self.proc = None
+        self.generation = 0
+        self.start()
+
+    def start(self):
+        assert self.proc is None, "already running"
+        self.generation += 1
+        port_file = os.path.join(self.work_dir, f"mongo-double.{self.generation}.port")
+        log = open(os.path.join(self.work_dir, f"mongo-double.{self.generation}.log"), "wb")
+        for attempt in range(50):  # the port of a restart may still be held for a moment
+            self.proc = subprocess.Popen(
+                [sys.executable, MONGO_DOUBLE_SCRIPT, "--port", str(self.port), "--port-file", port_file],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if os.path.exists(port_file):
+                    with open(port_file) as f:
+                        text = f.read().strip()
+                    if text:
+                        self.port = int(text)
+                        log.close()
+                        return self
+                time.sleep(0.05)
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            time.sleep(0.2)
+        log.close()
+        raise RuntimeError(f"the MongoDB test double did not start on port {self.port}")
+
+    def stop(self):
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def pause(self):
+        """SIGSTOP: connected but silent, like a server that hangs or a network that drops."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    @property
+    def uri(self):
+        return f"mongodb://127.0.0.1:{self.port}"
+
+
+_mongo_double = None
+
+
+def mongo_server():
+    """`mongodb://HOST:PORT` (no database) of the MongoDB the servers use."""
+    global _mongo_double
+    real = os.environ.get("MONGODB_URI")
+    if real:
+        return real.rstrip("/")
+    if _mongo_double is None:
+        _mongo_double = MongoDouble(tempfile.mkdtemp(prefix="mongo-double-"))
+    return _mongo_double.uri
 
 
 class Server:
@@ -64,6 +156,9 @@ class Server:
         assert config_path is not None, "a Server needs config_text or config_path"
         self.config_path = config_path
         self.db_path = os.path.join(self.data_dir, DB_NAME)
+        self.mongo_database = self._new_mongo_database()
+        # A MongoDB server of the test's own (`mongodb://HOST:PORT`) instead of the shared one.
+        self.mongo_server = None
         self.extra_args = list(extra_args)
         self.keep_port = keep_port
         self.proc = None
@@ -75,10 +170,25 @@ class Server:
 
     # --- process control -------------------------------------------------------
 
+    @staticmethod
+    def _new_mongo_database():
+        return "bsse_" + uuid.uuid4().hex[:12]
+
+    @property
+    def store(self):
+        """The --store argument: this server's SQLite file, or its MongoDB database."""
+        if STORE == "mongodb":
+            server = self.mongo_server or mongo_server()
+            if "?" in server:  # options after the database
+                base, options = server.split("?", 1)
+                return f"{base.rstrip('/')}/{self.mongo_database}?{options}"
+            return f"{server}/{self.mongo_database}"
+        return f"sqlite:{self.db_path}"
+
     def command(self):
         port = self.port if self.keep_port and self.port else 0
         return [BIN, "serve", "--config", self.config_path, "--port", str(port),
-                "--store", f"sqlite:{self.db_path}"] + self.extra_args
+                "--store", self.store] + self.extra_args
 
     def start(self):
         assert self.proc is None, "already running"
@@ -166,6 +276,7 @@ class Server:
         """Removes the store (the server must be stopped): a new store, a new epoch. The
         config file and the stderr logs stay."""
         assert self.proc is None, "stop the server before wiping its data"
+        self.mongo_database = self._new_mongo_database()
         if self.data_dir != self.work_dir:
             shutil.rmtree(self.data_dir)
             os.makedirs(self.data_dir)
@@ -259,3 +370,10 @@ def _stop_running():
                 s.kill()
             except Exception:
                 pass
+    if _mongo_double is not None:
+        _mongo_double.stop()
+
+
+def sqlite_only(reason):
+    """Skips a test when the servers run on MongoDB: `reason` says why it is SQLite's."""
+    return pytest.mark.skipif(STORE != "sqlite", reason=f"SQLite only: {reason}")
