@@ -70,6 +70,14 @@ final class ChangeLog: Sendable {
         return try pool.update(Self.collection, filter: filter, update: update).n == 1
     }
 
+    /// The state of one entry; nil when there is none.
+    func state(of sequence: Int64) throws(MongoError) -> State? {
+        let entry = try pool.find(
+            Self.collection, filter: BSONDocument(JSONObject([("_id", .int(sequence))])),
+            projection: BSONDocument(JSONObject([("s", .int(1))])), limit: 1).first
+        return entry?["s"]?.stringValue.flatMap(State.init(rawValue:))
+    }
+
     /// The highest sequence in the log (0 when empty).
     func maxSequence() throws(MongoError) -> Int64 {
         let top = try pool.find(

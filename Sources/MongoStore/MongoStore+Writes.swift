@@ -157,7 +157,10 @@ extension MongoStore {
     /// Marks the change done; when a reader had voided it meanwhile (this writer was
     /// slower than the lease), logs it again under a new sequence, done at once.
     private func markDone(_ change: Change, creation: Int64) throws(MongoError) -> Change {
-        if try log.settle(change.sequence, as: .done) {
+        // Not pending any more: done by an earlier try whose reply was lost, or voided.
+        var done = try log.settle(change.sequence, as: .done)
+        if !done { done = try log.state(of: change.sequence) == .done }
+        if done {
             settle { $0.committed(change) }
             return change
         }

@@ -265,6 +265,17 @@ def test_find_filter_sort_skip_limit_and_getmore(db, commands):
     assert 'getMore' not in commands.names
 
 
+def test_booleans_are_not_numbers(db):
+    # Python's True == 1; a server's booleans never equal numbers.
+    db.typed.insert_many([{'_id': 1, 'v': True}, {'_id': 2, 'v': 1}, {'_id': 3, 'v': [1, False]}])
+    ids = lambda q: sorted(d['_id'] for d in db.typed.find(q))
+    assert ids({'v': {'$eq': True}}) == [1]
+    assert ids({'v': {'$eq': 1}}) == [2, 3]
+    assert ids({'v': {'$ne': 1}}) == [1]
+    assert ids({'v': {'$in': [False]}}) == [3]
+    assert ids({'v': {'$nin': [True, 0]}}) == [2, 3]
+
+
 def test_abandoned_cursor_is_killed(db, commands):
     db.items.insert_many([{'n': i} for i in range(10)])
     cursor = db.items.find().batch_size(2)
