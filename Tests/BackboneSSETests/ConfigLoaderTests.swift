@@ -54,6 +54,24 @@ import Testing
         }
     }
 
+    /// Plain scalars by the YAML 1.2 core schema; quoted ones are strings, and `no` is
+    /// not `false` (the YAML 1.1 trap: a list of country codes `[SE, NO]`).
+    @Test func typesScalarsByTheCoreSchema() throws {
+        let yaml = #"""
+            {a: 12, b: -3, c: 1.5, d: true, e: null, f: "12", g: 'true', h: no, i: 0x1F, j: ~,
+             k: 1e3, l: False, m: .5, n: 1.2.3, o: !!int "7", p: "", q: [SE, NO], r: 2024-01-01}
+            """#
+        let json = try YAMLConversion.parse(yaml)
+        let expected = try JSONParser.parse(#"""
+            {"a": 12, "b": -3, "c": 1.5, "d": true, "e": null, "f": "12", "g": "true", "h": "no", "i": 31,
+             "j": null, "k": 1000.0, "l": false, "m": 0.5, "n": "1.2.3", "o": 7, "p": "", "q": ["SE", "NO"],
+             "r": "2024-01-01"}
+            """#)
+        #expect(json == expected)
+        #expect(throws: ConfigError.self) { try YAMLConversion.parse("a: 99999999999999999999") }
+        #expect(throws: ConfigError.self) { try YAMLConversion.parse("a: !!int x") }
+    }
+
     @Test func reportsTheFile() {
         do {
             _ = try ConfigLoader.load(path: "/nonexistent/collections.yaml")

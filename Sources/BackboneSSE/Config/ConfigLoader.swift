@@ -30,10 +30,7 @@ public enum ConfigLoader {
             }
         } else {
             do {
-                guard let node = try Yams.compose(yaml: text) else {
-                    throw ConfigError(key: "", message: "is empty")
-                }
-                root = try YAMLConversion.json(from: node, key: "")
+                root = try YAMLConversion.parse(text)
             } catch let error as ConfigError {
                 throw error
             } catch {
@@ -114,19 +111,37 @@ public enum ConfigLoader {
     }
 }
 
-/// YAML nodes to JSON values, keeping mapping order and the scalar types YAML resolved.
+/// YAML nodes to JSON values, keeping mapping order. Plain scalars are typed by the
+/// YAML 1.2 core schema (`true`, `null`, `12`, `1.5`; `yes`, `no` and `off` stay
+/// strings), here in Swift: Yams' default resolver types them by YAML 1.1 with a dozen
+/// NSRegularExpressions, whose ICU tables then stay in memory (2.5 MB of RSS).
 enum YAMLConversion {
+    /// A YAML document as JSON (Yams' errors pass through).
+    static func parse(_ text: String) throws -> JSON {
+        guard let node = try Yams.compose(yaml: text, .basic) else {
+            throw ConfigError(key: "", message: "is empty")
+        }
+        return try json(from: node, key: "")
+    }
+
     static func json(from node: Node, key: String) throws(ConfigError) -> JSON {
         switch node {
         case .scalar(let scalar):
+            let text = scalar.string
             switch Tag.Name(rawValue: node.tag.rawValue) {
-            case .null: return .null
-            case .bool: return .bool(node.bool ?? false)
-            case .int:
-                guard let i = node.int else { throw ConfigError(key: key, message: "integer out of range") }
-                return .int(Int64(i))
-            case .float: return .double(node.float ?? 0)
-            default: return .string(scalar.string)
+            case .null, .bool, .int, .float:
+                // An explicit tag (`!!int 3`): the text must be of that type.
+                guard let value = coreSchemaValue(text), value.typeTag == Tag.Name(rawValue: node.tag.rawValue) else {
+                    throw ConfigError(key: key, message: "\(text) is not a valid \(node.tag.rawValue)")
+                }
+                return value
+            default:
+                guard scalar.style == .plain, scalar.tag.rawValue == Tag.Name.str.rawValue || scalar.tag.rawValue.isEmpty else {
+                    return .string(text)
+                }
+                if let value = coreSchemaValue(text) { return value }
+                if isIntegerText(text) || isFloatText(text) { throw ConfigError(key: key, message: "number out of range") }
+                return .string(text)
             }
         case .mapping(let mapping):
             var members: [(key: String, value: JSON)] = []
@@ -145,6 +160,68 @@ enum YAMLConversion {
             return .array(items)
         case .alias:
             throw ConfigError(key: key, message: "YAML aliases are not supported")
+        }
+    }
+
+    /// A plain scalar's value by the YAML 1.2 core schema; nil for a string.
+    static func coreSchemaValue(_ text: String) -> JSON? {
+        switch text {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
+        case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
+        case ".nan", ".NaN", ".NAN": return .double(.nan)
+        default: break
+        }
+        if text.hasPrefix("0x"), let i = Int64(text.dropFirst(2), radix: 16) { return .int(i) }
+        if text.hasPrefix("0o"), let i = Int64(text.dropFirst(2), radix: 8) { return .int(i) }
+        if isIntegerText(text) { return Int64(text).map { .int($0) } }
+        if isFloatText(text), let d = Double(text), d.isFinite { return .double(d) }
+        return nil
+    }
+
+    /// `[-+]?[0-9]+`
+    static func isIntegerText(_ text: String) -> Bool {
+        var digits = Substring(text)
+        if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
+        return !digits.isEmpty && digits.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+    static func isFloatText(_ text: String) -> Bool {
+        var rest = Substring(text).utf8[...]
+        func digits() -> Int {
+            let n = rest.prefix { $0 >= 0x30 && $0 <= 0x39 }.count
+            rest = rest.dropFirst(n)
+            return n
+        }
+        if rest.first == UInt8(ascii: "-") || rest.first == UInt8(ascii: "+") { rest = rest.dropFirst() }
+        let whole = digits()
+        var fraction = 0
+        if rest.first == UInt8(ascii: ".") {
+            rest = rest.dropFirst()
+            fraction = digits()
+        }
+        guard whole > 0 || fraction > 0 else { return false }
+        if rest.first == UInt8(ascii: "e") || rest.first == UInt8(ascii: "E") {
+            rest = rest.dropFirst()
+            if rest.first == UInt8(ascii: "-") || rest.first == UInt8(ascii: "+") { rest = rest.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return rest.isEmpty
+    }
+}
+
+extension JSON {
+    /// The YAML tag of a core-schema value.
+    fileprivate var typeTag: Tag.Name {
+        switch self {
+        case .null: return .null
+        case .bool: return .bool
+        case .int: return .int
+        case .double: return .float
+        default: return .str
         }
     }
 }
