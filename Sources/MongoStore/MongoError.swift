@@ -57,8 +57,13 @@ struct MongoError: Error, CustomStringConvertible {
         }
     }
 
-    /// The field of `… dup key: { slug: "milk" }`, the server's message format.
+    /// The field of `… index: ux_slug dup key: { slug: "milk" }`, the server's message
+    /// format (before 4.2 the key has no field name: the index name tells).
     static func duplicateField(in message: String) -> String? {
+        if let range = message.range(of: "index: ux_") {
+            let name = message[range.upperBound...].prefix { $0 != " " }
+            if !name.isEmpty { return String(name) }
+        }
         guard let range = message.range(of: "dup key: { ") else { return nil }
         let name = message[range.upperBound...].prefix { $0 != ":" && $0 != " " }
         return name.isEmpty ? nil : String(name)

@@ -142,3 +142,18 @@ import Testing
         }
     }
 }
+
+@Suite struct MongoErrorTests {
+    @Test func aDuplicateKeyNamesItsField() {
+        #expect(MongoError.duplicateField(in: #"E11000 duplicate key error collection: db.todos index: ux_slug dup key: { slug: "milk" }"#) == "slug")
+        #expect(MongoError.duplicateField(in: #"E11000 duplicate key error collection: db.todos index: ux_owner.name dup key: { : "ann" }"#) == "owner.name")
+        #expect(MongoError.duplicateField(in: #"E11000 duplicate key error collection: db.todos index: _id_ dup key: { _id: "a" }"#) == "_id")
+        let unique = MongoError(writeError: JSONObject([("code", .int(11000)), ("errmsg", .string("E11000")), ("keyPattern", .object(JSONObject([("slug", .int(1))])))]))
+        guard case .uniqueViolation(let field) = unique.storeError else { Issue.record("\(unique.storeError)"); return }
+        #expect(field == "slug")
+        guard case .duplicateID = MongoError(writeError: JSONObject([("code", .int(11000)), ("errmsg", .string("E11000 index: _id_ dup key: { _id: 1 }"))])).storeError else {
+            Issue.record("a duplicate _id is a duplicate id")
+            return
+        }
+    }
+}
