@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func aPendingEntryHoldsReadersBackUntilItsLeaseEnds() throws {
-        let store = try Self.store(lease: 0.5)
+        let store = try Self.store(lease: 2)
         let first = try create(store, "a").change.sequence
         // A writer that claimed the next sequence and died before writing its document.
         let dead = Change(sequence: first + 1, collection: "todos", id: "ghost", operation: .create, version: 1,
@@ -72,14 +72,14 @@ import Testing
         #expect(after == first + 2)
         #expect(try store.head().sequence == first)  // not past the pending entry
         #expect(try store.changes(after: 0, limit: 10).map(\.sequence) == [first])
-        Thread.sleep(forTimeInterval: 0.6)
+        Thread.sleep(forTimeInterval: 2.1)
         #expect(try store.head().sequence == after)  // settled void: its document never came
         #expect(try store.changes(after: 0, limit: 10).map(\.id) == ["a", "b"])
         #expect(store.log.leaseResolutions.load(ordering: .relaxed) == 1)
     }
 
     @Test func aPendingEntryWhoseDocumentWasWrittenIsSettledDone() throws {
-        let store = try Self.store(lease: 0.5)
+        let store = try Self.store(lease: 2)
         let first = try create(store, "a").change.sequence
         // Died after writing the document, before marking its entry done.
         let sequence = first + 1
@@ -89,20 +89,20 @@ import Testing
         _ = try store.pool.insert("todos", MongoDocument.bson(JSONObject([("id", .string("late")), ("_v", .int(1))]), id: "late", creation: sequence))
         store.order.withLock { $0.raise(to: sequence) }
         #expect(try store.head().sequence == first)
-        Thread.sleep(forTimeInterval: 0.6)
+        Thread.sleep(forTimeInterval: 2.1)
         #expect(try store.head().sequence == sequence)
         #expect(try store.changes(after: first, limit: 10) == [change])
     }
 
     @Test func aMissingNumberHoldsReadersBackUntilTheLeaseVoidsIt() throws {
-        let store = try Self.store(lease: 0.5)
+        let store = try Self.store(lease: 2)
         let first = try create(store, "a").change.sequence
         // Someone took first+1 and never inserted it; the next writer goes past it.
         store.order.withLock { $0.raise(to: first + 1) }
         let next = try create(store, "b").change.sequence
         #expect(next == first + 2)
         #expect(try store.head().sequence == first)
-        Thread.sleep(forTimeInterval: 0.6)
+        Thread.sleep(forTimeInterval: 2.1)
         #expect(try store.head().sequence == next)
         // The late writer's claim of that number now fails: it would claim another.
         let late = Change(sequence: first + 1, collection: "todos", id: "z", operation: .create, version: 1,

@@ -86,7 +86,12 @@ def main():
     else:
         double = MongoDouble(work)
         target, kind = double.uri, "the MongoDB test double (Tests/mongo)"
-    store = f"{target}/bench_roundtrips_{os.getpid()}"
+    database = f"bench_roundtrips_{os.getpid()}"
+    if "?" in target:  # options go after the database
+        base, options = target.split("?", 1)
+        store = f"{base.rstrip('/')}/{database}?{options}"
+    else:
+        store = f"{target}/{database}"
     proc, url = start_server(args.server, store, work)
     s = requests.Session()
     results = {}
