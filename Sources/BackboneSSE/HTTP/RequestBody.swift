@@ -10,9 +10,7 @@ struct RequestBody {
     let methodOverride: String?
 
     static func decode(_ request: HTTPRequest) throws(APIError) -> RequestBody {
-        let contentType = request.header("Content-Type")?.lowercased() ?? ""
-        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        switch mediaType {
+        switch mediaType(request.header("Content-Type") ?? "") {
         case "application/json", "", "text/json":
             return RequestBody(object: try object(request.body), methodOverride: nil)
         case "application/x-www-form-urlencoded":
@@ -32,6 +30,16 @@ struct RequestBody {
         default:
             throw APIError(415, "unsupported_media_type", "send the document as application/json (or form-encoded model=<json>)")
         }
+    }
+
+    /// `Application/JSON; charset=utf-8` → `application/json` (on every write: bytes,
+    /// not Foundation's character sets).
+    static func mediaType(_ contentType: String) -> String {
+        let utf8 = contentType.utf8
+        let end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
+        let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        let trimmed = utf8[..<end].drop(while: isSpace).reversed().drop(while: isSpace).reversed()
+        return String(decoding: trimmed.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     static func object(_ bytes: [UInt8]) throws(APIError) -> JSONObject {

@@ -19,7 +19,25 @@ public final class ServerMetrics: Sendable {
         namespace: "backbone_sse", metricName: "documents_written", unitName: "total",
         helpText: "Documents created, replaced, patched or deleted, by collection and operation") }
 
-    public init() {}
+    /// The stream figures, made once: the registry takes a lock and builds labels per call.
+    private let streamFigures: (sent: Counter, replayed: Counter, overflowed: Counter, open: Gauge)
+
+    public init() {
+        streamFigures = (
+            registry.makeCounter(descriptor: MetricNameDescriptor(
+                namespace: "backbone_sse", metricName: "stream_events_sent", unitName: "total",
+                helpText: "Live events written to streams")),
+            registry.makeCounter(descriptor: MetricNameDescriptor(
+                namespace: "backbone_sse", metricName: "stream_events_replayed", unitName: "total",
+                helpText: "Events replayed from the change log to resuming streams")),
+            registry.makeCounter(descriptor: MetricNameDescriptor(
+                namespace: "backbone_sse", metricName: "streams_overflowed", unitName: "total",
+                helpText: "Streams reset and closed because their reader fell past the buffer")),
+            registry.makeGauge(descriptor: MetricNameDescriptor(
+                namespace: "backbone_sse", metricName: "streams_open", unitName: "",
+                helpText: "Open event streams"))
+        )
+    }
 
     private struct RequestKey: Hashable {
         let route: String
@@ -46,35 +64,28 @@ public final class ServerMetrics: Sendable {
         metrics.1.record(duration)
     }
 
+    private struct WrittenKey: Hashable {
+        let collection: String
+        let operation: String
+    }
+
+    private let writtenCounters = Mutex<[WrittenKey: Counter]>([:])
+
     func documentWritten(collection: String, operation: String) {
-        registry.makeCounter(descriptor: writtenName, labels: [("collection", collection), ("operation", operation)])
-            .increment()
+        let key = WrittenKey(collection: collection, operation: operation)
+        let counter = writtenCounters.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = registry.makeCounter(descriptor: writtenName, labels: [("collection", collection), ("operation", operation)])
+            cache[key] = made
+            return made
+        }
+        counter.increment()
     }
 
-    func eventsSent(_ n: Int) {
-        registry.makeCounter(descriptor: MetricNameDescriptor(
-            namespace: "backbone_sse", metricName: "stream_events_sent", unitName: "total",
-            helpText: "Live events written to streams")).increment(by: Int64(n))
-    }
-
-    func eventsReplayed(_ n: Int) {
-        registry.makeCounter(descriptor: MetricNameDescriptor(
-            namespace: "backbone_sse", metricName: "stream_events_replayed", unitName: "total",
-            helpText: "Events replayed from the change log to resuming streams")).increment(by: Int64(n))
-    }
-
-    func streamOverflowed() {
-        registry.makeCounter(descriptor: MetricNameDescriptor(
-            namespace: "backbone_sse", metricName: "streams_overflowed", unitName: "total",
-            helpText: "Streams reset and closed because their reader fell past the buffer")).increment()
-    }
-
-    func setOpenStreams(_ n: Int) {
-        registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "backbone_sse", metricName: "streams_open", unitName: "",
-            helpText: "Open event streams")).set(Double(n))
-    }
-
+    func eventsSent(_ n: Int) { streamFigures.sent.increment(by: Int64(n)) }
+    func eventsReplayed(_ n: Int) { streamFigures.replayed.increment(by: Int64(n)) }
+    func streamOverflowed() { streamFigures.overflowed.increment() }
+    func setOpenStreams(_ n: Int) { streamFigures.open.set(Double(n)) }
     func render() -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
