@@ -205,6 +205,28 @@ extension MongoStore {
         }
     }
 
+    /// Reads the log every `pollSeconds`, so that changes other servers sharing the
+    /// database made reach this server's listener (its streams) too, in order.
+    func startPolling() {
+        guard pollSeconds > 0 else { return }
+        pollTimer.withLock { timer in
+            guard timer == nil else { return }
+            let source = DispatchSource.makeTimerSource(queue: poller)
+            source.schedule(deadline: .now() + pollSeconds, repeating: pollSeconds, leeway: .milliseconds(50))
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                let start = order.withLock { state -> Bool in
+                    if state.polling { return false }
+                    state.polling = true
+                    return true
+                }
+                if start { poll(after: 0) }
+            }
+            source.resume()
+            timer = source
+        }
+    }
+
     /// Reads the log past the delivered position until nothing waits on a sequence
     /// this process cannot settle by itself.
     private func poll(after delay: Double) {
@@ -223,7 +245,7 @@ extension MongoStore {
                 state.polling = false
                 return false
             }
-            if again { poll(after: min(delay * 2, 0.25)) }
+            if again { poll(after: min(max(delay * 2, 0.005), 0.25)) }
         }
     }
 }

@@ -21,9 +21,15 @@ public final class MongoStore: DocumentStore {
         /// is settled by a reader.
         public var leaseSeconds: Double
 
-        public init(writers: Int = 8, leaseSeconds: Double = 30) {
+        /// Seconds between reads of the change log for changes other servers sharing the
+        /// database made, handed to the `onCommit` listener in sequence order (0: never;
+        /// this server's own changes come at once either way).
+        public var pollSeconds: Double
+
+        public init(writers: Int = 8, leaseSeconds: Double = 30, pollSeconds: Double = 0.5) {
             self.writers = writers
             self.leaseSeconds = leaseSeconds
+            self.pollSeconds = pollSeconds
         }
     }
 
@@ -44,6 +50,9 @@ public final class MongoStore: DocumentStore {
     /// database still has what `prepare` made (a wiped or replaced server has not).
     let needsRecovery = Atomic<Bool>(false)
     let counters = Counters()
+    let pollSeconds: Double
+    /// The timer of the periodic log read, once a listener is set.
+    let pollTimer = Mutex<(any DispatchSourceTimer)?>(nil)
 
     final class Counters: Sendable {
         let writes = Atomic<Int>(0)
@@ -61,6 +70,7 @@ public final class MongoStore: DocumentStore {
         }
         self.connectionString = connectionString
         self.logger = logger
+        pollSeconds = options.pollSeconds
         log = ChangeLog(pool: pool, leaseMilliseconds: Int64(options.leaseSeconds * 1000))
         workers = BlockingWorkers(count: max(1, options.writers), name: "mongo-store.writer")
     }
@@ -139,6 +149,7 @@ public final class MongoStore: DocumentStore {
 
     public func onCommit(_ listener: @escaping @Sendable ([Change]) -> Void) {
         self.listener.withLock { $0 = listener }
+        startPolling()
     }
 
     public func health() -> StoreHealth {

@@ -29,6 +29,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "MongoDB store: seconds after which a change-log entry left pending by a writer that died is settled by a reader (streams wait for it until then).")
     var mongoLease: Double = 30
 
+    @Option(help: "MongoDB store: seconds between reads of the change log for changes made by other servers sharing the database, so that this server's streams get them too (0: never).")
+    var mongoPoll: Double = 0.5
+
     @Option(name: .customLong("static"), help: "Serve files from DIR, or /prefix=DIR (repeatable).")
     var staticDirectories: [String] = []
 
@@ -67,6 +70,7 @@ struct ServeCommand: ParsableCommand {
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
         guard ByteSize.parse(streamBuffer) != nil else { throw ValidationError("--stream-buffer: not a size: \(streamBuffer)") }
         guard mongoLease > 0 else { throw ValidationError("--mongo-lease must be positive") }
+        guard mongoPoll >= 0 else { throw ValidationError("--mongo-poll must not be negative") }
         guard heartbeat > 0, maxStreams > 0, retainCount > 0, retainSeconds > 0 else {
             throw ValidationError("--heartbeat, --max-streams, --retain-count and --retain-seconds must be positive")
         }
@@ -142,7 +146,7 @@ struct ServeCommand: ParsableCommand {
         }
         if store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") {
             do {
-                return try MongoStore(connectionString: store, options: MongoStore.Options(leaseSeconds: mongoLease), logger: logger)
+                return try MongoStore(connectionString: store, options: MongoStore.Options(leaseSeconds: mongoLease, pollSeconds: mongoPoll), logger: logger)
             } catch {
                 logger.critical("\(error)")
                 throw ExitCode(1)
