@@ -10,6 +10,10 @@ public final class MongoDouble: @unchecked Sendable {
     public let server: String
     public let port: Int?
     private var process: Process?
+    /// The double's stdin: it stops when this end closes, so a test process that
+    /// crashes (and runs no clean-up) still takes it down, and `swift test`, which
+    /// waits for every holder of its output, does not hang.
+    private var stdin: Pipe?
 
     /// Is a real server (MONGODB_URI) used instead of the double?
     public static var realServer: String? {
@@ -50,8 +54,9 @@ public final class MongoDouble: @unchecked Sendable {
             port = nil
             return
         }
-        let (process, port) = try Self.launch(port: requested)
+        let (process, stdin, port) = try Self.launch(port: requested)
         self.process = process
+        self.stdin = stdin
         self.port = port
         server = "mongodb://127.0.0.1:\(port)"
     }
@@ -61,7 +66,8 @@ public final class MongoDouble: @unchecked Sendable {
         guard let port, process?.isRunning != true else { return }
         for attempt in 0..<50 {
             do {
-                process = try Self.launch(port: port).process
+                let launched = try Self.launch(port: port)
+                (process, stdin) = (launched.process, launched.stdin)
                 return
             } catch where attempt < 49 {
                 Thread.sleep(forTimeInterval: 0.1)  // the port may still be in TIME_WAIT
@@ -80,22 +86,28 @@ public final class MongoDouble: @unchecked Sendable {
 
     deinit { stop() }
 
-    private static func launch(port requested: Int) throws -> (process: Process, port: Int) {
+    private static func launch(port requested: Int) throws -> (process: Process, stdin: Pipe, port: Int) {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("mongo-double-\(UUID().uuidString).port")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", root.appendingPathComponent("Tests/mongo/mongo_double.py").path,
-            "--port", String(requested), "--port-file", portFile.path,
+            "--port", String(requested), "--port-file", portFile.path, "--exit-with-stdin",
         ]
+        let stdin = Pipe()
+        process.standardInput = stdin
         process.standardOutput = FileHandle.nullDevice
+        // Its own log, not the test process's stderr (which `swift test` reads to the end).
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mongo-double-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline && process.isRunning {
             if let text = try? String(contentsOf: portFile, encoding: .utf8),
                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                return (process, port)
+                return (process, stdin, port)
             }
             Thread.sleep(forTimeInterval: 0.05)
         }

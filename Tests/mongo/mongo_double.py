@@ -927,11 +927,23 @@ def main(argv=None):
                              'pymongo 4.20: >= 9); default %(default)s')
     parser.add_argument('--verbose', action='store_true',
                         help='log every command and reply to stderr')
+    parser.add_argument('--exit-with-stdin', action='store_true',
+                        help='stop when stdin ends: a parent that holds a pipe to it '
+                             'takes the double down with it, even when it crashes')
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if args.exit_with_stdin:
+        def watch_stdin():
+            try:
+                while sys.stdin.buffer.read(4096):
+                    pass
+            except OSError:
+                pass
+            stop.set()
+        threading.Thread(target=watch_stdin, daemon=True).start()
 
     double = MongoDouble(args.max_wire_version, args.verbose)
     try:

@@ -95,7 +95,12 @@ def main():
         store = f"{base.rstrip('/')}/{database}?{options}"
     else:
         store = f"{target}/{database}"
-    proc, url = start_server(args.server, store, work)
+    try:
+        proc, url = start_server(args.server, store, work)
+    except BaseException:
+        if double is not None:
+            double.stop()
+        raise
     s = requests.Session()
     results = {}
     try:
