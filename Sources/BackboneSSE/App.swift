@@ -27,6 +27,8 @@ public final class BackboneSSEApp: Sendable {
     let metrics: ServerMetrics
     let hub: StreamHub
     let logger: Logger
+    /// At most 4 MB of list answers (see `CollectionHandlers.list`).
+    let listAnswers = ListAnswers(capacity: 256, maxCost: 4 << 20)
 
     public init(
         config: AppConfig, store: any DocumentStore, options: ServiceOptions, streams: StreamOptions = StreamOptions(),
@@ -149,7 +151,7 @@ public final class BackboneSSEApp: Sendable {
                 let subscription = Subscription(collections: [handlers.service.name], documentID: nil, filter: filter)
                 return finish(try StreamHandlers(hub: hub).open(request, subscription, since: parsed.since))
             }
-            return finish(try handlers.list(request, path: target.path, query: target.query))
+            return finish(try handlers.list(request, path: target.path, query: target.query, answers: listAnswers))
         case 2 where services[segments[0]] != nil:
             let handlers = CollectionHandlers(service: services[segments[0]]!, maxLimit: options.maxLimit)
             let id = segments[1]

@@ -45,8 +45,17 @@ public protocol DocumentStore: Sendable {
     /// Is the store reachable and working?
     func health() -> StoreHealth
 
+    /// True when `head()` has moved past every acknowledged write (one writer, as in
+    /// SQLite): whatever was read at a head is then still true while the head stays.
+    /// False where an acknowledged write can sit behind one still in flight.
+    var headCoversAcknowledgedWrites: Bool { get }
+
     /// Counters for `/metrics`: name (Prometheus style) → value.
     func statistics() -> [(name: String, help: String, value: Int)]
+}
+
+extension DocumentStore {
+    public var headCoversAcknowledgedWrites: Bool { false }
 }
 
 /// What a collection asks of its store.

@@ -23,7 +23,7 @@ public final class SQLiteStore: DocumentStore {
     public let epoch: String
     let layouts = LayoutTable()
     /// Totals of truncated lists: a count scans every match, the page does not.
-    let counts = CountCache()
+    let counts = CountCache(capacity: 512)
     let batcher: WriteBatcher
 
     public var description: String { "sqlite:\(path)" }
@@ -114,7 +114,7 @@ public final class SQLiteStore: DocumentStore {
     public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
         let (table, whereClause, select) = try listStatement(collection, query)
         let sql = select + " LIMIT ? OFFSET ?"
-        let arguments = StatementArguments(whereClause.arguments + [(query.limit + 1).databaseValue, query.skip.databaseValue])
+        let arguments = StatementArguments(values: whereClause.arguments + [(query.limit + 1).databaseValue, query.skip.databaseValue])
         return try reading { db in
             // Read in one transaction: the head and the rows come from the same snapshot,
             // so the cursor reflects exactly what the list shows.
@@ -127,14 +127,14 @@ public final class SQLiteStore: DocumentStore {
             var total: Int?
             if documents.count > query.limit || query.skip > 0 {
                 documents.removeLast(max(0, documents.count - query.limit))
-                let key = CountCache.Key(table: table, sql: whereClause.sql, arguments: whereClause.arguments)
+                let key = CountKey(table: table, sql: whereClause.sql, arguments: whereClause.arguments)
                 if let cached = counts.lookup(key, head: head) {
                     total = cached
                 } else {
                     let counted = try Int.fetchOne(
                         db.cachedStatement(sql: "SELECT count(*) FROM \(table) WHERE \(whereClause.sql)"),
-                        arguments: StatementArguments(whereClause.arguments)) ?? 0
-                    counts.store(key, head: head, count: counted)
+                        arguments: StatementArguments(values: whereClause.arguments)) ?? 0
+                    counts.store(key, head: head, value: counted)
                     total = counted
                 }
             }
@@ -202,6 +202,9 @@ public final class SQLiteStore: DocumentStore {
         ]
     }
 
+    /// One writer, and the head read in the same snapshot as the documents.
+    public var headCoversAcknowledgedWrites: Bool { true }
+
     public func health() -> StoreHealth {
         do {
             _ = try reading { db in try Int.fetchOne(db, sql: "SELECT 1") }
@@ -225,7 +228,7 @@ public final class SQLiteStore: DocumentStore {
     public func queryPlan(_ collection: String, query: ListQuery) throws(StoreError) -> [String] {
         let (_, whereClause, select) = try listStatement(collection, query)
         return try reading { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + select, arguments: StatementArguments(whereClause.arguments))
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + select, arguments: StatementArguments(values: whereClause.arguments))
                 .map { $0["detail"] as String }
         }
     }

@@ -21,6 +21,7 @@ final class ThreadReaders: Sendable {
     private final class Reader: @unchecked Sendable {
         let queue: DatabaseQueue
         var generation = -1
+        var begun = ContinuousClock.now
 
         init(queue: DatabaseQueue) {
             self.queue = queue
@@ -41,11 +42,6 @@ final class ThreadReaders: Sendable {
         configuration.readonly = true
         // The read transaction outlives each access on purpose (see above).
         configuration.allowsUnsafeTransactions = true
-        configuration.prepareDatabase { db in
-            // Pages are read from the mapped file instead of copied in by pread: the
-            // page cache of a reader (2 MB by default) does not hold a large store.
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
-        }
         self.configuration = configuration
         self.capacity = capacity
         scheduleSweep()
@@ -71,13 +67,16 @@ final class ThreadReaders: Sendable {
         return try reader.queue.inDatabase { db in
             let current = generation.load(ordering: .acquiring)
             if db.isInsideTransaction {
-                if reader.generation == current { return try Self.run(body, db) }
+                if reader.generation == current, ContinuousClock.now - reader.begun < Self.maxAge {
+                    return try Self.run(body, db)
+                }
                 try db.commit()
             }
             // Deferred: the snapshot is taken by the first statement, after `current`
             // was read, so it is at least that new.
             try db.beginTransaction(.deferred)
             reader.generation = current
+            reader.begun = .now
             return try Self.run(body, db)
         }
     }
@@ -93,16 +92,23 @@ final class ThreadReaders: Sendable {
     }
 
     /// An idle thread's old snapshot would keep the WAL from being checkpointed and
-    /// reset: end the ones the store has moved past.
+    /// reset: end the ones the store has moved past, and any older than `maxAge`.
     private func endStaleSnapshots() {
         let all = readers.withLock { Array($0.values) }
         let current = generation.load(ordering: .acquiring)
         for reader in all {
             try? reader.queue.inDatabase { db in
-                if db.isInsideTransaction, reader.generation != current { try db.commit() }
+                if db.isInsideTransaction, reader.generation != current || ContinuousClock.now - reader.begun >= Self.maxAge {
+                    try db.commit()
+                }
             }
         }
     }
+
+    /// Commits of this process renew snapshots at once; a snapshot is also renewed
+    /// after this long, so that a write by another process on the same file (the
+    /// sqlite3 shell, say: one server per file is the supported way) shows within it.
+    static let maxAge = Duration.seconds(1)
 
     /// This thread's connection, opened on first use; nil past `capacity` threads.
     private func reader() -> Reader? {

@@ -8,23 +8,34 @@ private func onThread<T: Sendable>(_ thread: ReaderThread, _ body: @escaping @Se
     try thread.run(body)
 }
 
-/// One long-lived thread that runs closures on request (the readers are per thread).
+/// One thread that runs closures on request (the readers are per thread), until `stop`.
 private final class ReaderThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var job: (@Sendable () -> Void)?
+    private var stopped = false
 
     init() {
-        let thread = Thread { [unowned self] in
+        // The thread holds the object (strongly) until `stop` ends its loop.
+        let thread = Thread { [self] in
             while true {
                 condition.lock()
-                while job == nil { condition.wait() }
-                let next = job!
+                while job == nil && !stopped { condition.wait() }
+                let next = job
                 job = nil
+                let done = stopped && next == nil
                 condition.unlock()
-                next()
+                if done { return }
+                next?()
             }
         }
         thread.start()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
     }
 
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
@@ -48,6 +59,7 @@ private final class ReaderThread: @unchecked Sendable {
     @Test func aReadAfterAnAcknowledgedWriteSeesIt() throws {
         let store = try makeStore()
         let reader = ReaderThread()
+        defer { reader.stop() }
         #expect(try onThread(reader) { try store.read("todos", id: "a").document } == nil)
         for version in 1...50 {
             let object = JSONObject([("id", .string("a")), ("n", .int(Int64(version))), ("_v", .int(Int64(version)))])
@@ -68,11 +80,26 @@ private final class ReaderThread: @unchecked Sendable {
         let store = try makeStore()
         try insert(store, #"{"id":"a","title":"x","_v":1}"#)
         let reader = ReaderThread()
+        defer { reader.stop() }
         _ = try onThread(reader) { try store.get("todos", id: "a") }  // opens its snapshot
         try insert(store, #"{"id":"b","title":"y","_v":1}"#)          // which is now stale
         Thread.sleep(forTimeInterval: 1.6)
         let started = Date()
         try store.checkpointTruncating()
         #expect(Date().timeIntervalSince(started) < 1, "the checkpoint waited for a reader")
+    }
+
+    /// Writes by another process on the same file (here: another store instance, which
+    /// this one hears nothing from) show within about a second.
+    @Test func aWriteFromOutsideShowsWithinASecond() throws {
+        let store = try makeStore()
+        let other = try SQLiteStore(path: store.path, logger: .init(label: "other"))
+        try other.prepare([CollectionLayout(name: "todos", indexes: [], unique: [], scalarPaths: [])])
+        let reader = ReaderThread()
+        defer { reader.stop() }
+        #expect(try onThread(reader) { try store.get("todos", id: "x") } == nil)
+        _ = try write(other, "x") { _ in .insert(JSONObject([("id", .string("x")), ("_v", .int(1))]), version: 1) }.get()
+        Thread.sleep(forTimeInterval: 1.2)
+        #expect(try onThread(reader) { try store.get("todos", id: "x") }?.version == 1)
     }
 }

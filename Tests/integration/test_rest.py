@@ -46,6 +46,32 @@ def test_stream_cursor_advances_with_each_write_and_keeps_its_epoch(server):
     assert cursor_seq(r.headers["X-Stream-Cursor"]) >= cursor_seq(after)
 
 
+def test_the_same_list_url_shows_every_write_at_once(server):
+    """Answers to the same list URL are reused while nothing is written: each write,
+    through any route, must show in the very next answer (and a refused one must not)."""
+    tag = unique("same-url")
+    url = "/todos"
+    params = {"where": '{"tags": "%s"}' % tag, "sort": "title"}
+    assert server.get(url, params=params).json() == []
+    first = server.create(title="b", tags=[tag])
+    assert [d["id"] for d in server.get(url, params=params).json()] == [first["id"]]
+    second = server.create(title="a", tags=["other"])  # not in the filter yet
+    r = server.put(f"/todos/{second['id']}", json={"title": "a", "tags": [tag], "_v": 1})
+    assert r.status_code == 200, r.text
+    assert [d["title"] for d in server.get(url, params=params).json()] == ["a", "b"]
+    r = server.patch(f"/todos/{first['id']}", json={"title": "c"})
+    assert r.status_code == 200, r.text
+    answer = server.get(url, params=params)
+    assert [d["title"] for d in answer.json()] == ["a", "c"]
+    refused = server.post("/todos", json={"title": "", "tags": [tag]})  # fails the schema
+    assert refused.status_code == 422
+    again = server.get(url, params=params)
+    assert again.json() == answer.json()
+    assert again.headers["X-Stream-Cursor"] == answer.headers["X-Stream-Cursor"]
+    assert server.delete(f"/todos/{second['id']}").status_code == 200
+    assert [d["title"] for d in server.get(url, params=params).json()] == ["c"]
+
+
 # --- create ----------------------------------------------------------------------
 
 

@@ -2,6 +2,9 @@ import DocumentStore
 import Foundation
 import HTTPServer
 
+/// Whole list answers by request target, valid while the store's head stays.
+typealias ListAnswers = HeadCache<String, HTTPResponse>
+
 /// The REST rows of DESIGN.md §1 for one collection.
 struct CollectionHandlers {
     let service: CollectionService
@@ -15,7 +18,26 @@ struct CollectionHandlers {
         try ListQueryParser.parse(pairs, schema: service.config.schema, maxLimit: service.config.maxLimit ?? maxLimit)
     }
 
-    func list(_ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)]) throws(APIError) -> HTTPResponse {
+    /// `GET /{c}` through `answers`: the same target at the same head gets the same
+    /// answer, so a page that many clients load is read and encoded once per write. Only
+    /// for stores whose head covers every acknowledged write (a client must see its own).
+    func list(
+        _ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)], answers: ListAnswers
+    ) throws(APIError) -> HTTPResponse {
+        guard let head = try service.cacheableHead() else { return try list(request, path: path, query: pairs).response }
+        // `Cache-Control: no-cache` asks for a fresh answer: never needed for
+        // correctness (an answer is only reused at the head it was read at), but it lets
+        // a benchmark or a doubtful operator measure the query itself.
+        let fresh = request.header("Cache-Control")?.contains("no-cache") == true
+        if !fresh, let answer = answers.lookup(request.target, head: head) { return answer }
+        let (response, cursor) = try list(request, path: path, query: pairs)
+        answers.store(request.target, head: cursor.sequence, value: response, cost: response.body.count + 512)
+        return response
+    }
+
+    private func list(_ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)]) throws(APIError)
+        -> (response: HTTPResponse, cursor: ChangeCursor)
+    {
         let query = try parse(pairs).query
         let result = try service.list(query)
         var body: [UInt8] = [UInt8(ascii: "[")]
@@ -37,7 +59,7 @@ struct CollectionHandlers {
             }
             if !links.isEmpty { headers.append(("Link", links.joined(separator: ", "))) }
         }
-        return Responses.json(200, body, headers)
+        return (Responses.json(200, body, headers), result.cursor)
     }
 
     /// `GET /{c}/{id}`, with `If-None-Match`.

@@ -27,6 +27,12 @@ public final class CollectionService: Sendable {
         do { return try store.list(name, query: query) } catch { throw APIError.from(error) }
     }
 
+    /// The head, when answers read at a head stay true until it moves; nil otherwise.
+    func cacheableHead() throws(APIError) -> Int64? {
+        guard store.headCoversAcknowledgedWrites else { return nil }
+        do { return try store.head().sequence } catch { throw APIError.from(error) }
+    }
+
     /// `POST /{c}`: a new document, with the body's id or a generated one.
     func create(_ body: JSONObject, origin: String?, completion: @escaping WriteCompletion) {
         let id: String
