@@ -26,6 +26,7 @@ import re
 import socket
 import sqlite3
 import sys
+import threading
 import time
 import uuid
 
@@ -206,6 +207,38 @@ def stored_ids(srv, collection="todos"):
             return [str(d["_id"]) for d in client.get_default_database()[collection].find({}, {"_id": 1})]
     with sqlite3.connect(f"file:{srv.db_path}?mode=ro", uri=True) as db:
         return [r[0] for r in db.execute(f'SELECT id FROM "doc.{collection}"')]
+
+
+class WritersUnderLoad:
+    """`n` threads POSTing new todos to `srv` until `stop()`; every answer goes to
+    `on_answer` (one at a time). A thread ends at its first connection error (the
+    server was killed, say), or when `on_answer` returns False."""
+
+    def __init__(self, srv, n, on_answer, timeout=30):
+        self.srv, self.on_answer, self.timeout = srv, on_answer, timeout
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._write, args=(k,)) for k in range(n)]
+        for t in self._threads:
+            t.start()
+
+    def _write(self, k):
+        s = requests.Session()
+        i = 0
+        while not self._stop.is_set():
+            try:
+                r = s.post(self.srv.url + "/todos", json={"title": f"w{k}-{i}"}, timeout=self.timeout)
+            except requests.RequestException:
+                return
+            with self._lock:
+                if self.on_answer(r) is False:
+                    return
+            i += 1
+
+    def stop(self, join_timeout=30):
+        self._stop.set()
+        for t in self._threads:
+            t.join(join_timeout)
 
 
 def unique(prefix="t"):

@@ -9,13 +9,12 @@ network looks) instead of stopping it.
 """
 
 import os
-import threading
 import time
 
 import pytest
 import requests
 
-from conftest import STORE, MongoDouble, assert_error
+from conftest import STORE, MongoDouble, WritersUnderLoad, assert_error
 from sse_client import open_stream
 
 pytestmark = pytest.mark.skipif(
@@ -95,26 +94,16 @@ def test_double_paused_under_load_loses_no_acknowledged_write(make_server, doubl
     # A short socket timeout, so that requests caught by the pause answer 503 quickly.
     srv = server_on(make_server, double.uri + "?socketTimeoutMS=1500")
     acked, unavailable, other = [], [], []
-    lock = threading.Lock()
-    stop = threading.Event()
 
-    def writer(k):
-        s = requests.Session()
-        i = 0
-        while not stop.is_set():
-            r = s.post(srv.url + "/todos", json={"title": f"w{k}-{i}"}, timeout=30)
-            with lock:
-                if r.status_code == 201:
-                    acked.append(r.json())
-                elif r.status_code == 503 and r.headers.get("Retry-After"):
-                    unavailable.append(r.json())
-                else:
-                    other.append((r.status_code, r.text))
-            i += 1
+    def sort(r):
+        if r.status_code == 201:
+            acked.append(r.json())
+        elif r.status_code == 503 and r.headers.get("Retry-After"):
+            unavailable.append(r.json())
+        else:
+            other.append((r.status_code, r.text))
 
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)]
-    for t in threads:
-        t.start()
+    writers = WritersUnderLoad(srv, 3, sort)
     time.sleep(1.0)
     before_pause = len(acked)
     double.pause()
@@ -123,9 +112,7 @@ def test_double_paused_under_load_loses_no_acknowledged_write(make_server, doubl
     double.resume()
     wait_healthy(srv)
     time.sleep(1.0)
-    stop.set()
-    for t in threads:
-        t.join(30)
+    writers.stop()
     assert not other, other[:3]
     assert before_pause > 5
     assert during > 0, "no request noticed the pause"

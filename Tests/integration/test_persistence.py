@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from conftest import STORE, for_store, stored_changes, stored_ids, unique
+from conftest import STORE, WritersUnderLoad, for_store, stored_changes, stored_ids, unique
 
 
 def post_many(srv, n, threads=4, client_id=None, prefix="doc"):
@@ -82,30 +82,10 @@ def test_acknowledged_writes_survive_kill_9(make_server):
 def test_kill_9_under_load_loses_no_acknowledged_write_and_leaves_no_partial_one(make_server):
     srv = make_server("--max-limit", "5000", *(["--mongo-lease", "1"] if STORE == "mongodb" else []))
     acked = []
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def writer(k):
-        s = requests.Session()
-        i = 0
-        while not stop.is_set():
-            try:
-                r = s.post(srv.url + "/todos", json={"title": f"w{k}-{i}"}, timeout=5)
-            except requests.RequestException:
-                return
-            if r.status_code == 201:
-                with lock:
-                    acked.append(r.json())
-            i += 1
-
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
+    writers = WritersUnderLoad(srv, 4, lambda r: acked.append(r.json()) if r.status_code == 201 else None, timeout=5)
     time.sleep(1.0)
     srv.kill()
-    stop.set()
-    for t in threads:
-        t.join(10)
+    writers.stop(join_timeout=10)
     assert len(acked) > 10
 
     srv.start()
@@ -232,33 +212,19 @@ def test_clean_shutdown_under_load_answers_or_refuses_but_loses_nothing(make_ser
     import socket
     half = socket.create_connection(("127.0.0.1", srv.port))
     half.sendall(b"POST /todos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-    acked, lock, stop = [], threading.Lock(), threading.Event()
+    acked = []
 
-    def writer(k):
-        s = requests.Session()
-        i = 0
-        while not stop.is_set():
-            try:
-                r = s.post(srv.url + "/todos", json={"title": f"w{k}-{i}"}, timeout=10)
-            except requests.RequestException:
-                return
-            if r.status_code == 201:
-                with lock:
-                    acked.append(r.json())
-            elif r.status_code != 503:
-                return
-            i += 1
+    def answer(r):
+        if r.status_code == 201:
+            acked.append(r.json())
+        return r.status_code in (201, 503)  # 503: refused while stopping
 
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
+    writers = WritersUnderLoad(srv, 4, answer, timeout=10)
     time.sleep(0.5)
     t0 = time.monotonic()
     code = srv.stop(timeout=15)
     elapsed = time.monotonic() - t0
-    stop.set()
-    for t in threads:
-        t.join(10)
+    writers.stop(join_timeout=10)
     half.close()
     idle.close()
     assert code == 0, srv.stderr_tail()

@@ -119,31 +119,22 @@ def main():
         docs = []
         for i in range(args.repeat):
             record("POST /todos (create)", lambda: docs.append(post({"title": f"bench {len(docs)}"})))
-        for d in docs:
-            def replace(d=d):
-                r = s.put(f"{url}/todos/{d['id']}", json={"title": d["title"] + "!", "_v": d["_v"]}, timeout=30)
-                assert r.status_code == 200, r.text
-            record("PUT /todos/{id} (replace, with _v)", replace)
-        for d in docs:
-            def patch(d=d):
-                r = s.patch(f"{url}/todos/{d['id']}", json={"done": True}, timeout=30)
-                assert r.status_code == 200, r.text
-            record("PATCH /todos/{id}", patch)
-        for d in docs:
-            def read(d=d):
-                r = s.get(f"{url}/todos/{d['id']}", timeout=30)
-                assert r.status_code == 200, r.text
-            record("GET /todos/{id} (read)", read)
+        def ok(r, check=lambda r: True):
+            assert r.status_code == 200 and check(r), r.text
+
+        for name, call in [
+            ("PUT /todos/{id} (replace, with _v)",
+             lambda d: s.put(f"{url}/todos/{d['id']}", json={"title": d["title"] + "!", "_v": d["_v"]}, timeout=30)),
+            ("PATCH /todos/{id}", lambda d: s.patch(f"{url}/todos/{d['id']}", json={"done": True}, timeout=30)),
+            ("GET /todos/{id} (read)", lambda d: s.get(f"{url}/todos/{d['id']}", timeout=30)),
+        ]:
+            for d in docs:
+                record(name, lambda d=d, call=call: ok(call(d)))
         for i in range(args.repeat):
-            def page():
-                r = s.get(url + "/todos?limit=20", timeout=30)
-                assert r.status_code == 200 and len(r.json()) == 20, r.text
-            record("GET /todos?limit=20 (a page of 20 of more: + count)", page)
+            record("GET /todos?limit=20 (a page of 20 of more: + count)",
+                   lambda: ok(s.get(url + "/todos?limit=20", timeout=30), lambda r: len(r.json()) == 20))
         for d in docs:
-            def delete(d=d):
-                r = s.delete(f"{url}/todos/{d['id']}", timeout=30)
-                assert r.status_code == 200, r.text
-            record("DELETE /todos/{id}", delete)
+            record("DELETE /todos/{id}", lambda d=d: ok(s.delete(f"{url}/todos/{d['id']}", timeout=30)))
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
