@@ -22,6 +22,8 @@ final class Exchange {
     /// Counted among the answers `stop` waits for.
     var admitted = false
     var status = 0
+    /// Work the handler deferred until the answer is sent (`AfterResponse`).
+    var afterResponse: [@Sendable () -> Void] = []
 
     init(target: String) {
         self.target = target

@@ -81,7 +81,7 @@ extension MicroHTTPDServer {
             method: exchange.method.isEmpty ? "GET" : exchange.method, target: exchange.target,
             headers: exchange.headers, body: exchange.body, startedAt: exchange.startedAt)
         exchange.body = []
-        handler(request, responder)
+        exchange.afterResponse = AfterResponse.collecting { handler(request, responder) }
         if let response = responder.handlerReturned(suspend: { MHD_suspend_connection(connection) }) {
             release(exchange)
             return queue(response, for: exchange, on: connection)
@@ -134,6 +134,8 @@ extension MicroHTTPDServer {
         // A client that left while its answer was pending: resumed, libmicrohttpd found
         // the socket closed and ended the request without asking for the answer.
         release(exchange)
+        for work in exchange.afterResponse { work() }
+        exchange.afterResponse = []
         guard logger.logLevel <= .info else { return }
         let micros = (ContinuousClock.now - exchange.startedAt).microseconds
         if exchange.status == 0 {

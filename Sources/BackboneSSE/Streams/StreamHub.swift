@@ -91,7 +91,10 @@ public final class StreamHub: Sendable {
     /// New commits, in sequence order. A gap (changes the hub never saw) is read back
     /// from the change log first.
     func publish(_ changes: [Change]) {
-        queue.async { self.dispatch(changes) }
+        // A write committed inside its own request handler (a lone write) is fanned out
+        // once its response is sent; the hub reads back from the log any change that
+        // reaches it out of order.
+        AfterResponse.run { self.queue.async { self.dispatch(changes) } }
     }
 
     private func dispatch(_ changes: [Change]) {
