@@ -5,7 +5,8 @@ let package = Package(
     name: "backbone-sse",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "backbone-sse", targets: ["backbone-sse"])
+        .executable(name: "backbone-sse", targets: ["backbone-sse"]),
+        .executable(name: "backbone-sse-mongodb", targets: ["backbone-sse-mongodb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -73,18 +74,22 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
-        // The executable only parses flags and wires the parts together.
-        .executableTarget(
-            name: "backbone-sse",
+        // The command line: parses flags and wires the parts together.
+        .target(
+            name: "ServerCommand",
             dependencies: [
                 "BackboneSSE",
+                "DocumentStore",
                 "HTTPServer",
                 "SQLiteStore",
-                "MongoStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The server with the embedded store; it hands a MongoDB store over to the next.
+        .executableTarget(name: "backbone-sse", dependencies: ["ServerCommand"]),
+        // The same with libmongoc linked in (kept apart: see MongoDBStoreOpener).
+        .executableTarget(name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
         .target(name: "MongoDoubleSupport", path: "Tests/MongoDoubleSupport"),

@@ -4,7 +4,6 @@ import DocumentStore
 import Foundation
 import HTTPServer
 import Logging
-import MongoStore
 import SQLiteStore
 
 /// `backbone-sse serve`: parses the flags, builds the parts, runs until SIGTERM/SIGINT.
@@ -77,6 +76,9 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        if isMongoDB, MongoDBStoreOpener.current == nil {
+            try MongoDBStoreOpener.handOver()  // does not return
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .trace
@@ -135,6 +137,8 @@ struct ServeCommand: ParsableCommand {
         logger.notice("stopped")
     }
 
+    private var isMongoDB: Bool { store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") }
+
     private func openStore(logger: Logger) throws -> any DocumentStore {
         if store.hasPrefix("sqlite:") {
             do {
@@ -144,9 +148,9 @@ struct ServeCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        if store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") {
+        if isMongoDB, let open = MongoDBStoreOpener.current {
             do {
-                return try MongoStore(connectionString: store, options: MongoStore.Options(leaseSeconds: mongoLease, pollSeconds: mongoPoll), logger: logger)
+                return try open(store, mongoLease, mongoPoll, logger)
             } catch {
                 logger.critical("\(error)")
                 throw ExitCode(1)
