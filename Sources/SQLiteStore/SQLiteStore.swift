@@ -86,29 +86,32 @@ public final class SQLiteStore: DocumentStore {
 
     public func read(_ collection: String, id: String) throws(StoreError) -> (document: StoredDocument?, cursor: ChangeCursor) {
         let table = try tableName(collection)
-        return try reading { db in
-            // One statement and one text column, "<v> <head> <body>": GRDB decodes a
-            // single column without building a row, the hot path of `GET /{c}/{id}`.
-            let statement = try db.cachedStatement(sql: """
-                SELECT v || ' ' || ifnull((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) || ' ' || body
-                FROM \(table) WHERE id = ?
-                """)
-            if let text = try String.fetchOne(statement, arguments: [id]), let (version, head, json) = Self.splitRead(text) {
-                return (StoredDocument(id: id, version: version, json: json), ChangeCursor(epoch: epoch, sequence: head))
+        // One text column, "<v> <body>": GRDB decodes a single column without building a
+        // row, the hot path of `GET /{c}/{id}`. The head comes from the same snapshot.
+        let sql = "SELECT v || ' ' || body FROM \(table) WHERE id = ?"
+        let readDocument = { (db: Database) throws -> StoredDocument? in
+            guard let text = try String.fetchOne(db.cachedStatement(sql: sql), arguments: [id]),
+                let (version, json) = Self.splitRead(text)
+            else { return nil }
+            return StoredDocument(id: id, version: version, json: json)
+        }
+        do {
+            if let result = try readers.read(head: Self.headSequence, { db, head in
+                (try readDocument(db), ChangeCursor(epoch: epoch, sequence: head))
+            }) {
+                return result
             }
-            return (nil, ChangeCursor(epoch: epoch, sequence: try Self.headSequence(db)))
+            return try pool.read { db in (try readDocument(db), ChangeCursor(epoch: epoch, sequence: try Self.headSequence(db))) }
+        } catch {
+            throw Self.map(error)
         }
     }
 
-    /// "<v> <head> <body>" → its three parts.
-    static func splitRead(_ text: String) -> (Int64, Int64, String)? {
+    /// "<v> <body>" → its two parts.
+    static func splitRead(_ text: String) -> (Int64, String)? {
         let utf8 = text.utf8
-        guard let first = utf8.firstIndex(of: UInt8(ascii: " ")),
-            let second = utf8[utf8.index(after: first)...].firstIndex(of: UInt8(ascii: " ")),
-            let version = Int64(Substring(utf8[..<first])),
-            let head = Int64(Substring(utf8[utf8.index(after: first)..<second]))
-        else { return nil }
-        return (version, head, String(Substring(utf8[utf8.index(after: second)...])))
+        guard let space = utf8.firstIndex(of: UInt8(ascii: " ")), let version = Int64(Substring(utf8[..<space])) else { return nil }
+        return (version, String(Substring(utf8[utf8.index(after: space)...])))
     }
 
     public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {

@@ -22,6 +22,8 @@ final class ThreadReaders: Sendable {
         let queue: DatabaseQueue
         var generation = -1
         var begun = ContinuousClock.now
+        /// The change log's head in the current snapshot, once read.
+        var head: Int64?
 
         init(queue: DatabaseQueue) {
             self.queue = queue
@@ -63,12 +65,31 @@ final class ThreadReaders: Sendable {
     /// Runs `body` in this thread's read transaction, renewed first if the store has
     /// committed since it began. Nil past `capacity` threads.
     func read<T>(_ body: (Database) throws -> T) throws -> T? {
+        try withSnapshot { db, _ in try body(db) }
+    }
+
+    /// The same, with the change log's head in the snapshot, read once per snapshot (a
+    /// document read then needs one statement, not two).
+    func read<T>(head: @escaping (Database) throws -> Int64, _ body: (Database, Int64) throws -> T) throws -> T? {
+        try withSnapshot { db, reader in
+            let known: Int64
+            if let cached = reader.head {
+                known = cached
+            } else {
+                known = try head(db)
+                reader.head = known
+            }
+            return try body(db, known)
+        }
+    }
+
+    private func withSnapshot<T>(_ body: (Database, Reader) throws -> T) throws -> T? {
         guard let reader = reader() else { return nil }
         return try reader.queue.inDatabase { db in
             let current = generation.load(ordering: .acquiring)
             if db.isInsideTransaction {
                 if reader.generation == current, ContinuousClock.now - reader.begun < Self.maxAge {
-                    return try Self.run(body, db)
+                    return try Self.run(body, db, reader)
                 }
                 try db.commit()
             }
@@ -77,16 +98,18 @@ final class ThreadReaders: Sendable {
             try db.beginTransaction(.deferred)
             reader.generation = current
             reader.begun = .now
-            return try Self.run(body, db)
+            reader.head = nil
+            return try Self.run(body, db, reader)
         }
     }
 
-    private static func run<T>(_ body: (Database) throws -> T, _ db: Database) throws -> T {
+    private static func run<T>(_ body: (Database, Reader) throws -> T, _ db: Database, _ reader: Reader) throws -> T {
         do {
-            return try body(db)
+            return try body(db, reader)
         } catch {
             // Start from a clean connection after any failure.
             if db.isInsideTransaction { try? db.rollback() }
+            reader.head = nil
             throw error
         }
     }
