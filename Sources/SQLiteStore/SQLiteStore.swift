@@ -88,22 +88,13 @@ public final class SQLiteStore: DocumentStore {
         let table = try tableName(collection)
         // One text column, "<v> <body>": GRDB decodes a single column without building a
         // row, the hot path of `GET /{c}/{id}`. The head comes from the same snapshot.
-        let sql = "SELECT v || ' ' || body FROM \(table) WHERE id = ?"
-        let readDocument = { (db: Database) throws -> StoredDocument? in
-            guard let text = try String.fetchOne(db.cachedStatement(sql: sql), arguments: [id]),
-                let (version, json) = Self.splitRead(text)
-            else { return nil }
-            return StoredDocument(id: id, version: version, json: json)
-        }
-        do {
-            if let result = try readers.read(head: Self.headSequence, { db, head in
-                (try readDocument(db), ChangeCursor(epoch: epoch, sequence: head))
-            }) {
-                return result
+        return try readingAtHead { db, head in
+            let cursor = ChangeCursor(epoch: epoch, sequence: head)
+            let statement = try db.cachedStatement(sql: "SELECT v || ' ' || body FROM \(table) WHERE id = ?")
+            guard let text = try String.fetchOne(statement, arguments: [id]), let (version, json) = Self.splitRead(text) else {
+                return (nil, cursor)
             }
-            return try pool.read { db in (try readDocument(db), ChangeCursor(epoch: epoch, sequence: try Self.headSequence(db))) }
-        } catch {
-            throw Self.map(error)
+            return (StoredDocument(id: id, version: version, json: json), cursor)
         }
     }
 
@@ -118,10 +109,9 @@ public final class SQLiteStore: DocumentStore {
         let (table, whereClause, select) = try listStatement(collection, query)
         let sql = select + " LIMIT ? OFFSET ?"
         let arguments = StatementArguments(values: whereClause.arguments + [(query.limit + 1).databaseValue, query.skip.databaseValue])
-        return try reading { db in
-            // Read in one transaction: the head and the rows come from the same snapshot,
-            // so the cursor reflects exactly what the list shows.
-            let head = try Self.headSequence(db)
+        // The head and the rows come from the same snapshot, so the cursor reflects
+        // exactly what the list shows.
+        return try readingAtHead { db, head in
             var documents: [StoredDocument] = []
             let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
             while let row = try rows.next() {
@@ -154,8 +144,7 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func head() throws(StoreError) -> ChangeCursor {
-        let sequence = try reading { db in try Self.headSequence(db) }
-        return ChangeCursor(epoch: epoch, sequence: sequence)
+        try readingAtHead { _, head in ChangeCursor(epoch: epoch, sequence: head) }
     }
 
     public func changes(after sequence: Int64, limit: Int) throws(StoreError) -> [Change] {
@@ -174,8 +163,8 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func logBounds() throws(StoreError) -> LogBounds {
-        try reading { db in
-            LogBounds(oldest: try Int64.fetchOne(db, sql: "SELECT min(seq) FROM changes"), newest: try Self.headSequence(db))
+        try readingAtHead { db, head in
+            LogBounds(oldest: try Int64.fetchOne(db, sql: "SELECT min(seq) FROM changes"), newest: head)
         }
     }
 
@@ -261,6 +250,16 @@ public final class SQLiteStore: DocumentStore {
         do {
             if let result = try readers.read(body) { return result }
             return try pool.read(body)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// The same, with the change log's head in that snapshot (read once per snapshot).
+    private func readingAtHead<T>(_ body: (Database, Int64) throws -> T) throws(StoreError) -> T {
+        do {
+            if let result = try readers.read(head: Self.headSequence, body) { return result }
+            return try pool.read { db in try body(db, try Self.headSequence(db)) }
         } catch {
             throw Self.map(error)
         }

@@ -70,7 +70,7 @@ final class ThreadReaders: Sendable {
 
     /// The same, with the change log's head in the snapshot, read once per snapshot (a
     /// document read then needs one statement, not two).
-    func read<T>(head: @escaping (Database) throws -> Int64, _ body: (Database, Int64) throws -> T) throws -> T? {
+    func read<T>(head: (Database) throws -> Int64, _ body: (Database, Int64) throws -> T) throws -> T? {
         try withSnapshot { db, reader in
             let known: Int64
             if let cached = reader.head {
