@@ -73,15 +73,16 @@ def main():
         r = f"{v / b:.2f}" if v is not None and b else "-"
         rows.append((figure, fmt(v, unit), baseline, r, "-", "info", cpu(key, base_key) if unit == "/s" else "-"))
 
-    ratio_row("GET /todos/{id}", "get_id_rps", "bare MHD", "bare_rps", 0.40)
+    ratio_row("GET /todos/{id}", "get_id_rps", "bare MHD, same script", "bare_ids_rps", 0.40)
     ratio_row("GET /todos?where=...&limit=20 (repeated URL)", "list_rps", "bare MHD", "bare_rps", 0.20)
     ratio_row("POST /todos (durability normal)", "post_normal_rps", "raw SQLite NORMAL", "sqlite_normal_ips", 0.50)
     ratio_row("POST /todos (durability full)", "post_full_rps", "raw SQLite FULL", "sqlite_full_ips", 3.0)
-    limit_row("GET /todos/{id} p99", "get_id_p99_ms", "ms", 10, "bare MHD", "bare_p99_ms")
+    limit_row("GET /todos/{id} p99", "get_id_p99_ms", "ms", 10, "bare MHD", "bare_ids_p99_ms")
     limit_row("GET /todos?where=... p99", "list_p99_ms", "ms", 10, "bare MHD", "bare_p99_ms")
     limit_row("idle RSS after start-up", "rss_start_mb", "MB", 30)
     info_row("idle RSS after the load", "rss_after_mb", "MB")
-    info_row("bare MHD GET", "bare_rps", "/s")
+    info_row("bare MHD GET, one URL", "bare_rps", "/s")
+    info_row("bare MHD GET, random-id script", "bare_ids_rps", "/s")
     info_row("GET /todos/{id}, one fixed id, no Lua", "get_fixed_rps", "/s", "bare MHD", "bare_rps")
     info_row("GET /todos/{id}, one fixed id, p99", "get_fixed_p99_ms", "ms", "bare MHD", "bare_p99_ms")
     info_row("GET /todos?where=..., Cache-Control: no-cache", "list_fresh_rps", "/s", "bare MHD", "bare_rps")
@@ -103,6 +104,14 @@ def main():
     out.append(line(header))
     out.append(line(tuple("-" * w for w in widths)))
     out.extend(line(r) for r in rows)
+    rounds = [(label, values.get(key)) for label, key in (
+        ("bare MHD, one URL", "bare_rounds"), ("bare MHD, random-id script", "bare_ids_rounds"),
+        ("GET /todos/{id}", "get_id_rounds"), ("GET /todos?where=...", "list_rounds")) if values.get(key)]
+    if rounds:
+        out.append("")
+        out.append(f"The reads and their baselines took {values.get('rounds', '?')} turns each; the table shows each one's")
+        out.append("median turn. Requests/s of every turn:")
+        out.extend(f"  {label}: {text.strip()}" for label, text in rounds)
     out.append("")
     out.append("CPU/request: CPU time (user + system, all threads) of the server process, or of")
     out.append("sqlite_insert, divided by the requests or inserts done; wrk runs on the same cores.")

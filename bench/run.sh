@@ -2,7 +2,8 @@
 # The benchmark of issue 2 (`make bench`): each figure of the release server beside a
 # baseline measured in the same run, because the machine is shared and noisy.
 #
-#   GET /todos/{id}, GET /todos?where=...&limit=20   vs  a bare libmicrohttpd server (bare_mhd.c)
+#   GET /todos/{id}, GET /todos?where=...&limit=20   vs  a bare libmicrohttpd server (bare_mhd.c),
+#                                                    taking turns (BENCH_ROUNDS), medians
 #   POST /todos (--durability normal / full)         vs  raw SQLite single-row inserts (sqlite_insert.c)
 #   p99 latency of the GETs; idle RSS after start-up and after the load.
 #
@@ -11,6 +12,7 @@
 #
 # Environment (all optional):
 #   BENCH_SECONDS=10          duration of each wrk run
+#   BENCH_ROUNDS=3            turns the reads and their baselines take (medians reported)
 #   BENCH_INSERT_SECONDS=     duration of each raw SQLite run (default: BENCH_SECONDS)
 #   BENCH_THREADS=2           wrk threads
 #   BENCH_CONNECTIONS=64      wrk connections
@@ -303,21 +305,53 @@ check_url "/todos/seed000000" 200
 check_url "$LIST_PATH" 200
 
 # ---------------------------------------------------------------- reads
+# median_round NAME ROUNDS: NAME_rps, NAME_p99_ms, NAME_cpu_us and NAME_requests become
+# those of the round with the median requests/s (NAME_r1 .. NAME_rROUNDS); NAME_rounds
+# lists every round's requests/s.
+median_round() {
+  local name=$1 rounds=$2 pick
+  pick=$(for r in $(seq "$rounds"); do
+    awk -F= -v k="${name}_r${r}_rps" -v r="$r" '$1 == k { print $2, r }' "$RESULTS"
+  done | sort -n | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
+  [ -n "$pick" ] || die "no rounds recorded for $name"
+  local suffix value
+  for suffix in rps p99_ms cpu_us requests; do
+    value=$(awk -F= -v k="${name}_r${pick}_${suffix}" '$1 == k { print $2 }' "$RESULTS")
+    [ -n "$value" ] && record "${name}_${suffix}" "$value"
+  done
+  record "${name}_rounds" "$(for r in $(seq "$rounds"); do
+    awk -F= -v k="${name}_r${r}_rps" '$1 == k { printf "%.0f ", $2 }' "$RESULTS"; done)"
+}
+
 sleep 1
 wait_idle "$SERVER_PID" backbone-sse
-TARGET_PID=$BARE_PID
-run_wrk bare "http://$HOST:$BARE_PORT/todos/seed000000"
-TARGET_PID=$SERVER_PID
-alive_or_die "$BARE_PID" "$TMP/bare.log" "bare_mhd"
-run_wrk get_id "http://$HOST:$SERVER_PORT" -s "$BENCH/lua/get_by_id.lua" -- "$created"
-alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
-wait_idle "$SERVER_PID" backbone-sse
+# The reads and their baselines take turns, ROUNDS times, and each keeps its median
+# round: the load of this shared machine changes from one second to the next, and a
+# baseline measured once, at another moment, carries that moment's load.
+# GET by id and its baseline run the same wrk script (random /todos/seedNNNNNN paths;
+# the bare server answers any path the same): wrk's Lua costs CPU on the same cores.
+# The list and its baseline both ask one fixed URL, without Lua.
+ROUNDS=${BENCH_ROUNDS:-3}
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "bad BENCH_ROUNDS: '$ROUNDS'"
+record rounds "$ROUNDS"
+for r in $(seq "$ROUNDS"); do
+  say "round $r of $ROUNDS"
+  TARGET_PID=$BARE_PID
+  run_wrk "bare_r$r" "http://$HOST:$BARE_PORT/todos/seed000000"
+  run_wrk "bare_ids_r$r" "http://$HOST:$BARE_PORT" -s "$BENCH/lua/get_by_id.lua" -- "$created"
+  alive_or_die "$BARE_PID" "$TMP/bare.log" "bare_mhd"
+  TARGET_PID=$SERVER_PID
+  run_wrk "get_id_r$r" "http://$HOST:$SERVER_PORT" -s "$BENCH/lua/get_by_id.lua" -- "$created"
+  alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
+  wait_idle "$SERVER_PID" backbone-sse
+  # One URL over and over: after the first, answered from the list cache (no write meanwhile).
+  run_wrk "list_r$r" "http://$HOST:$SERVER_PORT$LIST_PATH"
+  alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
+  wait_idle "$SERVER_PID" backbone-sse
+done
+for name in bare bare_ids get_id list; do median_round "$name" "$ROUNDS"; done
 # The same read with one fixed URL and no Lua: tells wrk's own cost from the server's.
 run_wrk get_fixed "http://$HOST:$SERVER_PORT/todos/seed000000"
-alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
-wait_idle "$SERVER_PID" backbone-sse
-# One URL over and over: after the first, answered from the list cache (no write meanwhile).
-run_wrk list "http://$HOST:$SERVER_PORT$LIST_PATH"
 alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
 wait_idle "$SERVER_PID" backbone-sse
 # The same URL with Cache-Control: no-cache: the server runs the query every time (the

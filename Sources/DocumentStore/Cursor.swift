@@ -21,5 +21,5 @@ public struct ChangeCursor: Sendable, Equatable, CustomStringConvertible {
         self.sequence = sequence
     }
 
-    public var description: String { "\(epoch)-\(sequence)" }
+    public var description: String { epoch + "-" + String(sequence) }
 }

@@ -16,13 +16,16 @@ extension MicroHTTPDServer {
             _ = MHD_get_connection_values(
                 connection, .HEADER_KIND, cmhdCollectHeader,
                 Unmanaged.passUnretained(exchange).toOpaque())
-            let lengths = Set(exchange.headers.filter { headerNamesEqual($0.name, "Content-Length") }.map(\.value))
-            if lengths.count > 1 {
-                // Two framings of one body (RFC 9112 §6.3): refuse, or a proxy in front
-                // and this server could disagree about where the next request starts.
-                return reject(exchange, status: 400, connection: connection)
+            var length: String?
+            for header in exchange.headers where headerNamesEqual(header.name, "Content-Length") {
+                if let first = length, first != header.value {
+                    // Two framings of one body (RFC 9112 §6.3): refuse, or a proxy in front
+                    // and this server could disagree about where the next request starts.
+                    return reject(exchange, status: 400, connection: connection)
+                }
+                length = header.value
             }
-            if let length = lengths.first.flatMap(Int.init), length > configuration.maxBodyBytes {
+            if let length = length.flatMap(Int.init), length > configuration.maxBodyBytes {
                 // Refuse before reading: libmicrohttpd closes the connection after it.
                 return reject(exchange, status: 413, connection: connection)
             }

@@ -73,4 +73,9 @@ final class LayoutTable: Sendable {
     func get(_ name: String) -> CollectionLayout? {
         layouts.withLock { $0[name] }
     }
+
+    /// Whether `name` is a prepared collection, without copying its layout out.
+    func contains(_ name: String) -> Bool {
+        layouts.withLock { $0[name] != nil }
+    }
 }

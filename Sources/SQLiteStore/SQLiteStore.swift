@@ -86,23 +86,23 @@ public final class SQLiteStore: DocumentStore {
 
     public func read(_ collection: String, id: String) throws(StoreError) -> (document: StoredDocument?, cursor: ChangeCursor) {
         let table = try tableName(collection)
-        // One text column, "<v> <body>": GRDB decodes a single column without building a
-        // row, the hot path of `GET /{c}/{id}`. The head comes from the same snapshot.
-        return try readingAtHead { db, head in
-            let cursor = ChangeCursor(epoch: epoch, sequence: head)
-            let statement = try db.cachedStatement(sql: "SELECT v || ' ' || body FROM \(table) WHERE id = ?")
-            guard let text = try String.fetchOne(statement, arguments: [id]), let (version, json) = Self.splitRead(text) else {
-                return (nil, cursor)
+        // The hot path of `GET /{c}/{id}`: this thread's snapshot and prepared statement
+        // (see `DocumentLookup`); the head comes from the same snapshot.
+        let found: (document: (version: Int64, json: String)?, head: Int64)
+        do {
+            if let read = try readers.document(table: table, id: id, head: Self.headSequence) {
+                found = read
+            } else {
+                found = try pool.read { db in
+                    (try DocumentLookup(table: table, in: db).fetch(id, in: db), try Self.headSequence(db))
+                }
             }
-            return (StoredDocument(id: id, version: version, json: json), cursor)
+        } catch {
+            throw Self.map(error)
         }
-    }
-
-    /// "<v> <body>" → its two parts.
-    static func splitRead(_ text: String) -> (Int64, String)? {
-        let utf8 = text.utf8
-        guard let space = utf8.firstIndex(of: UInt8(ascii: " ")), let version = Int64(Substring(utf8[..<space])) else { return nil }
-        return (version, String(Substring(utf8[utf8.index(after: space)...])))
+        let cursor = ChangeCursor(epoch: epoch, sequence: found.head)
+        guard let document = found.document else { return (nil, cursor) }
+        return (StoredDocument(id: id, version: document.version, json: document.json), cursor)
     }
 
     public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
@@ -136,7 +136,7 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func write(_ write: WriteRequest, completion: @escaping @Sendable (Result<WriteResult, StoreError>) -> Void) {
-        guard layouts.get(write.collection) != nil else {
+        guard layouts.contains(write.collection) else {
             completion(.failure(.unknownCollection(write.collection)))
             return
         }
@@ -234,11 +234,11 @@ public final class SQLiteStore: DocumentStore {
     }
 
     func tableName(_ collection: String) throws(StoreError) -> String {
-        guard layouts.get(collection) != nil else { throw .unknownCollection(collection) }
+        guard layouts.contains(collection) else { throw .unknownCollection(collection) }
         return Self.table(collection)
     }
 
-    static func table(_ collection: String) -> String { "\"doc.\(collection)\"" }
+    static func table(_ collection: String) -> String { "\"doc." + collection + "\"" }
 
     static func headSequence(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'")) ?? 0

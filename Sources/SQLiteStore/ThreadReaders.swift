@@ -24,6 +24,15 @@ final class ThreadReaders: Sendable {
         var begun = ContinuousClock.now
         /// The change log's head in the current snapshot, once read.
         var head: Int64?
+        /// The document reads of this connection, prepared once per table.
+        var lookups: [String: DocumentLookup] = [:]
+
+        func lookup(_ table: String, _ db: Database) throws -> DocumentLookup {
+            if let lookup = lookups[table] { return lookup }
+            let lookup = try DocumentLookup(table: table, in: db)
+            lookups[table] = lookup
+            return lookup
+        }
 
         init(queue: DatabaseQueue) {
             self.queue = queue
@@ -71,15 +80,22 @@ final class ThreadReaders: Sendable {
     /// The same, with the change log's head in the snapshot, read once per snapshot (a
     /// document read then needs one statement, not two).
     func read<T>(head: (Database) throws -> Int64, _ body: (Database, Int64) throws -> T) throws -> T? {
+        try withSnapshot(head: head) { db, _, known in try body(db, known) }
+    }
+
+    /// A document of `table` and the change log's head, both in this thread's snapshot.
+    func document(table: String, id: String, head: (Database) throws -> Int64) throws
+        -> (document: (version: Int64, json: String)?, head: Int64)?
+    {
+        try withSnapshot(head: head) { db, reader, known in (try reader.lookup(table, db).fetch(id, in: db), known) }
+    }
+
+    private func withSnapshot<T>(head: (Database) throws -> Int64, _ body: (Database, Reader, Int64) throws -> T) throws -> T? {
         try withSnapshot { db, reader in
-            let known: Int64
-            if let cached = reader.head {
-                known = cached
-            } else {
-                known = try head(db)
-                reader.head = known
-            }
-            return try body(db, known)
+            if let known = reader.head { return try body(db, reader, known) }
+            let known = try head(db)
+            reader.head = known
+            return try body(db, reader, known)
         }
     }
 

@@ -4,7 +4,7 @@ import HTTPServer
 
 /// Building answers: JSON bodies, conditional request headers.
 enum Responses {
-    static let jsonType = ("Content-Type", "application/json; charset=utf-8")
+    static let jsonType: (name: String, value: String) = ("Content-Type", "application/json; charset=utf-8")
 
     static func json(_ status: Int, _ body: [UInt8], _ headers: [(name: String, value: String)] = []) -> HTTPResponse {
         HTTPResponse(status: status, headers: [jsonType] + headers, body: body)
@@ -15,12 +15,12 @@ enum Responses {
     }
 
     static func document(_ status: Int, _ document: StoredDocument, _ headers: [(name: String, value: String)] = []) -> HTTPResponse {
-        var all = [jsonType, ("ETag", etag(document.version))]
+        var all: [(name: String, value: String)] = [jsonType, (name: "ETag", value: etag(document.version))]
         all.append(contentsOf: headers)
         return HTTPResponse(status: status, headers: all, body: Array(document.json.utf8))
     }
 
-    static func etag(_ version: Int64) -> String { "\"\(version)\"" }
+    static func etag(_ version: Int64) -> String { "\"" + String(version) + "\"" }
 
     /// The versions named by an `If-Match` or `If-None-Match` header; `any` for `*`.
     static func entityTags(_ header: String) -> (any: Bool, versions: Set<Int64>) {

@@ -15,8 +15,9 @@ struct Target {
         }
         path = String(rawPath)
         var segments: [String] = []
-        for raw in rawPath.split(separator: "/", omittingEmptySubsequences: true) {
-            segments.append(try QueryString.decodePathSegment(raw))
+        // Bytes, not Characters: splitting by grapheme cost more than the rest of routing.
+        for raw in rawPath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            segments.append(try QueryString.decodePathSegment(Substring(raw)))
         }
         self.segments = segments
         query = try QueryString.parse(request.rawQuery)

@@ -3,12 +3,13 @@
 enum QueryString {
     static func parse(_ raw: Substring) throws(APIError) -> [(name: String, value: String)] {
         var pairs: [(name: String, value: String)] = []
-        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
+        for bytes in raw.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let part = Substring(bytes)
             let name: Substring
             let value: Substring
-            if let eq = part.firstIndex(of: "=") {
+            if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
                 name = part[..<eq]
-                value = part[part.index(after: eq)...]
+                value = part[bytes.index(after: eq)...]
             } else {
                 name = part
                 value = ""
