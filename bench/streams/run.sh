@@ -103,17 +103,20 @@ record nginx "$(nginx -v 2>&1 | sed 's/^nginx version: //'), nchan $(dpkg-query 
 record_binary
 
 # run_client NAME N PORT SUB PUB KIND EXPECT_EVENT PID...: the client's key=value lines
-# go to the results as NAME_N_key.
+# go to the results as NAME_N_key. TWIN_PORT, when set, is a twin of the server with no
+# subscriber, written to between the measured writes (sse_load --twin-port).
 run_client() {
   local name=$1 n=$2 port=$3 sub=$4 pub=$5 kind=$6 expect=$7
   shift 7
+  local twin_args=()
+  [ -n "${TWIN_PORT:-}" ] && twin_args=(--twin-port "$TWIN_PORT")
   local pid_args=() p
   for p in "$@"; do pid_args+=(--pid "$p"); done
   local raw=$OUT/streams-$name-$n.txt
   say "$name, N=$n: pids $*, port $port"
   if ! "$OUT/sse_load" --host "$HOST" --port "$port" --sub-path "$sub" --pub-path "$pub" --pub-kind "$kind" \
       --expect-event "$expect" -n "$n" -m "$WRITES" --baseline-writes "$BASE_WRITES" --interval-ms "$INTERVAL" \
-      --settle-ms "$SETTLE" --open-timeout-s $((60 + n / 100)) "${pid_args[@]}" >"$raw" 2>"$TMP/client.err"; then
+      --settle-ms "$SETTLE" --open-timeout-s $((60 + n / 100)) "${pid_args[@]}" "${twin_args[@]}" >"$raw" 2>"$TMP/client.err"; then
     cat "$TMP/client.err" >&2
     record "note_client_${name}_$n" "the load client failed against $name at N=$n (see $raw)"
     say "WARNING: the client failed against $name at N=$n"
@@ -122,13 +125,17 @@ run_client() {
   sed 's/^/    /' "$TMP/client.err" >&2
   grep -E '^[a-z_0-9]+=' "$raw" | sed "s/^/${name}_${n}_/" >>"$RESULTS"
   local line
-  line=$(grep -E '^(held|rss_per_sub_kib|tta_median_ms|post_median_ms|base_post_median_ms|events_missing)=' "$raw" | tr '\n' ' ' || true)
+  line=$(grep -E '^(held|rss_per_sub_kib|tta_median_ms|post_median_ms|base_post_median_ms|twin_post_median_ms|events_missing)=' "$raw" | tr '\n' ' ' || true)
   say "  $line"
 }
 
 # ---------------------------------------------------------------- BackboneSSE
+# The write round trip with no subscriber is measured on a twin: the same binary and
+# flags on a store of its own, written to just before each measured write, so that both
+# round trips share the machine's load of the same seconds (this 2-core VM's idle round
+# trips vary from 0.3 to 3 ms from one minute to the next).
 bench_backbone() { # N
-  local n=$1 port log dir pid
+  local n=$1 port log dir pid twin_port twin_dir twin_pid
   port=$(free_port)
   dir=$TMP/backbone-$n
   mkdir -p "$dir"
@@ -138,8 +145,17 @@ bench_backbone() { # N
   pid=$!
   PIDS+=("$pid")
   wait_port "$port" "$pid" "$log" "backbone-sse"
+  twin_port=$(free_port)
+  twin_dir=$TMP/backbone-twin-$n
+  mkdir -p "$twin_dir"
+  "$BIN" serve --config bench/todos.yaml --host "$HOST" --port "$twin_port" --store "sqlite:$twin_dir/app.sqlite" \
+    --log-level warning --max-streams "$MAX_STREAMS" >"$twin_dir/server.log" 2>&1 &
+  twin_pid=$!
+  PIDS+=("$twin_pid")
+  wait_port "$twin_port" "$twin_pid" "$twin_dir/server.log" "backbone-sse (twin)"
   sleep 0.5
-  run_client backbone "$n" "$port" /todos /todos json create "$pid"
+  TWIN_PORT=$twin_port run_client backbone "$n" "$port" /todos /todos json create "$pid"
+  stop_pid "$twin_pid"
   if ! kill -0 "$pid" 2>/dev/null; then
     record "note_died_backbone_$n" "backbone-sse died during the run at N=$n (log: $OUT/streams-backbone-$n.log)"
   fi

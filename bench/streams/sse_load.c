@@ -13,6 +13,9 @@
  *      the event carrying the marker (or --event-timeout-ms), then --interval-ms, then
  *      sends write k+1. Per write: the POST round trip, and the time from sending the
  *      write until the first, the middle and the last subscriber had it.
+ *      With --twin-port, each write k is preceded by one to the twin (the same server
+ *      with no subscriber) and a pause of --interval-ms: the twin's round trips are
+ *      the "no subscriber" figure measured in the same seconds as the others.
  *
  * Subscribers decode chunked transfer encoding (BackboneSSE) or a close-delimited
  * body (Nchan), and parse SSE lines: `event:` names, `data:` lines, comments and the
@@ -27,6 +30,7 @@
  *                 [--warmup-writes 5] [--interval-ms 200] [--settle-ms 2000]
  *                 [--event-timeout-ms 10000] [--open-timeout-s 120]
  *                 [--max-pending 256] [--expect-event create] [--pid PID]...
+ *                 [--twin-port P2]
  * Build: gcc -O2 -Wall -o sse_load sse_load.c
  */
 #define _GNU_SOURCE
@@ -55,6 +59,7 @@
 /* ------------------------------------------------------------------ options */
 static const char *opt_host = "127.0.0.1";
 static int opt_port = 0;
+static int opt_twin_port = 0;
 static const char *opt_sub_path = "/todos";
 static const char *opt_pub_path = "/todos";
 static int opt_pub_json = 1;
@@ -182,6 +187,7 @@ struct write_rec {
 };
 static struct write_rec *wr;     /* measured writes, 1..M */
 static struct write_rec *base;   /* writes with no subscriber, 0..B-1 */
+static struct write_rec *twin;   /* writes to the twin, each just before measured write k, 1..M */
 static struct write_rec *cur;    /* write in flight */
 
 static int epfd;
@@ -448,7 +454,16 @@ static void sub_event(int idx, uint32_t events) {
 /* The publisher runs on a thread of its own, with a blocking socket: a write's round
  * trip is the server's, not the time this client took to get through the events that
  * arrive on the subscribers' sockets while the response is on its way. */
-static int pub_fd = -1;
+/* A server that takes the writes: the one under test, or its twin (--twin-port): the
+ * same server with no subscriber, written to between the measured writes, so that the
+ * round trip "with no subscriber" is measured in the same seconds as the one with N. */
+struct publisher {
+    struct sockaddr_in addr;
+    int port;
+    int fd;
+};
+static struct publisher target_pub = {.fd = -1}, twin_pub = {.fd = -1};
+static struct publisher *pub = &target_pub; /* where the write in flight goes */
 static char pub_buf[1 << 16];
 static size_t pub_len;
 static atomic_int pub_waiting;
@@ -456,21 +471,21 @@ static int pub_reconnects, pub_errors, pub_closes;
 static pthread_t pub_thread;
 
 static void pub_connect(void) {
-    pub_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (pub_fd < 0) die("socket: %s", strerror(errno));
-    if (connect(pub_fd, (struct sockaddr *)&server_addr, sizeof server_addr) < 0)
-        die("publisher cannot connect to %s:%d: %s", opt_host, opt_port, strerror(errno));
+    pub->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (pub->fd < 0) die("socket: %s", strerror(errno));
+    if (connect(pub->fd, (struct sockaddr *)&pub->addr, sizeof pub->addr) < 0)
+        die("publisher cannot connect to %s:%d: %s", opt_host, pub->port, strerror(errno));
     int one = 1;
-    setsockopt(pub_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(pub->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct timeval tv = {.tv_sec = opt_event_timeout_ms / 1000, .tv_usec = (opt_event_timeout_ms % 1000) * 1000};
-    setsockopt(pub_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(pub->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     pub_reconnects++;
 }
 
 static void pub_close(void) {
-    if (pub_fd >= 0) {
-        close(pub_fd);
-        pub_fd = -1;
+    if (pub->fd >= 0) {
+        close(pub->fd);
+        pub->fd = -1;
     }
 }
 
@@ -519,7 +534,7 @@ static void pub_done(int status, int keep) {
 static void pub_receive(void) {
     for (;;) {
         if (pub_len >= sizeof pub_buf - 1) pub_len = 0; /* a body this large is not expected: drop it */
-        ssize_t n = recv(pub_fd, pub_buf + pub_len, sizeof pub_buf - 1 - pub_len, 0);
+        ssize_t n = recv(pub->fd, pub_buf + pub_len, sizeof pub_buf - 1 - pub_len, 0);
         if (n > 0) {
             pub_len += (size_t)n;
             int status, keep;
@@ -543,12 +558,12 @@ static int pub_request_len;
 
 static void *pub_main(void *arg) {
     struct write_rec *w = arg;
-    if (pub_fd < 0) pub_connect();
+    if (pub->fd < 0) pub_connect();
     pub_len = 0;
     w->t_send = now_ms();
     ssize_t sent = 0;
     while (sent < pub_request_len) {
-        ssize_t r = send(pub_fd, pub_request + sent, (size_t)(pub_request_len - sent), MSG_NOSIGNAL);
+        ssize_t r = send(pub->fd, pub_request + sent, (size_t)(pub_request_len - sent), MSG_NOSIGNAL);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) { /* the keep-alive connection died under us: once more on a new one */
             pub_close();
@@ -571,7 +586,7 @@ static void pub_send(struct write_rec *w, const char *marker_prefix, int k) {
     else blen = snprintf(body, sizeof body, "%s%d@@", marker_prefix, k);
     pub_request_len = snprintf(pub_request, sizeof pub_request,
                                "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
-                               opt_pub_path, opt_host, opt_port, opt_pub_json ? "application/json" : "text/plain", blen, body);
+                               opt_pub_path, opt_host, pub->port, opt_pub_json ? "application/json" : "text/plain", blen, body);
     cur = w;
     w->t_send = now_ms(); /* the thread sets it again just before sending */
     atomic_store(&pub_waiting, 1);
@@ -603,9 +618,10 @@ static void poll_for(double ms) {
 
 /* One write: send, then service everything until its response is in and (with
  * subscribers) every expected subscriber has it, or the timeout. */
-static void do_write(struct write_rec *w, const char *prefix, int k, int expected) {
+static void do_write_to(struct publisher *p, struct write_rec *w, const char *prefix, int k, int expected) {
     memset(w, 0, sizeof *w);
     w->expected = expected;
+    pub = p;
     pub_send(w, prefix, k);
     double deadline = w->t_send + opt_event_timeout_ms;
     for (;;) {
@@ -617,10 +633,15 @@ static void do_write(struct write_rec *w, const char *prefix, int k, int expecte
         poll_once(to < 1 ? 1 : (to > 100 ? 100 : to));
     }
     if (atomic_load(&pub_waiting)) { /* no answer in time: unblock the publisher */
-        if (pub_fd >= 0) shutdown(pub_fd, SHUT_RDWR);
+        if (pub->fd >= 0) shutdown(pub->fd, SHUT_RDWR);
     }
     pthread_join(pub_thread, NULL);
     w->complete = w->recv >= w->expected;
+    pub = &target_pub;
+}
+
+static void do_write(struct write_rec *w, const char *prefix, int k, int expected) {
+    do_write_to(&target_pub, w, prefix, k, expected);
 }
 
 static double self_cpu_ms(void) {
@@ -655,7 +676,8 @@ static void out(const char *key, const char *fmt, ...) {
 static void usage(void) {
     fprintf(stderr, "usage: sse_load --port P [--host H] --sub-path PATH --pub-path PATH --pub-kind json|text -n N [-m M]\n"
                     "       [--baseline-writes B] [--warmup-writes W] [--interval-ms MS] [--settle-ms MS]\n"
-                    "       [--event-timeout-ms MS] [--open-timeout-s S] [--max-pending P] [--expect-event NAME] [--pid PID]...\n");
+                    "       [--event-timeout-ms MS] [--open-timeout-s S] [--max-pending P] [--expect-event NAME] [--pid PID]...\n"
+                    "       [--twin-port P2]\n");
     exit(2);
 }
 
@@ -666,6 +688,7 @@ int main(int argc, char **argv) {
 #define OPT(name) (strcmp(a, name) == 0 && v && (i++, 1))
         if (OPT("--host")) opt_host = v;
         else if (OPT("--port")) opt_port = atoi(v);
+        else if (OPT("--twin-port")) opt_twin_port = atoi(v);
         else if (OPT("--sub-path")) opt_sub_path = v;
         else if (OPT("--pub-path")) opt_pub_path = v;
         else if (OPT("--pub-kind")) opt_pub_json = strcmp(v, "json") == 0;
@@ -700,6 +723,11 @@ int main(int argc, char **argv) {
     server_addr.sin_family = AF_INET;
     server_addr.sin_port = htons((uint16_t)opt_port);
     if (inet_pton(AF_INET, opt_host, &server_addr.sin_addr) != 1) die("bad --host %s", opt_host);
+    target_pub.addr = server_addr;
+    target_pub.port = opt_port;
+    twin_pub.addr = server_addr;
+    twin_pub.addr.sin_port = htons((uint16_t)opt_twin_port);
+    twin_pub.port = opt_twin_port;
     sub_request_len = (size_t)snprintf(sub_request, sizeof sub_request,
                                        "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n",
                                        opt_sub_path, opt_host, opt_port);
@@ -707,11 +735,14 @@ int main(int argc, char **argv) {
     subs = calloc((size_t)(opt_n > 0 ? opt_n : 1), sizeof *subs);
     wr = calloc((size_t)opt_m + 1, sizeof *wr);
     base = calloc((size_t)(opt_baseline > 0 ? opt_baseline : 1), sizeof *base);
+    twin = calloc((size_t)opt_m + 1, sizeof *twin);
     struct write_rec warm;
     long hz = sysconf(_SC_CLK_TCK);
 
     /* 1. warm-up and writes with no subscriber */
     for (int i = 0; i < opt_warmup; i++) { do_write(&warm, "@@W=", i + 1, 0); poll_for(20); }
+    if (opt_twin_port > 0)
+        for (int i = 0; i < opt_warmup; i++) { do_write_to(&twin_pub, &warm, "@@V=", i + 1, 0); poll_for(20); }
     say("%d writes with no subscriber", opt_baseline);
     long bticks0 = cpu_ticks();
     for (int i = 0; i < opt_baseline; i++) {
@@ -776,11 +807,16 @@ int main(int argc, char **argv) {
     double wt0 = now_ms(), wcpu0 = self_cpu_ms();
     for (int k = 1; k <= opt_m; k++) {
         struct write_rec *w = &wr[k];
+        if (opt_twin_port > 0) { /* the twin's write first, then a pause as long as the others */
+            do_write_to(&twin_pub, &twin[k], "@@T=", k, 0);
+            poll_for(opt_interval_ms);
+        }
         long pings0 = pings;
         do_write(w, "@@K=", k, alive_ready);
         /* pings: heartbeat events read while this write was in flight (a heartbeat fan-out overlapped it) */
-        printf("write k=%d expected=%d received=%d pings=%ld status=%d post_ms=%.3f first_ms=%.3f half_ms=%.3f all_ms=%.3f\n", k,
-               w->expected, w->recv, pings - pings0, w->status, w->t_resp > 0 ? w->t_resp - w->t_send : -1,
+        printf("write k=%d expected=%d received=%d pings=%ld status=%d twin_post_ms=%.3f post_ms=%.3f first_ms=%.3f half_ms=%.3f all_ms=%.3f\n", k,
+               w->expected, w->recv, pings - pings0, w->status,
+               opt_twin_port > 0 && twin[k].ok ? twin[k].t_resp - twin[k].t_send : -1, w->t_resp > 0 ? w->t_resp - w->t_send : -1,
                w->recv ? w->t_first - w->t_send : -1, w->t_half > 0 ? w->t_half - w->t_send : -1,
                w->complete && w->expected ? w->t_all - w->t_send : -1);
         poll_for(opt_interval_ms);
@@ -834,6 +870,13 @@ int main(int argc, char **argv) {
     nv = 0;
     for (int i = 0; i < opt_baseline; i++) if (base[i].ok) v[nv++] = base[i].t_resp - base[i].t_send;
     if (nv) { out("base_post_median_ms", "%.3f", pct(v, nv, 0.5)); out("base_post_p90_ms", "%.3f", pct(v, nv, 0.9)); }
+    int base_ok = nv;
+    nv = 0;
+    if (opt_twin_port > 0)
+        for (int k = 1; k <= opt_m; k++) if (twin[k].ok) v[nv++] = twin[k].t_resp - twin[k].t_send;
+    if (nv) { out("twin_post_median_ms", "%.3f", pct(v, nv, 0.5)); out("twin_post_p90_ms", "%.3f", pct(v, nv, 0.9)); }
+    out("twin_writes_ok", "%d", nv);
+    nv = base_ok;
     out("writes", "%d", opt_m);
     out("writes_ok", "%d", post_ok);
     out("base_writes_ok", "%d", nv);
