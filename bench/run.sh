@@ -4,7 +4,8 @@
 #
 #   GET /todos/{id}, GET /todos?where=...&limit=20   vs  a bare libmicrohttpd server (bare_mhd.c),
 #                                                    taking turns (BENCH_ROUNDS), medians
-#   POST /todos (--durability normal / full)         vs  raw SQLite single-row inserts (sqlite_insert.c)
+#   POST /todos (--durability normal / full)         vs  raw SQLite single-row inserts (sqlite_insert.c);
+#                                                    normal: taking turns too
 #   p99 latency of the GETs; idle RSS after start-up and after the load.
 #
 # Prints the table and writes it to bench/out/results.txt (raw wrk output beside it).
@@ -12,7 +13,7 @@
 #
 # Environment (all optional):
 #   BENCH_SECONDS=10          duration of each wrk run
-#   BENCH_ROUNDS=3            turns the reads and their baselines take (medians reported)
+#   BENCH_ROUNDS=3            turns the reads, the normal POSTs and their baselines take (medians)
 #   BENCH_INSERT_SECONDS=     duration of each raw SQLite run (default: BENCH_SECONDS)
 #   BENCH_THREADS=2           wrk threads
 #   BENCH_CONNECTIONS=64      wrk connections
@@ -305,22 +306,22 @@ check_url "/todos/seed000000" 200
 check_url "$LIST_PATH" 200
 
 # ---------------------------------------------------------------- reads
-# median_round NAME ROUNDS: NAME_rps, NAME_p99_ms, NAME_cpu_us and NAME_requests become
-# those of the round with the median requests/s (NAME_r1 .. NAME_rROUNDS); NAME_rounds
-# lists every round's requests/s.
+# median_round NAME ROUNDS [RATE]: NAME_RATE (rps, or ips for sqlite_insert), NAME_p99_ms,
+# NAME_cpu_us and NAME_requests become those of the round with the median rate (rounds
+# recorded as NAME_r1 .. NAME_rROUNDS); NAME_rounds lists every round's rate.
 median_round() {
-  local name=$1 rounds=$2 pick
+  local name=$1 rounds=$2 rate=${3:-rps} pick
   pick=$(for r in $(seq "$rounds"); do
-    awk -F= -v k="${name}_r${r}_rps" -v r="$r" '$1 == k { print $2, r }' "$RESULTS"
+    awk -F= -v k="${name}_r${r}_${rate}" -v r="$r" '$1 == k { print $2, r }' "$RESULTS"
   done | sort -n | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
   [ -n "$pick" ] || die "no rounds recorded for $name"
   local suffix value
-  for suffix in rps p99_ms cpu_us requests; do
+  for suffix in "$rate" p99_ms cpu_us requests; do
     value=$(awk -F= -v k="${name}_r${pick}_${suffix}" '$1 == k { print $2 }' "$RESULTS")
     [ -n "$value" ] && record "${name}_${suffix}" "$value"
   done
   record "${name}_rounds" "$(for r in $(seq "$rounds"); do
-    awk -F= -v k="${name}_r${r}_rps" '$1 == k { printf "%.0f ", $2 }' "$RESULTS"; done)"
+    awk -F= -v k="${name}_r${r}_${rate}" '$1 == k { printf "%.0f ", $2 }' "$RESULTS"; done)"
 }
 
 sleep 1
@@ -362,14 +363,20 @@ wait_idle "$SERVER_PID" backbone-sse
 stop_pid "$BARE_PID"
 
 # ---------------------------------------------------------------- writes, durability normal
-say "raw SQLite inserts, synchronous=NORMAL, ${INSERT_SECS}s"
-"$OUT/sqlite_insert" normal "$INSERT_SECS" "$TMP/raw.sqlite" >"$OUT/sqlite-normal.txt" 2>&1 \
-  || { cat "$OUT/sqlite-normal.txt" >&2; die "sqlite_insert normal failed"; }
-record sqlite_normal_ips "$(sed -n 's/.*inserts_per_sec=\([0-9.]*\).*/\1/p' "$OUT/sqlite-normal.txt")"
-record sqlite_normal_cpu_us "$(sed -n 's/.*cpu_us_per_insert=\([0-9.]*\).*/\1/p' "$OUT/sqlite-normal.txt")"
-say "  $(grep inserts_per_sec "$OUT/sqlite-normal.txt")"
-run_wrk post_normal "http://$HOST:$SERVER_PORT/todos" -s "$BENCH/lua/post.lua"
-alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
+# Like the reads: raw SQLite's inserts and the server's POSTs take turns, medians kept.
+for r in $(seq "$ROUNDS"); do
+  say "round $r of $ROUNDS: raw SQLite inserts, synchronous=NORMAL, ${INSERT_SECS}s"
+  "$OUT/sqlite_insert" normal "$INSERT_SECS" "$TMP/raw.sqlite" >"$OUT/sqlite-normal.txt" 2>&1 \
+    || { cat "$OUT/sqlite-normal.txt" >&2; die "sqlite_insert normal failed"; }
+  record "sqlite_normal_r${r}_ips" "$(sed -n 's/.*inserts_per_sec=\([0-9.]*\).*/\1/p' "$OUT/sqlite-normal.txt")"
+  record "sqlite_normal_r${r}_cpu_us" "$(sed -n 's/.*cpu_us_per_insert=\([0-9.]*\).*/\1/p' "$OUT/sqlite-normal.txt")"
+  say "  $(grep inserts_per_sec "$OUT/sqlite-normal.txt")"
+  run_wrk "post_normal_r$r" "http://$HOST:$SERVER_PORT/todos" -s "$BENCH/lua/post.lua"
+  alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
+  wait_idle "$SERVER_PID" backbone-sse
+done
+median_round sqlite_normal "$ROUNDS" ips
+median_round post_normal "$ROUNDS"
 
 wait_idle "$SERVER_PID" backbone-sse
 sleep 2

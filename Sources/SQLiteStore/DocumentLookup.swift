@@ -48,3 +48,17 @@ final class DocumentLookup {
         return DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
     }
 }
+
+/// One connection's document reads, prepared once per table. `@unchecked`: used only
+/// inside that connection's serialized access (a thread's reader, or the pool's one
+/// writer).
+final class DocumentLookups: @unchecked Sendable {
+    private var lookups: [String: DocumentLookup] = [:]
+
+    func lookup(_ table: String, _ db: Database) throws -> DocumentLookup {
+        if let lookup = lookups[table] { return lookup }
+        let lookup = try DocumentLookup(table: table, in: db)
+        lookups[table] = lookup
+        return lookup
+    }
+}

@@ -24,15 +24,7 @@ final class ThreadReaders: Sendable {
         var begun = ContinuousClock.now
         /// The change log's head in the current snapshot, once read.
         var head: Int64?
-        /// The document reads of this connection, prepared once per table.
-        var lookups: [String: DocumentLookup] = [:]
-
-        func lookup(_ table: String, _ db: Database) throws -> DocumentLookup {
-            if let lookup = lookups[table] { return lookup }
-            let lookup = try DocumentLookup(table: table, in: db)
-            lookups[table] = lookup
-            return lookup
-        }
+        let lookups = DocumentLookups()
 
         init(queue: DatabaseQueue) {
             self.queue = queue
@@ -53,6 +45,11 @@ final class ThreadReaders: Sendable {
         configuration.readonly = true
         // The read transaction outlives each access on purpose (see above).
         configuration.allowsUnsafeTransactions = true
+        // 8 MiB of pages per thread instead of SQLite's 2 MB: reads at random over a
+        // collection of 100,000 documents (30 MB) then go to the file half as often
+        // (0.84 pread per read instead of 1.57; 7% more GET by id per second in an A/B).
+        // Start-up memory is unchanged: the cache fills as pages are read.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)") }
         self.configuration = configuration
         self.capacity = capacity
         scheduleSweep()
@@ -87,7 +84,7 @@ final class ThreadReaders: Sendable {
     func document(table: String, id: String, head: (Database) throws -> Int64) throws
         -> (document: (version: Int64, json: String)?, head: Int64)?
     {
-        try withSnapshot(head: head) { db, reader, known in (try reader.lookup(table, db).fetch(id, in: db), known) }
+        try withSnapshot(head: head) { db, reader, known in (try reader.lookups.lookup(table, db).fetch(id, in: db), known) }
     }
 
     private func withSnapshot<T>(head: (Database) throws -> Int64, _ body: (Database, Reader, Int64) throws -> T) throws -> T? {
@@ -148,6 +145,9 @@ final class ThreadReaders: Sendable {
     /// after this long, so that a write by another process on the same file (the
     /// sqlite3 shell, say: one server per file is the supported way) shows within it.
     static let maxAge = Duration.seconds(1)
+
+    /// Page cache of each thread's connection, in KiB.
+    static let cacheKiB = 8192
 
     /// This thread's connection, opened on first use; nil past `capacity` threads.
     private func reader() -> Reader? {

@@ -109,6 +109,9 @@ final class WriteBatcher: Sendable {
         }
     }
 
+    /// The writer connection's document reads (GRDB's pool has one writer connection).
+    private let lookups = DocumentLookups()
+
     /// Commits made and writes they carried (writes / commits = the mean batch).
     let commits = Atomic<Int>(0)
     let writes = Atomic<Int>(0)
@@ -163,9 +166,8 @@ final class WriteBatcher: Sendable {
 
     private func apply(_ request: WriteRequest, at now: Int64, in db: Database) throws -> WriteResult {
         let table = SQLiteStore.table(request.collection)
-        let current = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT v, body FROM \(table) WHERE id = ?"), arguments: [request.id]
-        ).map { StoredDocument(id: request.id, version: $0[0], json: $0[1]) }
+        let current = try lookups.lookup(table, db).fetch(request.id, in: db)
+            .map { StoredDocument(id: request.id, version: $0.version, json: $0.json) }
         let decision = try request.decide(current)
         let operation: Change.Operation
         let stored: StoredDocument?
