@@ -70,7 +70,7 @@ public final class BackboneSSEApp: Sendable {
             var response = response
             cors.decorate(&response, origin: origin)
             metrics.request(route: route, method: method, status: response.status, duration: .now - request.startedAt)
-            if route.hasPrefix("/{collection}"), method != "GET", method != "HEAD", method != "OPTIONS", (200..<300).contains(response.status),
+            if method != "GET", method != "HEAD", method != "OPTIONS", route.hasPrefix("/{collection}"), (200..<300).contains(response.status),
                 let collection = request.rawPath.split(separator: "/").first
             {
                 metrics.documentWritten(collection: String(collection), operation: method)

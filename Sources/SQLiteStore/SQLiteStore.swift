@@ -87,14 +87,14 @@ public final class SQLiteStore: DocumentStore {
     public func read(_ collection: String, id: String) throws(StoreError) -> (document: StoredDocument?, cursor: ChangeCursor) {
         let table = try tableName(collection)
         // The hot path of `GET /{c}/{id}`: this thread's snapshot and prepared statement
-        // (see `DocumentLookup`); the head comes from the same snapshot.
+        // (see `HotStatements`); the head comes from the same snapshot.
         let found: (document: (version: Int64, json: String)?, head: Int64)
         do {
             if let read = try readers.document(table: table, id: id, head: Self.headSequence) {
                 found = read
             } else {
                 found = try pool.read { db in
-                    (try DocumentLookup(table: table, in: db).fetch(id, in: db), try Self.headSequence(db))
+                    (try HotStatements().read(table, id: id, in: db), try Self.headSequence(db))
                 }
             }
         } catch {

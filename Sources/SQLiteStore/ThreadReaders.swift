@@ -24,7 +24,7 @@ final class ThreadReaders: Sendable {
         var begun = ContinuousClock.now
         /// The change log's head in the current snapshot, once read.
         var head: Int64?
-        let lookups = DocumentLookups()
+        let statements = HotStatements()
 
         init(queue: DatabaseQueue) {
             self.queue = queue
@@ -84,7 +84,7 @@ final class ThreadReaders: Sendable {
     func document(table: String, id: String, head: (Database) throws -> Int64) throws
         -> (document: (version: Int64, json: String)?, head: Int64)?
     {
-        try withSnapshot(head: head) { db, reader, known in (try reader.lookups.lookup(table, db).fetch(id, in: db), known) }
+        try withSnapshot(head: head) { db, reader, known in (try reader.statements.read(table, id: id, in: db), known) }
     }
 
     private func withSnapshot<T>(head: (Database) throws -> Int64, _ body: (Database, Reader, Int64) throws -> T) throws -> T? {

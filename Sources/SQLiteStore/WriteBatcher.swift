@@ -109,8 +109,8 @@ final class WriteBatcher: Sendable {
         }
     }
 
-    /// The writer connection's document reads (GRDB's pool has one writer connection).
-    private let lookups = DocumentLookups()
+    /// The writer connection's statements (GRDB's pool has one writer connection).
+    private let statements = HotStatements()
 
     /// Commits made and writes they carried (writes / commits = the mean batch).
     let commits = Atomic<Int>(0)
@@ -166,7 +166,7 @@ final class WriteBatcher: Sendable {
 
     private func apply(_ request: WriteRequest, at now: Int64, in db: Database) throws -> WriteResult {
         let table = SQLiteStore.table(request.collection)
-        let current = try lookups.lookup(table, db).fetch(request.id, in: db)
+        let current = try statements.read(table, id: request.id, in: db)
             .map { StoredDocument(id: request.id, version: $0.version, json: $0.json) }
         let decision = try request.decide(current)
         let operation: Change.Operation
@@ -175,20 +175,18 @@ final class WriteBatcher: Sendable {
         case .insert(let document, let version):
             guard current == nil else { throw StoreError.duplicateID }
             let json = JSON.object(document).serialized
-            try db.cachedStatement(sql: "INSERT INTO \(table) (id, v, body) VALUES (?, ?, ?)")
-                .execute(arguments: [request.id, version, json])
+            try statements.execute(.insert, table, [.text(request.id), .integer(version), .text(json)], in: db)
             operation = .create
             stored = StoredDocument(id: request.id, version: version, json: json)
         case .update(let document, let version):
             guard current != nil else { throw StoreError.internalError("update of a missing document") }
             let json = JSON.object(document).serialized
-            try db.cachedStatement(sql: "UPDATE \(table) SET v = ?, body = ? WHERE id = ?")
-                .execute(arguments: [version, json, request.id])
+            try statements.execute(.update, table, [.integer(version), .text(json), .text(request.id)], in: db)
             operation = .update
             stored = StoredDocument(id: request.id, version: version, json: json)
         case .delete:
             guard current != nil else { throw StoreError.internalError("delete of a missing document") }
-            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE id = ?").execute(arguments: [request.id])
+            try statements.execute(.delete, table, [.text(request.id)], in: db)
             operation = .delete
             stored = nil
         }
@@ -196,9 +194,10 @@ final class WriteBatcher: Sendable {
         switch decision {
         case .insert(_, let v), .update(_, let v), .delete(let v): version = v
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO changes (collection, doc_id, op, v, doc, prev, origin, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [request.collection, request.id, operation.rawValue, version, stored?.json, current?.json, request.origin, now])
+        try statements.execute(.logChange, "changes", [
+            .text(request.collection), .text(request.id), .text(operation.rawValue), .integer(version),
+            .init(stored?.json), .init(current?.json), .init(request.origin), .integer(now),
+        ], in: db)
         let sequence = db.lastInsertedRowID
         let change = Change(
             sequence: sequence, collection: request.collection, id: request.id, operation: operation,

@@ -28,10 +28,12 @@ struct Target {
         query.last { $0.name == name }?.value
     }
 
+    static let systemPaths: Set<String> = ["healthz", "metrics", "openapi.yaml", "events", "backbone-sse.js"]
+
     /// The route template, for metrics labels and `Allow`.
     func routeLabel(_ services: [String: CollectionService]) -> String {
         switch segments.count {
-        case 1 where ["healthz", "metrics", "openapi.yaml", "events", "backbone-sse.js"].contains(segments[0]): return "/\(segments[0])"
+        case 1 where Self.systemPaths.contains(segments[0]): return "/" + segments[0]
         case 1 where services[segments[0]] != nil: return "/{collection}"
         case 2 where services[segments[0]] != nil: return "/{collection}/{id}"
         default: return "static"
