@@ -14,7 +14,7 @@ import urllib.parse
 import pytest
 
 from conftest import unique
-from sse_client import (cursor_seq, head_cursor, make_cursor, open_stream, parse_cursor,
+from sse_client import (StreamTimeout, cursor_seq, head_cursor, make_cursor, open_stream, parse_cursor,
                         stream_path, subscribe)
 
 HEARTBEAT = 2
@@ -109,6 +109,27 @@ def test_retry_is_jittered(srv):
         s.close()
     assert all(isinstance(v, int) and 500 <= v <= 60000 for v in values), values
     assert len(set(values)) > 1, f"retry not jittered: {values}"
+
+
+def test_a_stream_that_gets_events_gets_no_ping(srv):
+    # The heartbeat is for quiet streams: a change every half heartbeat keeps it away
+    # (and so does not wake every stream of a busy collection for nothing).
+    s, _ = subscribe(srv.port, "/todos")
+    with s:
+        deadline = time.monotonic() + HEARTBEAT * 2.5
+        seen = []
+        while time.monotonic() < deadline:
+            write(srv, "POST", "/todos", 201, json_body={"title": unique("busy")})
+            try:
+                while True:
+                    seen.append(s.next(timeout=HEARTBEAT / 2, skip_pings=False).event)
+            except StreamTimeout:
+                pass
+        assert "create" in seen
+        assert "ping" not in seen, seen
+        # quiet again: the ping comes within the heartbeat (and the one-second tick)
+        ev = s.next(timeout=HEARTBEAT + 2, skip_pings=False)
+        assert ev.event == "ping", ev
 
 
 def test_ping_is_a_named_event_without_id(srv):

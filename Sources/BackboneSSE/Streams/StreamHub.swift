@@ -43,6 +43,9 @@ public final class StreamHub: Sendable {
         /// Still replaying from the log: live fan-out passes it by, the replay catches
         /// it up to the dispatched head, then it goes live.
         var catchingUp = true
+        /// When the hub last gave it an event or a ping (a heartbeat goes to streams
+        /// that have been quiet for the heartbeat period).
+        var lastSent = ContinuousClock.now
 
         init(number: Int, subscription: Subscription, stream: ResponseStream, position: Int64) {
             self.number = number
@@ -116,18 +119,20 @@ public final class StreamHub: Sendable {
         state.dispatched = change.sequence
         guard let subscribers = state.byCollection[change.collection], !subscribers.isEmpty else { return }
         let frames = ChangeFrames(change, epoch: epoch)
+        let now = ContinuousClock.now
         var sent = 0
         for subscriber in subscribers.values where !subscriber.catchingUp && subscriber.position < change.sequence {
             subscriber.position = change.sequence
             if let frame = subscriber.subscription.frame(for: frames) {
-                deliver(frame, to: subscriber)
+                deliver(frame, to: subscriber, at: now)
                 sent += 1
             }
         }
         if sent > 0 { metrics.eventsSent(sent) }
     }
 
-    private func deliver(_ frame: [UInt8], to subscriber: Subscriber) {
+    private func deliver(_ frame: [UInt8], to subscriber: Subscriber, at now: ContinuousClock.Instant) {
+        subscriber.lastSent = now
         let outcome = subscriber.stream.write(frame)
         if outcome == .closed {
             remove(subscriber.number)  // ended before it was registered, or finishing
@@ -246,8 +251,11 @@ public final class StreamHub: Sendable {
     // MARK: Housekeeping
 
     private func startTimers() {
+        // Every second, a ping to the streams that have had nothing for the heartbeat
+        // period: a stream that gets events needs none, so a busy collection's 10,000
+        // streams are not all woken again just to say that they are alive.
         let heartbeat = DispatchSource.makeTimerSource(queue: queue)
-        heartbeat.schedule(deadline: .now() + .seconds(options.heartbeat), repeating: .seconds(options.heartbeat))
+        heartbeat.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1))
         heartbeat.setEventHandler { [weak self] in self?.ping() }
         // Suspended sockets are not watched by libmicrohttpd: peek at them to find
         // clients that left, within a second or two.
@@ -262,7 +270,11 @@ public final class StreamHub: Sendable {
     }
 
     private func ping() {
-        for subscriber in state.subscribers.values { deliver(SSEFrame.ping, to: subscriber) }
+        let now = ContinuousClock.now
+        let quiet = Duration.seconds(options.heartbeat)
+        for subscriber in state.subscribers.values where now - subscriber.lastSent >= quiet {
+            deliver(SSEFrame.ping, to: subscriber, at: now)
+        }
     }
 
     private func sweepDeadClients() {
