@@ -107,11 +107,12 @@ def main():
     rounds = [(label, values.get(key)) for label, key in (
         ("bare MHD, one URL", "bare_rounds"), ("bare MHD, random-id script", "bare_ids_rounds"),
         ("GET /todos/{id}", "get_id_rounds"), ("GET /todos?where=...", "list_rounds"),
-        ("raw SQLite inserts, NORMAL", "sqlite_normal_rounds"), ("POST /todos, normal", "post_normal_rounds"))
+        ("raw SQLite inserts, NORMAL", "sqlite_normal_rounds"), ("POST /todos, normal", "post_normal_rounds"),
+        ("raw SQLite inserts, FULL", "sqlite_full_rounds"), ("POST /todos, full", "post_full_rounds"))
         if values.get(key)]
     if rounds:
         out.append("")
-        out.append(f"The reads, the POSTs (normal) and their baselines took {values.get('rounds', '?')} turns each; the")
+        out.append(f"The reads, the POSTs and their baselines took {values.get('rounds', '?')} turns each; the")
         out.append("table shows each one's median turn. Requests (or inserts) per second of every turn:")
         out.extend(f"  {label}: {text.strip()}" for label, text in rounds)
     out.append("")

@@ -4,8 +4,8 @@
 #
 #   GET /todos/{id}, GET /todos?where=...&limit=20   vs  a bare libmicrohttpd server (bare_mhd.c),
 #                                                    taking turns (BENCH_ROUNDS), medians
-#   POST /todos (--durability normal / full)         vs  raw SQLite single-row inserts (sqlite_insert.c);
-#                                                    normal: taking turns too
+#   POST /todos (--durability normal / full)         vs  raw SQLite single-row inserts (sqlite_insert.c),
+#                                                    taking turns too
 #   p99 latency of the GETs; idle RSS after start-up and after the load.
 #
 # Prints the table and writes it to bench/out/results.txt (raw wrk output beside it).
@@ -13,7 +13,7 @@
 #
 # Environment (all optional):
 #   BENCH_SECONDS=10          duration of each wrk run
-#   BENCH_ROUNDS=3            turns the reads, the normal POSTs and their baselines take (medians)
+#   BENCH_ROUNDS=3            turns the reads, the POSTs and their baselines take (medians)
 #   BENCH_INSERT_SECONDS=     duration of each raw SQLite run (default: BENCH_SECONDS)
 #   BENCH_THREADS=2           wrk threads
 #   BENCH_CONNECTIONS=64      wrk connections
@@ -363,20 +363,26 @@ wait_idle "$SERVER_PID" backbone-sse
 stop_pid "$BARE_PID"
 
 # ---------------------------------------------------------------- writes, durability normal
-# Like the reads: raw SQLite's inserts and the server's POSTs take turns, medians kept.
-for r in $(seq "$ROUNDS"); do
-  say "round $r of $ROUNDS: raw SQLite inserts, synchronous=NORMAL, ${INSERT_SECS}s"
-  "$OUT/sqlite_insert" normal "$INSERT_SECS" "$TMP/raw.sqlite" >"$OUT/sqlite-normal.txt" 2>&1 \
-    || { cat "$OUT/sqlite-normal.txt" >&2; die "sqlite_insert normal failed"; }
-  record "sqlite_normal_r${r}_ips" "$(sed -n 's/.*inserts_per_sec=\([0-9.]*\).*/\1/p' "$OUT/sqlite-normal.txt")"
-  record "sqlite_normal_r${r}_cpu_us" "$(sed -n 's/.*cpu_us_per_insert=\([0-9.]*\).*/\1/p' "$OUT/sqlite-normal.txt")"
-  say "  $(grep inserts_per_sec "$OUT/sqlite-normal.txt")"
-  run_wrk "post_normal_r$r" "http://$HOST:$SERVER_PORT/todos" -s "$BENCH/lua/post.lua"
-  alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
-  wait_idle "$SERVER_PID" backbone-sse
-done
-median_round sqlite_normal "$ROUNDS" ips
-median_round post_normal "$ROUNDS"
+# writes_in_turns DURABILITY: like the reads, raw SQLite's inserts and the server's
+# POSTs take ROUNDS turns; medians kept as sqlite_DURABILITY_ips and post_DURABILITY_rps.
+writes_in_turns() {
+  local durability=$1 r file
+  file=$OUT/sqlite-$durability.txt
+  for r in $(seq "$ROUNDS"); do
+    say "round $r of $ROUNDS: raw SQLite inserts, synchronous=${durability^^}, ${INSERT_SECS}s"
+    "$OUT/sqlite_insert" "$durability" "$INSERT_SECS" "$TMP/raw.sqlite" >"$file" 2>&1 \
+      || { cat "$file" >&2; die "sqlite_insert $durability failed"; }
+    record "sqlite_${durability}_r${r}_ips" "$(sed -n 's/.*inserts_per_sec=\([0-9.]*\).*/\1/p' "$file")"
+    record "sqlite_${durability}_r${r}_cpu_us" "$(sed -n 's/.*cpu_us_per_insert=\([0-9.]*\).*/\1/p' "$file")"
+    say "  $(grep inserts_per_sec "$file")"
+    run_wrk "post_${durability}_r$r" "http://$HOST:$SERVER_PORT/todos" -s "$BENCH/lua/post.lua"
+    alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
+    wait_idle "$SERVER_PID" backbone-sse
+  done
+  median_round "sqlite_$durability" "$ROUNDS" ips
+  median_round "post_$durability" "$ROUNDS"
+}
+writes_in_turns normal
 
 wait_idle "$SERVER_PID" backbone-sse
 sleep 2
@@ -387,14 +393,7 @@ stop_server
 # ---------------------------------------------------------------- writes, durability full
 start_server full
 TARGET_PID=$SERVER_PID
-say "raw SQLite inserts, synchronous=FULL, ${INSERT_SECS}s"
-"$OUT/sqlite_insert" full "$INSERT_SECS" "$TMP/raw.sqlite" >"$OUT/sqlite-full.txt" 2>&1 \
-  || { cat "$OUT/sqlite-full.txt" >&2; die "sqlite_insert full failed"; }
-record sqlite_full_ips "$(sed -n 's/.*inserts_per_sec=\([0-9.]*\).*/\1/p' "$OUT/sqlite-full.txt")"
-record sqlite_full_cpu_us "$(sed -n 's/.*cpu_us_per_insert=\([0-9.]*\).*/\1/p' "$OUT/sqlite-full.txt")"
-say "  $(grep inserts_per_sec "$OUT/sqlite-full.txt")"
-run_wrk post_full "http://$HOST:$SERVER_PORT/todos" -s "$BENCH/lua/post.lua"
-alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
+writes_in_turns full
 stop_server
 
 # ---------------------------------------------------------------- report
