@@ -76,33 +76,18 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func get(_ collection: String, id: String) throws(StoreError) -> StoredDocument? {
-        let table = try tableName(collection)
-        return try reading { db in
-            let statement = try db.cachedStatement(sql: "SELECT v, body FROM \(table) WHERE id = ?")
-            guard let row = try Row.fetchOne(statement, arguments: [id]) else { return nil }
-            return StoredDocument(id: id, version: row[0], json: row[1])
-        }
+        try read(collection, id: id).document
     }
 
     public func read(_ collection: String, id: String) throws(StoreError) -> (document: StoredDocument?, cursor: ChangeCursor) {
         let table = try tableName(collection)
         // The hot path of `GET /{c}/{id}`: this thread's snapshot and prepared statement
         // (see `HotStatements`); the head comes from the same snapshot.
-        let found: (document: (version: Int64, json: String)?, head: Int64)
-        do {
-            if let read = try readers.document(table: table, id: id, head: Self.headSequence) {
-                found = read
-            } else {
-                found = try pool.read { db in
-                    (try HotStatements().read(table, id: id, in: db), try Self.headSequence(db))
-                }
-            }
-        } catch {
-            throw Self.map(error)
+        return try readingAtHead { db, head, statements in
+            let cursor = ChangeCursor(epoch: epoch, sequence: head)
+            guard let found = try statements.read(table, id: id, in: db) else { return (nil, cursor) }
+            return (StoredDocument(id: id, version: found.version, json: found.json), cursor)
         }
-        let cursor = ChangeCursor(epoch: epoch, sequence: found.head)
-        guard let document = found.document else { return (nil, cursor) }
-        return (StoredDocument(id: id, version: document.version, json: document.json), cursor)
     }
 
     public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
@@ -111,7 +96,7 @@ public final class SQLiteStore: DocumentStore {
         let arguments = StatementArguments(values: whereClause.arguments + [(query.limit + 1).databaseValue, query.skip.databaseValue])
         // The head and the rows come from the same snapshot, so the cursor reflects
         // exactly what the list shows.
-        return try readingAtHead { db, head in
+        return try readingAtHead { db, head, _ in
             var documents: [StoredDocument] = []
             let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
             while let row = try rows.next() {
@@ -144,7 +129,7 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func head() throws(StoreError) -> ChangeCursor {
-        try readingAtHead { _, head in ChangeCursor(epoch: epoch, sequence: head) }
+        try readingAtHead { _, head, _ in ChangeCursor(epoch: epoch, sequence: head) }
     }
 
     public func changes(after sequence: Int64, limit: Int) throws(StoreError) -> [Change] {
@@ -163,7 +148,7 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func logBounds() throws(StoreError) -> LogBounds {
-        try readingAtHead { db, head in
+        try readingAtHead { db, head, _ in
             LogBounds(oldest: try Int64.fetchOne(db, sql: "SELECT min(seq) FROM changes"), newest: head)
         }
     }
@@ -255,11 +240,12 @@ public final class SQLiteStore: DocumentStore {
         }
     }
 
-    /// The same, with the change log's head in that snapshot (read once per snapshot).
-    private func readingAtHead<T>(_ body: (Database, Int64) throws -> T) throws(StoreError) -> T {
+    /// The same, with the change log's head in that snapshot (read once per snapshot) and
+    /// the connection's document statements (prepared afresh on the pool's connections).
+    private func readingAtHead<T>(_ body: (Database, Int64, HotStatements) throws -> T) throws(StoreError) -> T {
         do {
             if let result = try readers.read(head: Self.headSequence, body) { return result }
-            return try pool.read { db in try body(db, try Self.headSequence(db)) }
+            return try pool.read { db in try body(db, try Self.headSequence(db), HotStatements()) }
         } catch {
             throw Self.map(error)
         }

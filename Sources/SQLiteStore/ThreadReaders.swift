@@ -75,24 +75,14 @@ final class ThreadReaders: Sendable {
     }
 
     /// The same, with the change log's head in the snapshot, read once per snapshot (a
-    /// document read then needs one statement, not two).
-    func read<T>(head: (Database) throws -> Int64, _ body: (Database, Int64) throws -> T) throws -> T? {
-        try withSnapshot(head: head) { db, _, known in try body(db, known) }
-    }
-
-    /// A document of `table` and the change log's head, both in this thread's snapshot.
-    func document(table: String, id: String, head: (Database) throws -> Int64) throws
-        -> (document: (version: Int64, json: String)?, head: Int64)?
-    {
-        try withSnapshot(head: head) { db, reader, known in (try reader.statements.read(table, id: id, in: db), known) }
-    }
-
-    private func withSnapshot<T>(head: (Database) throws -> Int64, _ body: (Database, Reader, Int64) throws -> T) throws -> T? {
+    /// document read then needs one statement, not two), and the connection's prepared
+    /// document statements.
+    func read<T>(head: (Database) throws -> Int64, _ body: (Database, Int64, HotStatements) throws -> T) throws -> T? {
         try withSnapshot { db, reader in
-            if let known = reader.head { return try body(db, reader, known) }
+            if let known = reader.head { return try body(db, known, reader.statements) }
             let known = try head(db)
             reader.head = known
-            return try body(db, reader, known)
+            return try body(db, known, reader.statements)
         }
     }
 
