@@ -104,7 +104,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore"]),
-        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "DocumentStore"]),
+        .testTarget(
+            name: "SQLiteStoreTests",
+            dependencies: ["SQLiteStore", "DocumentStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -28,7 +28,15 @@ public final class SQLiteStore: DocumentStore {
 
     public var description: String { "sqlite:\(path)" }
 
-    public init(path: String, durability: Durability = .normal, logger: Logger) throws(StoreError) {
+    /// The page cache of each thread's read connection, unless told otherwise.
+    public static let defaultReadCacheBytes = 64 << 20
+
+    /// `readCacheBytes`: the page cache of each server thread's read connection (it fills
+    /// as pages are read).
+    public init(
+        path: String, durability: Durability = .normal, readCacheBytes: Int = defaultReadCacheBytes,
+        logger: Logger
+    ) throws(StoreError) {
         self.path = path
         self.logger = logger
         _ = SQLiteSettings.applied
@@ -41,7 +49,8 @@ public final class SQLiteStore: DocumentStore {
             configuration.maximumReaderCount = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
             configuration.busyMode = .timeout(10)
             pool = try DatabasePool(path: path, configuration: configuration)
-            readers = ThreadReaders(path: path, configuration: configuration, capacity: 8)
+            readers = ThreadReaders(
+                path: path, configuration: configuration, capacity: 8, cacheBytes: readCacheBytes)
             // DatabasePool sets synchronous=NORMAL itself, after prepareDatabase: FULL has
             // to be set afterwards, on the writer connection.
             if durability == .full {

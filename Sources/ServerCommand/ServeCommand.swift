@@ -25,6 +25,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "normal: an acknowledged write survives a crash of the process; full: it survives power loss (fsync per commit batch).")
     var durability: SQLiteStore.Durability = .normal
 
+    @Option(help: "SQLite store: page cache of each server thread's read connection, e.g. 64MiB; it fills as pages are read, and a read of a page it does not hold goes to the file.")
+    var readCache = "64MiB"
+
     @Option(help: "MongoDB store: seconds after which a change-log entry left pending by a writer that died is settled by a reader (streams wait for it until then).")
     var mongoLease: Double = 30
 
@@ -67,6 +70,7 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         guard ByteSize.parse(maxBody) != nil else { throw ValidationError("--max-body: not a size: \(maxBody)") }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
+        guard ByteSize.parse(readCache) != nil else { throw ValidationError("--read-cache: not a size: \(readCache)") }
         guard ByteSize.parse(streamBuffer) != nil else { throw ValidationError("--stream-buffer: not a size: \(streamBuffer)") }
         guard mongoLease > 0 else { throw ValidationError("--mongo-lease must be positive") }
         guard mongoPoll >= 0 else { throw ValidationError("--mongo-poll must not be negative") }
@@ -142,7 +146,8 @@ struct ServeCommand: ParsableCommand {
     private func openStore(logger: Logger) throws -> any DocumentStore {
         if store.hasPrefix("sqlite:") {
             do {
-                return try SQLiteStore(path: String(store.dropFirst("sqlite:".count)), durability: durability, logger: logger)
+                return try SQLiteStore(path: String(store.dropFirst("sqlite:".count)), durability: durability,
+                    readCacheBytes: ByteSize.parse(readCache)!, logger: logger)
             } catch {
                 logger.critical("\(error)")
                 throw ExitCode(1)

@@ -5,9 +5,13 @@ import SQLiteStore
 import Testing
 
 /// A store in a fresh temporary folder with a `todos` collection.
-func makeStore(durability: SQLiteStore.Durability = .normal) throws -> SQLiteStore {
+func makeStore(
+    durability: SQLiteStore.Durability = .normal, readCacheBytes: Int = SQLiteStore.defaultReadCacheBytes
+) throws -> SQLiteStore {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-store-\(UUID().uuidString)")
-    let store = try SQLiteStore(path: dir.appendingPathComponent("app.sqlite").path, durability: durability, logger: Logger(label: "test"))
+    let store = try SQLiteStore(
+        path: dir.appendingPathComponent("app.sqlite").path, durability: durability, readCacheBytes: readCacheBytes,
+        logger: Logger(label: "test"))
     try store.prepare([
         CollectionLayout(
             name: "todos", indexes: [FieldPath("done")!, FieldPath("owner.name")!], unique: [FieldPath("slug")!],

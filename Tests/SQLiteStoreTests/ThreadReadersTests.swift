@@ -1,5 +1,6 @@
 import DocumentStore
 import Foundation
+import GRDB
 @testable import SQLiteStore
 import Testing
 
@@ -101,5 +102,19 @@ private final class ReaderThread: @unchecked Sendable {
         _ = try write(other, "x") { _ in .insert(JSONObject([("id", .string("x")), ("_v", .int(1))]), version: 1) }.get()
         Thread.sleep(forTimeInterval: 1.2)
         #expect(try onThread(reader) { try store.get("todos", id: "x") }?.version == 1)
+    }
+
+    /// Each thread's read connection gets the page cache asked for (`--read-cache`):
+    /// SQLite reports a size in KiB as a negative number.
+    @Test func aThreadsConnectionHasTheReadCacheAskedFor() throws {
+        for bytes in [1 << 20, 48 << 20] {
+            let store = try makeStore(readCacheBytes: bytes)
+            let reader = ReaderThread()
+            defer { reader.stop() }
+            let size = try onThread(reader) {
+                try store.readers.read { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+            }
+            #expect(size == .some(-(bytes / 1024)))
+        }
     }
 }
