@@ -187,7 +187,7 @@ extension MongoStore {
     /// Updates the commit order and hands what it releases to the listener. The hand-off
     /// is queued under the lock, so batches reach the listener in sequence order.
     func settle(_ update: (inout CommitOrder) -> [Change]) {
-        let listener = self.listener.withLock { $0 }
+        let listener = self.listener.current
         let startPoll = order.withLock { state -> Bool in
             let released = update(&state)
             if !released.isEmpty, let listener { notifier.async { listener(released) } }

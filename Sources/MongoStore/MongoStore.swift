@@ -41,7 +41,7 @@ public final class MongoStore: DocumentStore {
     let layouts = Mutex<[String: CollectionLayout]>([:])
     let epochValue = Mutex<String>("")
     let order = Mutex(CommitOrder(delivered: 0, allocated: 0))
-    let listener = Mutex<(@Sendable ([Change]) -> Void)?>(nil)
+    let listener = CommitListener()
     /// Hands changes to the listener one batch after the other, in sequence order.
     let notifier = DispatchQueue(label: "mongo-store.notify")
     /// Reads the log when a change waits on a sequence this process does not own.
@@ -148,7 +148,7 @@ public final class MongoStore: DocumentStore {
     }
 
     public func onCommit(_ listener: @escaping @Sendable ([Change]) -> Void) {
-        self.listener.withLock { $0 = listener }
+        self.listener.set(listener)
         startPolling()
     }
 

@@ -178,7 +178,7 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func onCommit(_ listener: @escaping @Sendable ([Change]) -> Void) {
-        batcher.listener.withLock { $0 = listener }
+        batcher.listener.set(listener)
     }
 
     public func statistics() -> [(name: String, help: String, value: Int)] {

@@ -38,7 +38,7 @@ final class WriteBatcher: Sendable {
     private let logger: Logger
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "sqlite-store.writer")
-    let listener = Mutex<(@Sendable ([Change]) -> Void)?>(nil)
+    let listener = CommitListener()
     /// Runs after each commit, before anyone hears of it (readers renew their snapshot).
     private let committed: @Sendable () -> Void
     /// A lone write is committed on the caller's thread (only when commits do not fsync:
@@ -161,7 +161,7 @@ final class WriteBatcher: Sendable {
         committed()
         for (item, result) in zip(batch, results) { item.completion(result) }
         let changes = results.compactMap { try? $0.get().change }
-        if !changes.isEmpty, let listener = listener.withLock({ $0 }) { listener(changes) }
+        if !changes.isEmpty, let listener = listener.current { listener(changes) }
     }
 
     private func apply(_ request: WriteRequest, at now: Int64, in db: Database) throws -> WriteResult {
