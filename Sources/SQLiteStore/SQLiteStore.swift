@@ -163,15 +163,38 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func pruneLog(keep: Int, maxAge: Int64) throws(StoreError) -> Int {
+        try pruneLog(keep: keep, maxAge: maxAge, slice: 1000)
+    }
+
+    /// Prunes in transactions of at most `slice` entries (a few milliseconds each), so
+    /// that writes get in between. One DELETE of everything due held the writer, and so
+    /// every write, for as long as it ran: 0.8 s for the 140,000 entries a minute of
+    /// sequential POSTs leaves.
+    func pruneLog(keep: Int, maxAge: Int64, slice: Int) throws(StoreError) -> Int {
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - maxAge * 1000
+        var pruned = 0
         do {
-            let pruned = try pool.write { db in
-                let head = try Self.headSequence(db)
-                try db.execute(sql: "DELETE FROM changes WHERE seq <= ? OR at < ?", arguments: [head - Int64(keep), cutoff])
-                return db.changesCount
+            while true {
+                let dropped = try pool.write { db -> Int in
+                    // Past the newest `keep`: a range of the primary key, oldest first.
+                    let last = try Self.headSequence(db) - Int64(keep)
+                    try db.execute(
+                        sql: "DELETE FROM changes WHERE seq <= min(?, (SELECT min(seq) FROM changes) + ? - 1)",
+                        arguments: [last, slice])
+                    var dropped = db.changesCount
+                    // Older than `maxAge`: through the index on `at`.
+                    if dropped < slice {
+                        try db.execute(
+                            sql: "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes WHERE at < ? LIMIT ?)",
+                            arguments: [cutoff, slice - dropped])
+                        dropped += db.changesCount
+                    }
+                    return dropped
+                }
+                pruned += dropped
+                if dropped > 0 { readers.invalidate() }
+                if dropped < slice { return pruned }
             }
-            readers.invalidate()
-            return pruned
         } catch {
             throw Self.map(error)
         }

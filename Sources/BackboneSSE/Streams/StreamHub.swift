@@ -71,6 +71,9 @@ public final class StreamHub: Sendable {
     let logger: Logger
     let metrics: ServerMetrics
     private let queue = DispatchQueue(label: "stream-hub")
+    /// Pruning the change log takes the store's writer for a while: on its own queue, so
+    /// that fan-out goes on meanwhile (a replay checks that the log still reaches back).
+    private let pruner = DispatchQueue(label: "stream-hub.prune")
     private let state = State()
     /// Streams accepted and not yet ended (read without the queue, for the limit).
     let openCount = Atomic<Int>(0)
@@ -86,7 +89,7 @@ public final class StreamHub: Sendable {
         state.dispatched = head.sequence
         store.onCommit { [weak self] changes in self?.publish(changes) }
         startTimers()
-        queue.async { self.pruneLog() }  // at start too, so retention holds from the first moment
+        pruner.async { self.pruneLog() }  // at start too, so retention holds from the first moment
     }
 
     // MARK: Publishing
@@ -191,7 +194,17 @@ public final class StreamHub: Sendable {
                 remove(subscriber.number)
                 return
             }
-            guard !batch.isEmpty else { break }  // pruned meanwhile: nothing more to give
+            // Pruning runs beside the replay: if it took entries the subscriber has not
+            // had, the batch starts after a gap (or is empty). Checked after the read, so
+            // a prune that came before it shows; the client is told to refetch, as for
+            // a cursor that was too old from the start.
+            if let bounds = try? store.logBounds(), !bounds.canResume(after: subscriber.position) {
+                let head = ChangeCursor(epoch: epoch, sequence: state.dispatched)
+                subscriber.stream.finish(SSEFrame.reset(reason: "expired", head: head))
+                remove(subscriber.number)
+                return
+            }
+            guard !batch.isEmpty else { break }
             for change in batch where change.sequence <= state.dispatched {
                 if let frame = subscriber.subscription.frame(for: ChangeFrames(change, epoch: epoch)) {
                     switch subscriber.stream.write(frame) {
@@ -262,7 +275,7 @@ public final class StreamHub: Sendable {
         let sweep = DispatchSource.makeTimerSource(queue: queue)
         sweep.schedule(deadline: .now() + .seconds(2), repeating: .seconds(2))
         sweep.setEventHandler { [weak self] in self?.sweepDeadClients() }
-        let prune = DispatchSource.makeTimerSource(queue: queue)
+        let prune = DispatchSource.makeTimerSource(queue: pruner)
         prune.schedule(deadline: .now() + .seconds(60), repeating: .seconds(60))
         prune.setEventHandler { [weak self] in self?.pruneLog() }
         for timer in [heartbeat, sweep, prune] { timer.resume() }
