@@ -2,7 +2,6 @@ import DocumentStore
 import Foundation
 import Logging
 import SQLiteStore
-import Synchronization
 import Testing
 
 /// A store in a fresh temporary folder with a `todos` collection.
@@ -52,39 +51,6 @@ func insert(_ store: SQLiteStore, _ json: String) throws {
         #expect(result.change.origin == "test")
         #expect(try store.head().sequence == result.change.sequence)
         #expect(try store.get("todos", id: "a")?.version == 1)
-    }
-
-    /// The store calls its listener at every commit for the life of the server: the
-    /// call must not get deeper with each commit (it did, by 64 bytes of stack per
-    /// commit, until the stack overflowed after ~100,000 commits).
-    @Test func theCommitListenerStaysAtTheSameDepth() throws {
-        let store = try makeStore()
-        let commits = 2000
-        // Per thread (a commit runs on the writer's thread or the store's queue), the
-        // deepest and shallowest stack address the listener ran at.
-        let depths = Mutex<(calls: Int, byThread: [UInt: (min: UInt, max: UInt)])>((0, [:]))
-        store.onCommit { _ in
-            var marker = 0
-            let address = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
-            let thread = UInt(pthread_self())
-            depths.withLock { state in
-                state.calls += 1
-                let seen = state.byThread[thread] ?? (address, address)
-                state.byThread[thread] = (min(seen.min, address), max(seen.max, address))
-            }
-        }
-        for n in 0..<commits {
-            try insert(store, #"{"id":"d\#(n)","_v":1}"#)
-        }
-        // The listener runs after the write is answered: wait for the last calls.
-        let deadline = Date().addingTimeInterval(5)
-        while depths.withLock({ $0.calls }) < commits, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        let (calls, byThread) = depths.withLock { $0 }
-        #expect(calls == commits)
-        // Different call paths on one thread differ by a few hundred bytes; the fault
-        // this guards against moved the stack by 64 bytes per commit (128,000 here).
-        let spread = byThread.values.map { $0.max - $0.min }.max() ?? 0
-        #expect(spread < 16384, "the listener's stack moved by \(spread) bytes over \(commits) commits")
     }
 
     @Test func refusedWriteLeavesNothing() throws {

@@ -1,5 +1,6 @@
 import DocumentStore
 import Foundation
+import Synchronization
 import Testing
 
 /// The change log, cursors and commit notifications: what streams and resume rely on.
@@ -87,6 +88,37 @@ import Testing
         #expect(delivered == committed)
         #expect(try store.changes(after: start, limit: 1000).map(\.sequence) == committed)
         #expect(try store.head().sequence == committed.last)
+    }
+
+    /// A store calls its listener at every commit for the life of the server: the call
+    /// must not get deeper with each commit (it did, by 64 bytes of stack per commit,
+    /// until the stack overflowed after ~100,000 commits: swiftlang/swift#91348).
+    @Test(arguments: StoreKind.allCases) func theListenerStaysAtTheSameStackDepth(_ kind: StoreKind) throws {
+        let store = try StoreFixture(kind).store
+        let commits = 500
+        // Per thread (a listener may run on the writer's thread or a queue's), the
+        // shallowest and deepest stack address it ran at.
+        let depths = Mutex<(calls: Int, byThread: [UInt: (min: UInt, max: UInt)])>((0, [:]))
+        store.onCommit { changes in
+            var marker = 0
+            let address = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+            let thread = UInt(pthread_self())
+            depths.withLock { state in
+                state.calls += changes.count
+                let seen = state.byThread[thread] ?? (address, address)
+                state.byThread[thread] = (min(seen.min, address), max(seen.max, address))
+            }
+        }
+        for n in 0..<commits { _ = try insert(store, #"{"id":"d\#(n)"}"#) }
+        // The listener may run after the write is answered: wait for the last calls.
+        let deadline = Date().addingTimeInterval(10)
+        while depths.withLock({ $0.calls }) < commits, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let (calls, byThread) = depths.withLock { $0 }
+        #expect(calls == commits)
+        // Different call paths on one thread differ by a few hundred bytes; the fault
+        // this guards against moved the stack by 64 bytes per commit (32,000 here).
+        let spread = byThread.values.map { $0.max - $0.min }.max() ?? 0
+        #expect(spread < 16384, "the listener's stack moved by \(spread) bytes over \(commits) commits")
     }
 
     @Test(arguments: StoreKind.allCases) func concurrentWritersGetDistinctIncreasingSequences(_ kind: StoreKind) throws {
