@@ -19,7 +19,7 @@
 #
 # Environment (all optional):
 #   STREAMS_N="1000 5000 10000"  subscriber counts
-#   STREAMS_WRITES=20            measured writes per N
+#   STREAMS_WRITES=40            measured writes per N (the round trips are medians of as many)
 #   STREAMS_BASELINE_WRITES=20   writes with no subscriber per N
 #   STREAMS_INTERVAL_MS=200      pause between writes
 #   STREAMS_SETTLE_MS=2000       idle time between opening the subscribers and reading RSS
@@ -33,7 +33,7 @@ cd "$(dirname "$0")/../.."
 DIR=bench/streams
 OUT=bench/out
 NS=${STREAMS_N:-1000 5000 10000}
-WRITES=${STREAMS_WRITES:-20}
+WRITES=${STREAMS_WRITES:-40}
 BASE_WRITES=${STREAMS_BASELINE_WRITES:-20}
 INTERVAL=${STREAMS_INTERVAL_MS:-200}
 SETTLE=${STREAMS_SETTLE_MS:-2000}
