@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "SQLiteStoreTests",
             dependencies: ["SQLiteStore", "DocumentStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore"]),
+        .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore"]),
     ],
     swiftLanguageModes: [.v6]
 )
