@@ -27,6 +27,8 @@
 #   BENCH_SERVER=.build/release/backbone-sse
 #   BENCH_STRICT=1               exit 3 when a target is missed (default: report only)
 #   BENCH_KEEP_TMP=1             keep the temporary folder (store files, server logs)
+#   STREAMS_LOG_LEVEL=warning    the servers' --log-level (info: a line per request, with
+#                                its microseconds, in bench/out/streams-backbone-N.log)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -38,6 +40,7 @@ BASE_WRITES=${STREAMS_BASELINE_WRITES:-20}
 INTERVAL=${STREAMS_INTERVAL_MS:-200}
 SETTLE=${STREAMS_SETTLE_MS:-2000}
 MAX_STREAMS=${STREAMS_MAX_STREAMS:-12000}
+LOG_LEVEL=${STREAMS_LOG_LEVEL:-warning}
 BIN=${BENCH_SERVER:-.build/release/backbone-sse}
 NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
 HOST=127.0.0.1
@@ -141,7 +144,7 @@ bench_backbone() { # N
   mkdir -p "$dir"
   log=$dir/server.log
   "$BIN" serve --config bench/todos.yaml --host "$HOST" --port "$port" --store "sqlite:$dir/app.sqlite" \
-    --log-level warning --max-streams "$MAX_STREAMS" >"$log" 2>&1 &
+    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" >"$log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   wait_port "$port" "$pid" "$log" "backbone-sse"
@@ -149,13 +152,14 @@ bench_backbone() { # N
   twin_dir=$TMP/backbone-twin-$n
   mkdir -p "$twin_dir"
   "$BIN" serve --config bench/todos.yaml --host "$HOST" --port "$twin_port" --store "sqlite:$twin_dir/app.sqlite" \
-    --log-level warning --max-streams "$MAX_STREAMS" >"$twin_dir/server.log" 2>&1 &
+    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" >"$twin_dir/server.log" 2>&1 &
   twin_pid=$!
   PIDS+=("$twin_pid")
   wait_port "$twin_port" "$twin_pid" "$twin_dir/server.log" "backbone-sse (twin)"
   sleep 0.5
   TWIN_PORT=$twin_port run_client backbone "$n" "$port" /todos /todos json create "$pid"
   stop_pid "$twin_pid"
+  if [ -s "$twin_dir/server.log" ]; then cp "$twin_dir/server.log" "$OUT/streams-backbone-twin-$n.log"; fi
   if ! kill -0 "$pid" 2>/dev/null; then
     record "note_died_backbone_$n" "backbone-sse died during the run at N=$n (log: $OUT/streams-backbone-$n.log)"
   fi
@@ -163,7 +167,9 @@ bench_backbone() { # N
   stop_pid "$pid"
   if [ -s "$log" ]; then
     cp "$log" "$OUT/streams-backbone-$n.log"
-    record "note_log_backbone_$n" "backbone-sse logged $(wc -l <"$log") line(s) at warning or above at N=$n: see $OUT/streams-backbone-$n.log"
+    if [ "$LOG_LEVEL" = warning ]; then
+      record "note_log_backbone_$n" "backbone-sse logged $(wc -l <"$log") line(s) at warning or above at N=$n: see $OUT/streams-backbone-$n.log"
+    fi
   fi
 }
 
