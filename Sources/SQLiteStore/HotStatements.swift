@@ -1,4 +1,5 @@
 import CSQLite
+import DocumentStore
 import GRDB
 
 /// The statements every document read and write runs, prepared once per connection by
@@ -33,8 +34,8 @@ final class HotStatements: @unchecked Sendable {
         }
     }
 
-    /// The version and JSON text of document `id` of `table`, or nil when there is none.
-    func read(_ table: String, id: String, in db: Database) throws -> (version: Int64, json: String)? {
+    /// Document `id` of `table`, or nil when there is none.
+    func read(_ table: String, id: String, in db: Database) throws -> StoredDocument? {
         let handle = try statement(.read, table, db).sqliteStatement
         defer { sqlite3_reset(handle) }
         try bind([.text(id)], to: handle, db)
@@ -43,8 +44,9 @@ final class HotStatements: @unchecked Sendable {
         case SQLITE_ROW:
             let version = sqlite3_column_int64(handle, 0)
             let count = Int(sqlite3_column_bytes(handle, 1))
-            guard let text = sqlite3_column_text(handle, 1) else { return (version, "") }
-            return (version, String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
+            guard let text = sqlite3_column_text(handle, 1) else { return StoredDocument(id: id, version: version, json: "") }
+            let json = String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+            return StoredDocument(id: id, version: version, json: json)
         case SQLITE_DONE:
             return nil
         default:

@@ -94,8 +94,7 @@ public final class SQLiteStore: DocumentStore {
         // (see `HotStatements`); the head comes from the same snapshot.
         return try readingAtHead { db, head, statements in
             let cursor = ChangeCursor(epoch: epoch, sequence: head)
-            guard let found = try statements.read(table, id: id, in: db) else { return (nil, cursor) }
-            return (StoredDocument(id: id, version: found.version, json: found.json), cursor)
+            return (try statements.read(table, id: id, in: db), cursor)
         }
     }
 

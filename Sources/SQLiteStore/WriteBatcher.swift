@@ -167,7 +167,6 @@ final class WriteBatcher: Sendable {
     private func apply(_ request: WriteRequest, at now: Int64, in db: Database) throws -> WriteResult {
         let table = SQLiteStore.table(request.collection)
         let current = try statements.read(table, id: request.id, in: db)
-            .map { StoredDocument(id: request.id, version: $0.version, json: $0.json) }
         let decision = try request.decide(current)
         let operation: Change.Operation
         let stored: StoredDocument?
