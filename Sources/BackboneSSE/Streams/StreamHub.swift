@@ -144,11 +144,17 @@ public final class StreamHub: Sendable {
         } else if outcome == .overflow {
             // A reader this far behind would slow nobody but itself, yet hold memory:
             // tell it to refetch, and close. Its reconnect resumes from the log.
-            let head = ChangeCursor(epoch: epoch, sequence: state.dispatched)
-            subscriber.stream.finish(SSEFrame.reset(reason: "overflow", head: head))
             metrics.streamOverflowed()
-            remove(subscriber.number)
+            endWithReset(subscriber, reason: "overflow")
         }
+    }
+
+    /// Tells the subscriber to refetch (`reset`, with the dispatched head as its id), ends
+    /// its stream and drops it.
+    private func endWithReset(_ subscriber: Subscriber, reason: String) {
+        let head = ChangeCursor(epoch: epoch, sequence: state.dispatched)
+        subscriber.stream.finish(SSEFrame.reset(reason: reason, head: head))
+        remove(subscriber.number)
     }
 
     // MARK: Subscribing
@@ -201,10 +207,7 @@ public final class StreamHub: Sendable {
             // a prune that came before it shows; the client is told to refetch, as for
             // a cursor that was too old from the start.
             if let bounds = try? store.logBounds(), !bounds.canResume(after: subscriber.position) {
-                let head = ChangeCursor(epoch: epoch, sequence: state.dispatched)
-                subscriber.stream.finish(SSEFrame.reset(reason: "expired", head: head))
-                remove(subscriber.number)
-                return
+                return endWithReset(subscriber, reason: "expired")
             }
             guard !batch.isEmpty else { break }
             for change in batch where change.sequence <= state.dispatched {
