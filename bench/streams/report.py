@@ -53,7 +53,9 @@ def main():
                f"{values.get('baseline_writes', '?')} writes with no subscriber, then {values.get('writes', '?')} writes, "
                f"each sent {values.get('interval_ms', '?')} ms after the previous one reached every subscriber")
     out.append("time-to-X: from sending the write to the moment the client read the event on the first / middle / last subscriber")
-    out.append("write round trip: POST /todos (BackboneSSE) or POST /pub (Nchan, which answers only after its fan-out)")
+    prio = sorted({values[k] for k in values if k.endswith("_pub_priority")})
+    out.append("write round trip: POST /todos (BackboneSSE) or POST /pub (Nchan, which answers only after its fan-out), "
+               f"sent and timed by a publisher thread at priority {'/'.join(prio) or '?'} (SCHED_FIFO: see sse_load.c)")
     out.append("twin: a second BackboneSSE (same binary and flags, its own store, no subscriber) written to just before")
     out.append("  each measured write: its round trips are the 'with none' figure, measured in the same seconds")
     out.append("CPU per write: the server's (all processes, utime+stime from /proc, 10 ms ticks, idle rate taken off) and the client's")

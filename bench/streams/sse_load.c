@@ -30,12 +30,13 @@
  *                 [--warmup-writes 5] [--interval-ms 200] [--settle-ms 2000]
  *                 [--event-timeout-ms 10000] [--open-timeout-s 120]
  *                 [--max-pending 256] [--expect-event create] [--pid PID]...
- *                 [--twin-port P2]
+ *                 [--twin-port P2] [--pub-priority fifo|normal]
  * Build: gcc -O2 -Wall -o sse_load sse_load.c
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <ctype.h>
 #include <errno.h>
@@ -60,6 +61,7 @@
 static const char *opt_host = "127.0.0.1";
 static int opt_port = 0;
 static int opt_twin_port = 0;
+static int opt_pub_fifo = 1; /* --pub-priority fifo|normal */
 static const char *opt_sub_path = "/todos";
 static const char *opt_pub_path = "/todos";
 static int opt_pub_json = 1;
@@ -453,7 +455,20 @@ static void sub_event(int idx, uint32_t events) {
 /* ------------------------------------------------------------------ publisher */
 /* The publisher runs on a thread of its own, with a blocking socket: a write's round
  * trip is the server's, not the time this client took to get through the events that
- * arrive on the subscribers' sockets while the response is on its way. */
+ * arrive on the subscribers' sockets while the response is on its way.
+ *
+ * It runs SCHED_FIFO (--pub-priority fifo, the default; normal when not permitted), for
+ * two reasons seen in scheduler traces on a 2-core machine. (1) The write's fan-out
+ * starts once its response is sent, and this client's own reader thread then takes in
+ * thousands of events: a normal-priority publisher woken by the response could wait
+ * milliseconds for a core behind it, a delay of the client, not of the server.
+ * (2) A normal-priority publisher that sleeps on a core draws the server thread it wakes
+ * to that same core; the twin, which never fans out, stays there write after write and
+ * is woken without an inter-processor interrupt, while the server under test, whose
+ * threads moved to the other core for the fan-out, pays one (~50 us in this VM) on the
+ * request and one on the response. A real writer is another machine: its requests wake
+ * the server from a network interrupt wherever the server thread last ran. A FIFO
+ * publisher keeps its core, so both servers are woken on the other one, alike. */
 /* A server that takes the writes: the one under test, or its twin (--twin-port): the
  * same server with no subscriber, written to between the measured writes, so that the
  * round trip "with no subscriber" is measured in the same seconds as the one with N. */
@@ -590,7 +605,22 @@ static void pub_send(struct write_rec *w, const char *marker_prefix, int k) {
     cur = w;
     w->t_send = now_ms(); /* the thread sets it again just before sending */
     atomic_store(&pub_waiting, 1);
-    int err = pthread_create(&pub_thread, NULL, pub_main, w);
+    int err = EPERM;
+    if (opt_pub_fifo) {
+        pthread_attr_t attr;
+        struct sched_param param = {.sched_priority = 1};
+        pthread_attr_init(&attr);
+        pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+        pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+        pthread_attr_setschedparam(&attr, &param);
+        err = pthread_create(&pub_thread, &attr, pub_main, w);
+        pthread_attr_destroy(&attr);
+        if (err == EPERM) {
+            say("SCHED_FIFO not permitted: the publisher runs at normal priority");
+            opt_pub_fifo = 0;
+        }
+    }
+    if (err == EPERM) err = pthread_create(&pub_thread, NULL, pub_main, w);
     if (err) die("pthread_create: %s", strerror(err));
 }
 
@@ -677,7 +707,7 @@ static void usage(void) {
     fprintf(stderr, "usage: sse_load --port P [--host H] --sub-path PATH --pub-path PATH --pub-kind json|text -n N [-m M]\n"
                     "       [--baseline-writes B] [--warmup-writes W] [--interval-ms MS] [--settle-ms MS]\n"
                     "       [--event-timeout-ms MS] [--open-timeout-s S] [--max-pending P] [--expect-event NAME] [--pid PID]...\n"
-                    "       [--twin-port P2]\n");
+                    "       [--twin-port P2] [--pub-priority fifo|normal]\n");
     exit(2);
 }
 
@@ -689,6 +719,11 @@ int main(int argc, char **argv) {
         if (OPT("--host")) opt_host = v;
         else if (OPT("--port")) opt_port = atoi(v);
         else if (OPT("--twin-port")) opt_twin_port = atoi(v);
+        else if (OPT("--pub-priority")) {
+            if (strcmp(v, "fifo") == 0) opt_pub_fifo = 1;
+            else if (strcmp(v, "normal") == 0) opt_pub_fifo = 0;
+            else usage();
+        }
         else if (OPT("--sub-path")) opt_sub_path = v;
         else if (OPT("--pub-path")) opt_pub_path = v;
         else if (OPT("--pub-kind")) opt_pub_json = strcmp(v, "json") == 0;
@@ -878,6 +913,7 @@ int main(int argc, char **argv) {
     out("twin_writes_ok", "%d", nv);
     nv = base_ok;
     out("writes", "%d", opt_m);
+    out("pub_priority", "%s", opt_pub_fifo ? "fifo" : "normal");
     out("writes_ok", "%d", post_ok);
     out("base_writes_ok", "%d", nv);
     out("writes_incomplete", "%d", incomplete);
