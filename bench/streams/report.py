@@ -55,7 +55,7 @@ def main():
     out.append("time-to-X: from sending the write to the moment the client read the event on the first / middle / last subscriber")
     prio = sorted({values[k] for k in values if k.endswith("_pub_priority")})
     out.append("write round trip: POST /todos (BackboneSSE) or POST /pub (Nchan, which answers only after its fan-out), "
-               f"sent and timed by a publisher thread at priority {'/'.join(prio) or '?'} (SCHED_FIFO: see sse_load.c)")
+               f"sent and timed by a publisher thread at priority {'/'.join(prio) or '?'} (why SCHED_FIFO: sse_load.c)")
     out.append("twin: a second BackboneSSE (same binary and flags, its own store, no subscriber) written to just before")
     out.append("  each measured write: its round trips are the 'with none' figure, measured in the same seconds")
     out.append("CPU per write: the server's (all processes, utime+stime from /proc, 10 ms ticks, idle rate taken off) and the client's")

@@ -11,6 +11,8 @@
 #     RSS = delta / held;
 #   - M writes spaced STREAMS_INTERVAL_MS after the previous one has reached everyone:
 #     median and p90 time-to-all, and the write's own round trip with N subscribers.
+#   Writes are sent and timed by a client thread at SCHED_FIFO when permitted (as root;
+#   sse_load.c says why; STREAMS_PUB_PRIORITY=normal for a normal-priority one).
 # BackboneSSE: GET /todos (Accept: text/event-stream), POST /todos {"title": ...}.
 # Nchan: GET /sub (EventSource), POST /pub (bench/streams/nginx.conf).
 #
@@ -27,6 +29,7 @@
 #   BENCH_SERVER=.build/release/backbone-sse
 #   BENCH_STRICT=1               exit 3 when a target is missed (default: report only)
 #   BENCH_KEEP_TMP=1             keep the temporary folder (store files, server logs)
+#   STREAMS_PUB_PRIORITY=fifo    the publisher thread's priority: fifo or normal
 #   STREAMS_LOG_LEVEL=warning    the servers' --log-level (info: a line per request, with
 #                                its microseconds, in bench/out/streams-backbone-N.log)
 set -euo pipefail
@@ -41,6 +44,7 @@ INTERVAL=${STREAMS_INTERVAL_MS:-200}
 SETTLE=${STREAMS_SETTLE_MS:-2000}
 MAX_STREAMS=${STREAMS_MAX_STREAMS:-12000}
 LOG_LEVEL=${STREAMS_LOG_LEVEL:-warning}
+PUB_PRIORITY=${STREAMS_PUB_PRIORITY:-fifo}
 BIN=${BENCH_SERVER:-.build/release/backbone-sse}
 NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
 HOST=127.0.0.1
@@ -119,7 +123,7 @@ run_client() {
   say "$name, N=$n: pids $*, port $port"
   if ! "$OUT/sse_load" --host "$HOST" --port "$port" --sub-path "$sub" --pub-path "$pub" --pub-kind "$kind" \
       --expect-event "$expect" -n "$n" -m "$WRITES" --baseline-writes "$BASE_WRITES" --interval-ms "$INTERVAL" \
-      --settle-ms "$SETTLE" --open-timeout-s $((60 + n / 100)) "${pid_args[@]}" "${twin_args[@]}" >"$raw" 2>"$TMP/client.err"; then
+      --settle-ms "$SETTLE" --open-timeout-s $((60 + n / 100)) --pub-priority "$PUB_PRIORITY" "${pid_args[@]}" "${twin_args[@]}" >"$raw" 2>"$TMP/client.err"; then
     cat "$TMP/client.err" >&2
     record "note_client_${name}_$n" "the load client failed against $name at N=$n (see $raw)"
     say "WARNING: the client failed against $name at N=$n"
