@@ -8,16 +8,19 @@ only its own test's writes.
 """
 
 import json
+import socket
 import time
 import urllib.parse
 
 import pytest
 
 from conftest import unique
-from sse_client import (StreamTimeout, cursor_seq, head_cursor, make_cursor, open_stream, parse_cursor,
+from sse_client import (StreamTimeout, build_request, cursor_seq, head_cursor, make_cursor, open_stream, parse_cursor,
                         stream_path, subscribe)
 
 HEARTBEAT = 2
+# More than the kernel buffers of one loopback connection (tcp_wmem max 4 MiB) take.
+BIG_UNREAD = 12_000_000
 
 
 @pytest.fixture(scope="module")
@@ -668,3 +671,33 @@ def test_stream_ends_cleanly_when_client_leaves_and_server_stays_healthy(srv):
         doc = srv.create(title="still live")
         ev = s.next()
         assert ev.json["id"] == doc["id"]
+
+
+def test_a_writer_that_does_not_read_its_answer_delays_no_subscriber(make_server):
+    """A write's fan-out waits for its answer to be on its way, not for the writer to
+    read it: a client that posts a big document and then reads nothing (its answer,
+    the whole document, is more than the kernel's socket buffers take) must not hold
+    the event back from the subscribers until its connection times out."""
+    srv = make_server("--max-body", "16MiB", "--stream-buffer", "32MiB")
+    subscriber = socket.create_connection(("127.0.0.1", srv.port))
+    writer = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        subscriber.sendall(build_request("/lists"))
+        writer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        writer.connect(("127.0.0.1", srv.port))
+        body = json.dumps({"name": "big, unread", "blob": "B" * BIG_UNREAD}).encode()
+        writer.sendall(b"POST /lists HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        # The raw bytes, not the SSE parser: this event is 12 MB.
+        got, deadline = b"", time.monotonic() + 3  # the hub looks for held-back commits every 100 ms
+        while b"event: create" not in got:
+            subscriber.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = subscriber.recv(1 << 20)
+            except socket.timeout:
+                chunk = b""
+            assert chunk, "no create event within 3 s while the writer reads nothing"
+            got = got[-64:] + chunk
+    finally:
+        writer.close()
+        subscriber.close()

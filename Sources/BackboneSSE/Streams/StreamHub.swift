@@ -65,6 +65,8 @@ public final class StreamHub: Sendable {
         var timers: [any DispatchSourceTimer] = []
         /// Which twentieth of the streams the next sweep looks at.
         var sweepSlice = 0
+        /// `publishesStarted` at the previous sweep tick.
+        var publishesStartedAtLastTick = 0
     }
 
     let store: any DocumentStore
@@ -80,6 +82,10 @@ public final class StreamHub: Sendable {
     /// Streams accepted and not yet ended (read without the queue, for the limit).
     let openCount = Atomic<Int>(0)
     private let nextNumber = Atomic<Int>(0)
+    /// Commits handed to `publish` and the ones whose deferred dispatch has run: a
+    /// difference that outlives a sweep tick is a writer that is not taking its answer.
+    private let publishesStarted = Atomic<Int>(0)
+    private let publishesFinished = Atomic<Int>(0)
 
     public init(store: any DocumentStore, options: StreamOptions, metrics: ServerMetrics, logger: Logger) throws(StoreError) {
         self.store = store
@@ -101,8 +107,26 @@ public final class StreamHub: Sendable {
     func publish(_ changes: [Change]) {
         // A write committed inside its own request handler (a lone write) is fanned out
         // once its response is sent; the hub reads back from the log any change that
-        // reaches it out of order.
-        AfterResponse.run { self.queue.async { self.dispatch(changes) } }
+        // reaches it out of order, and any that a writer holds back by not reading its
+        // answer (`publishStalledCommits`).
+        publishesStarted.add(1, ordering: .relaxed)
+        AfterResponse.run {
+            self.publishesFinished.add(1, ordering: .relaxed)
+            self.queue.async { self.dispatch(changes) }
+        }
+    }
+
+    /// A response is sent when the client takes it: a writer that stops reading an
+    /// answer larger than the socket buffers would keep its commit from every stream
+    /// until its connection timed out. When a deferred dispatch has been waiting since
+    /// before the previous tick, the commits up to the store's head are read back from
+    /// the log and fanned out now (the late dispatch then finds them done).
+    private func publishStalledCommits() {
+        let finished = publishesFinished.load(ordering: .relaxed)
+        let startedBefore = state.publishesStartedAtLastTick
+        state.publishesStartedAtLastTick = publishesStarted.load(ordering: .relaxed)
+        guard finished < startedBefore, let head = try? store.head().sequence, head > state.dispatched else { return }
+        catchUpFromLog(upTo: head)
     }
 
     private func dispatch(_ changes: [Change]) {
@@ -280,7 +304,10 @@ public final class StreamHub: Sendable {
         let sweep = DispatchSource.makeTimerSource(queue: queue)
         let tick = DispatchTimeInterval.milliseconds(2000 / Self.sweepSlices)
         sweep.schedule(deadline: .now() + tick, repeating: tick)
-        sweep.setEventHandler { [weak self] in self?.sweepDeadClients() }
+        sweep.setEventHandler { [weak self] in
+            self?.sweepDeadClients()
+            self?.publishStalledCommits()
+        }
         let prune = DispatchSource.makeTimerSource(queue: pruner)
         prune.schedule(deadline: .now() + .seconds(60), repeating: .seconds(60))
         prune.setEventHandler { [weak self] in self?.pruneLog() }
