@@ -211,9 +211,9 @@ public final class BackboneSSEApp: Sendable {
             condition.ifMatchAny = tags.any
             condition.ifMatch = tags.versions
         }
-        if request.method == "PUT" || request.header("X-HTTP-Method-Override")?.uppercased() == "PUT",
-            let ifNoneMatch = request.header("If-None-Match"), Responses.entityTags(ifNoneMatch).any
-        {
+        // Asked of PUT, PATCH and DELETE alike (however the method was sent): PATCH and
+        // DELETE need the document, so for them it can only fail.
+        if let ifNoneMatch = request.header("If-None-Match"), Responses.entityTags(ifNoneMatch).any {
             condition.createOnly = true
         }
         return condition

@@ -355,6 +355,26 @@ def test_if_none_match_star_on_put_only_creates(server):
     assert server.get(f"/todos/{cid}").json()["title"] == "first"
 
 
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_if_none_match_star_fails_where_the_document_must_exist(server, method):
+    """PATCH and DELETE need the document, so `If-None-Match: *` can never hold: 412
+    when it exists (and nothing changes), 404 when it does not."""
+    doc = server.create(title="keep me")
+    kw = {} if method == "DELETE" else {"json": {"title": "changed"}}
+    assert_error(server.request(method, f"/todos/{doc['id']}", headers={"If-None-Match": "*"}, **kw), 412)
+    assert server.get(f"/todos/{doc['id']}").json() == doc
+    assert_error(server.request(method, f"/todos/{unique('inm')}", headers={"If-None-Match": "*"}, **kw), 404)
+
+
+def test_if_none_match_star_holds_for_a_put_sent_as_post_with_method(server):
+    """emulateHTTP by `_method`: the override decides the method, and so the condition."""
+    cid = unique("inm")
+    assert server.put(f"/todos/{cid}", json={"title": "first"}).status_code == 201
+    r = server.post(f"/todos/{cid}", params={"_method": "PUT"}, json={"title": "second"}, headers={"If-None-Match": "*"})
+    assert_error(r, 412)
+    assert server.get(f"/todos/{cid}").json()["title"] == "first"
+
+
 # --- conflicts -------------------------------------------------------------------
 
 
