@@ -293,11 +293,10 @@ public final class StreamHub: Sendable {
     // MARK: Housekeeping
 
     private func startTimers() {
-        // Every second, a ping to the streams that have had nothing for the heartbeat
-        // period: a stream that gets events needs none, so a busy collection's 10,000
-        // streams are not all woken again just to say that they are alive.
+        // Pings go only to quiet streams: a stream that gets events needs none, so a busy
+        // collection's 10,000 streams are not all woken again just to say that they are alive.
         let heartbeat = DispatchSource.makeTimerSource(queue: queue)
-        heartbeat.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1))
+        heartbeat.schedule(deadline: .now() + .milliseconds(Self.pingTick), repeating: .milliseconds(Self.pingTick))
         heartbeat.setEventHandler { [weak self] in self?.ping() }
         // Suspended sockets are not watched by libmicrohttpd: peek at them to find
         // clients that left, within a second or two.
@@ -315,9 +314,15 @@ public final class StreamHub: Sendable {
         state.timers = [heartbeat, sweep, prune]
     }
 
+    /// How often the hub looks for streams due a ping, in milliseconds.
+    static let pingTick = 250
+
+    /// A ping to every stream that would otherwise be silent for longer than the
+    /// heartbeat by the next look: a reader hears from the server at least once per
+    /// heartbeat (the promise of `hello`), not up to a tick later.
     private func ping() {
         let now = ContinuousClock.now
-        let quiet = Duration.seconds(options.heartbeat)
+        let quiet = Duration.seconds(options.heartbeat) - .milliseconds(Self.pingTick)
         for subscriber in state.subscribers.values where now - subscriber.lastSent >= quiet {
             deliver(SSEFrame.ping, to: subscriber, at: now)
         }
