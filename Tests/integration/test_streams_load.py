@@ -206,7 +206,10 @@ def test_a_reader_that_never_reads_delays_no_one_and_memory_stays_bounded(make_s
         assert names[0] == "hello" and names[-1] == "reset", names[:3] + names[-3:]
         assert set(names[1:-1]) <= {"create"}, set(names[1:-1])
         assert events[-1].json["reason"] == "overflow"
-        assert ended, "the overflowed stream was not closed"
+        assert ended, "the overflowed stream's body did not end"
+        # and the connection is closed, not kept alive with its full socket buffers
+        sock.settimeout(5)
+        assert sock.recv(1) == b"", "the overflowed stream's connection was kept open"
         seqs = [e.seq for e in events if e.event == "create"]
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "gap in the slow reader's prefix"
         assert len(seqs) < BURST + BIG_LISTS

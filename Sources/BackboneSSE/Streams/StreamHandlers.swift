@@ -57,6 +57,10 @@ struct StreamHandlers {
             ("Content-Type", "text/event-stream; charset=utf-8"),
             ("Cache-Control", "no-cache, no-transform"),
             ("X-Accel-Buffering", "no"),
+            // A stream ends with `bye` or `reset` and its client then reconnects: the
+            // connection is closed rather than kept idle (with whatever an overflowed
+            // reader left unread in the socket buffers).
+            ("Connection", "close"),
         ], stream: stream)
     }
 }
