@@ -112,13 +112,12 @@ final class WriteBatcher: Sendable {
     /// The writer connection's statements (GRDB's pool has one writer connection).
     private let statements = HotStatements()
 
-    /// Commits made and writes they carried (writes / commits = the mean batch).
+    /// Commits made and the writes they carried out (refused ones not counted):
+    /// writes / commits is the mean batch.
     let commits = Atomic<Int>(0)
     let writes = Atomic<Int>(0)
 
     private func commit(_ batch: [Pending]) {
-        commits.add(1, ordering: .relaxed)
-        writes.add(batch.count, ordering: .relaxed)
         var results: [Result<WriteResult, StoreError>] = []
         results.reserveCapacity(batch.count)
         do {
@@ -159,6 +158,8 @@ final class WriteBatcher: Sendable {
         // way before the fan-out to every subscriber competes with it; the hub does not
         // depend on the order (it reads back from the log any change it has not seen).
         committed()
+        commits.add(1, ordering: .relaxed)
+        writes.add(results.count { (try? $0.get()) != nil }, ordering: .relaxed)
         for (item, result) in zip(batch, results) { item.completion(result) }
         let changes = results.compactMap { try? $0.get().change }
         if !changes.isEmpty, let listener = listener.current { listener(changes) }

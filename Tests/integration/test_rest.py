@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from conftest import assert_error, unique
+from sse_client import metric
 
 CURSOR_RE = re.compile(r"^[0-9a-f]+-\d+$")
 OBJECT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
@@ -611,3 +612,14 @@ def test_chunked_request_body_is_read(server):
     r = server.post("/todos", data=gen(), headers={"Content-Type": "application/json"})
     assert r.status_code == 201, r.text
     assert r.json()["title"] == "chunked"
+
+
+def test_the_store_write_counter_counts_only_committed_writes(server):
+    """`backbone_sse_store_writes_total` says "writes committed": a refused write (409,
+    422, 404) commits nothing and must not count."""
+    before = metric(server, "backbone_sse_store_writes_total") or 0
+    doc = server.create(title="counted")
+    assert_error(server.post("/todos", json={"id": doc["id"], "title": "taken"}), 409)
+    assert_error(server.patch(f"/todos/{doc['id']}", json={"title": ""}), 422)
+    assert_error(server.delete(f"/todos/{unique('gone')}"), 404)
+    assert metric(server, "backbone_sse_store_writes_total") == before + 1
