@@ -351,7 +351,37 @@ def test_too_many_in_values_is_refused_cleanly(server):
                                 "where=%7B%22title%22%3A%22%FF%22%7D"])
 def test_bad_escapes_in_the_query_are_400(server, qs):
     # Raw: requests would re-quote a lone "%" as "%25".
-    assert_raw_error(raw(server, "GET", "/todos?" + qs), {400})
+    resp = raw(server, "GET", "/todos?" + qs)
+    assert_raw_error(resp, {400})
+    assert_encoding_error(resp, "bad_request", "the query string")
+
+
+def assert_encoding_error(resp, code, where):
+    """A bad percent-escape or invalid UTF-8: the documented code, and a message that
+    says where the fault is."""
+    err = json.loads(resp[2])["error"]
+    assert err["code"] == code, err
+    assert where in err["message"], err
+
+
+@pytest.mark.parametrize("path", ["/todos/%ZZ", "/todos/%FF", "/todos/%C0%AF", "/todos/a%"])
+def test_bad_escapes_in_the_path_are_400_and_say_so(server, path):
+    resp = raw(server, "GET", path)
+    assert_raw_error(resp, {400})
+    assert_encoding_error(resp, "bad_request", "the path")
+
+
+@pytest.mark.parametrize("body", [b"model=%FF", b"model=%zz", b"model=%7B%22title%22%3A%22%FF%22%7D"])
+def test_bad_escapes_in_a_form_body_are_bad_body(server, body):
+    resp = raw(server, "POST", "/todos", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_raw_error(resp, {400})
+    assert_encoding_error(resp, "bad_body", "the form body")
+
+
+def test_a_malformed_bracket_name_is_bad_request(server):
+    resp = raw(server, "GET", "/todos?where%5Bbad=1")
+    assert_raw_error(resp, {400})
+    assert json.loads(resp[2])["error"]["code"] == "bad_request"
 
 
 def test_sql_in_values_is_just_a_value(server):

@@ -21,7 +21,7 @@ struct RequestBody {
             guard let text = String(validating: request.body, as: UTF8.self) else {
                 throw .badRequest("the form body is not valid UTF-8", code: "bad_body")
             }
-            let form = try QueryString.parse(text[...])
+            let form = try QueryString.parse(text[...], from: .form)
             let method = form.last { $0.name == "_method" }?.value
             guard let model = form.last(where: { $0.name == "model" })?.value else {
                 throw .badRequest("a form-encoded body must carry the document as model=<json> (Backbone.emulateJSON)", code: "bad_body")

@@ -45,6 +45,6 @@ extension QueryString {
     /// A path segment: percent-decoding only (`+` is a plus in a path).
     static func decodePathSegment(_ s: Substring) throws(APIError) -> String {
         guard s.utf8.contains(UInt8(ascii: "%")) else { return String(s) }
-        return try decode(Substring(s.replacingOccurrences(of: "+", with: "%2B")))
+        return try decode(Substring(s.replacingOccurrences(of: "+", with: "%2B")), from: .path)
     }
 }

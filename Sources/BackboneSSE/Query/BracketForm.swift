@@ -23,7 +23,7 @@ enum BracketForm {
         var rest = name[open...]
         while !rest.isEmpty {
             guard rest.first == "[", let close = rest.firstIndex(of: "]") else {
-                throw .badRequest("malformed parameter name '\(name)'", code: "bad_query")
+                throw .badRequest("malformed parameter name '\(name)'", code: "bad_request")
             }
             keys.append(String(rest[rest.index(after: rest.startIndex)..<close]))
             rest = rest[rest.index(after: close)...]

@@ -1,7 +1,22 @@
 /// A query string split into decoded `(name, value)` pairs, in order. `+` is a space
 /// (as jQuery's `$.param` writes it); a bad percent escape or invalid UTF-8 is an error.
 enum QueryString {
-    static func parse(_ raw: Substring) throws(APIError) -> [(name: String, value: String)] {
+    /// Where the encoded text came from, for the error: its words and its code.
+    enum Source {
+        case query, path, form
+
+        var words: String {
+            switch self {
+            case .query: "the query string"
+            case .path: "the path"
+            case .form: "the form body"
+            }
+        }
+
+        var code: String { self == .form ? "bad_body" : "bad_request" }
+    }
+
+    static func parse(_ raw: Substring, from source: Source = .query) throws(APIError) -> [(name: String, value: String)] {
         var pairs: [(name: String, value: String)] = []
         for bytes in raw.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let part = Substring(bytes)
@@ -14,12 +29,12 @@ enum QueryString {
                 name = part
                 value = ""
             }
-            pairs.append((try decode(name), try decode(value)))
+            pairs.append((try decode(name, from: source), try decode(value, from: source)))
         }
         return pairs
     }
 
-    static func decode(_ s: Substring) throws(APIError) -> String {
+    static func decode(_ s: Substring, from source: Source = .query) throws(APIError) -> String {
         let utf8 = s.utf8
         if !utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(s) }
         var bytes: [UInt8] = []
@@ -31,9 +46,9 @@ enum QueryString {
                 bytes.append(0x20)
             } else if b == UInt8(ascii: "%") {
                 let h1 = utf8.index(after: i)
-                guard h1 != utf8.endIndex, let hi = hex(utf8[h1]) else { throw .badRequest("bad percent-escape in the query string", code: "bad_query") }
+                guard h1 != utf8.endIndex, let hi = hex(utf8[h1]) else { throw badEscape(source) }
                 let h2 = utf8.index(after: h1)
-                guard h2 != utf8.endIndex, let lo = hex(utf8[h2]) else { throw .badRequest("bad percent-escape in the query string", code: "bad_query") }
+                guard h2 != utf8.endIndex, let lo = hex(utf8[h2]) else { throw badEscape(source) }
                 bytes.append(hi << 4 | lo)
                 i = h2
             } else {
@@ -42,9 +57,13 @@ enum QueryString {
             i = utf8.index(after: i)
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw .badRequest("the query string is not valid UTF-8", code: "bad_query")
+            throw .badRequest("\(source.words) is not valid UTF-8", code: source.code)
         }
         return decoded
+    }
+
+    private static func badEscape(_ source: Source) -> APIError {
+        .badRequest("bad percent-escape in \(source.words)", code: source.code)
     }
 
     private static func hex(_ b: UInt8) -> UInt8? {
