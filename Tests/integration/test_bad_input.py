@@ -543,3 +543,10 @@ def test_keep_alive_survives_an_error(server):
     assert s.get(server.url + "/todos", params={"limit": "1"}).status_code == 200
     assert s.post(server.url + "/todos", data=b"[]", headers=JSON_CT).status_code == 400
     assert s.get(server.url + "/healthz").status_code == 200
+
+
+def test_a_path_over_4096_bytes_is_bad_target_and_says_why(server):
+    resp = raw(server, "GET", "/todos/" + "x" * 5000)
+    assert_raw_error(resp, {400})
+    err = json.loads(resp[2])["error"]
+    assert err["code"] == "bad_target" and "4096" in err["message"], err

@@ -104,6 +104,22 @@ def test_stream_headers_hello_and_retry(srv):
         assert s.parser.anomalies == []
 
 
+@pytest.mark.parametrize("accept, stream", [
+    ("text/event-stream", True),
+    ("Text/Event-Stream; charset=utf-8", True),
+    ("application/json, text/event-stream;q=0.1", True),
+    ("text/event-stream;q=0, application/json", False),  # q=0: not acceptable
+    ("application/json", False),
+])
+def test_accept_decides_between_stream_and_list(srv, accept, stream):
+    r = srv.get("/todos", params={"limit": "1"}, headers={"Accept": accept}, stream=True)
+    try:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream" if stream else "application/json"), r.headers
+    finally:
+        r.close()
+
+
 def test_retry_is_jittered(srv):
     values = []
     for _ in range(8):

@@ -10,8 +10,11 @@ struct Target {
 
     init(_ request: HTTPRequest) throws(APIError) {
         let rawPath = request.rawPath
-        guard rawPath.hasPrefix("/"), rawPath.utf8.count <= 4096 else {
+        guard rawPath.hasPrefix("/") else {
             throw .badRequest("the request target must be a path", code: "bad_target")
+        }
+        guard rawPath.utf8.count <= 4096 else {
+            throw .badRequest("the path is longer than 4096 bytes", code: "bad_target")
         }
         path = String(rawPath)
         var segments: [String] = []

@@ -6,8 +6,18 @@ import HTTPServer
 struct StreamHandlers {
     let hub: StreamHub
 
+    /// A GET whose `Accept` names `text/event-stream`, unless with `q=0` ("not
+    /// acceptable", RFC 9110 §12.4.2).
     static func wantsStream(_ request: HTTPRequest) -> Bool {
-        request.method == "GET" && (request.header("Accept")?.contains("text/event-stream") ?? false)
+        guard request.method == "GET", let accept = request.header("Accept")?.lowercased(),
+            accept.contains("text/event-stream")
+        else { return false }
+        return accept.split(separator: ",").contains { range in
+            let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.first == "text/event-stream" else { return false }
+            let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }
+            return (q ?? 1) > 0
+        }
     }
 
     func open(_ request: HTTPRequest, _ subscription: Subscription, since: String?) throws(APIError) -> HTTPResponse {
