@@ -49,9 +49,16 @@ extension SQLiteStore {
             try db.execute(sql: "CREATE INDEX IF NOT EXISTS \"\(name)\" ON \(table)(\(SQLiteFilter.expressions(path).value))")
         }
         for path in layout.unique {
-            let name = "ux.\(layout.name).\(path)"
+            // The value and its JSON type: json_extract alone gives true and 1, false
+            // and 0, an object and the string of its JSON text the same SQL value, so
+            // they would clash though no query finds one for the other. Integers and
+            // reals stay one kind (1 and 1.0 are the same number). Named anew (".typed")
+            // so that a file indexed by the value alone gets this index instead.
+            let name = "ux.\(layout.name).\(path).typed"
             wanted.insert(name)
-            try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS \"\(name)\" ON \(table)(\(SQLiteFilter.expressions(path).value))")
+            let (value, type) = SQLiteFilter.expressions(path)
+            let kind = "CASE \(type) WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' ELSE \(type) END"
+            try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS \"\(name)\" ON \(table)(\(value), \(kind))")
         }
         let existing = try String.fetchAll(
             db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND (name LIKE 'ix.%' OR name LIKE 'ux.%')",

@@ -134,7 +134,11 @@ final class WriteBatcher: Sendable {
                         do {
                             outcome = .success(try apply(item.request, at: now, in: db))
                         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                            outcome = .failure(Self.constraintError(error))
+                            let failure = Self.constraintError(error)
+                            if case .internalError = failure {  // answered 500 without details: say why here
+                                logger.error("write to \(item.request.collection)/\(item.request.id) failed: \(error)")
+                            }
+                            outcome = .failure(failure)
                         } catch let error as StoreError {
                             outcome = .failure(error)
                         } catch let error as DatabaseError {
@@ -205,13 +209,13 @@ final class WriteBatcher: Sendable {
         return WriteResult(document: stored, change: change, cursor: ChangeCursor(epoch: epoch, sequence: sequence))
     }
 
-    /// A unique index names its field: `ux.<collection>.<path>`.
+    /// A unique index names its field: `ux.<collection>.<path>.typed`.
     static func constraintError(_ error: DatabaseError) -> StoreError {
         let message = error.message ?? ""
         if let range = message.range(of: "index 'ux.") {
             let rest = message[range.upperBound...].prefix { $0 != "'" }
-            if let dot = rest.firstIndex(of: ".") {
-                return .uniqueViolation(field: String(rest[rest.index(after: dot)...]))
+            if let dot = rest.firstIndex(of: "."), rest.hasSuffix(".typed") {
+                return .uniqueViolation(field: String(rest[rest.index(after: dot)...].dropLast(".typed".count)))
             }
         }
         if message.contains(".id") { return .duplicateID }

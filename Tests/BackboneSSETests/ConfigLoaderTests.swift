@@ -37,6 +37,8 @@ import Testing
         ("collections:\n  todos: {timestamp: true}", "collections.todos.timestamp"),
         ("collections:\n  todos: {timestamps: yes please}", "collections.todos.timestamps"),
         ("collections:\n  todos: {indexes: [\"a b\"]}", "collections.todos.indexes[0]"),
+        ("collections:\n  todos: {unique: [slug, _v]}", "collections.todos.unique[1]"),
+        ("collections:\n  todos: {unique: [id]}", "collections.todos.unique[0]"),
         ("collections:\n  todos: {schema: {type: object, properties: {t: {type: strin}}}}", "collections.todos.schema.properties.t.type"),
         ("collections:\n  todos: {schema: {properties: {t: {minLength: -1}}}}", "collections.todos.schema.properties.t.minLength"),
         ("collections:\n  todos: {schema: {properties: {t: {pattern: \"([\"}}}}", "collections.todos.schema.properties.t.pattern"),

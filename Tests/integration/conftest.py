@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import backbone_server  # noqa: E402
 from backbone_server import (  # noqa: E402,F401
-    BIN, LISTEN_RE, REPO, START_TIMEOUT, STORE, MongoDouble, ServerSet, scratch_dir, sqlite_only)
+    BIN, LISTEN_RE, REPO, START_TIMEOUT, STORE, MongoDouble, ServerSet, not_on_the_double, scratch_dir, sqlite_only)
 
 # The config of DESIGN.md §3, as the brief specifies it (JSON is valid YAML; the
 # loader also takes .json files, but the test writes YAML to exercise that path).

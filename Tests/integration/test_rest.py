@@ -1,12 +1,13 @@
 """The REST rows of DESIGN.md §1, one by one, on the shared server."""
 
 import re
+import sqlite3
 from datetime import datetime, timezone
 
 import pytest
 import requests
 
-from conftest import assert_error, unique
+from conftest import assert_error, not_on_the_double, sqlite_only, unique
 from sse_client import metric
 
 CURSOR_RE = re.compile(r"^[0-9a-f]+-\d+$")
@@ -394,6 +395,41 @@ def test_unique_slug_clash_is_409(server):
     # Freed by a delete.
     assert server.delete(f"/todos/{first['id']}").status_code == 200
     assert server.post("/todos", json={"title": "four", "slug": slug}).status_code == 201
+
+
+TYPED_UNIQUE_CONFIG = """\
+collections:
+  things:
+    unique: [code]
+"""
+
+
+@not_on_the_double("mongomock's unique index compares in Python, where True == 1")
+def test_unique_values_of_different_json_types_do_not_clash(make_server):
+    """true is not 1, false is not 0, an object is not the string of its JSON text:
+    queries keep them apart, so must the unique check. 1 and 1.0 are one number."""
+    srv = make_server(config_text=TYPED_UNIQUE_CONFIG)
+    for code in [1, True, 0, False, {"x": 1}, '{"x":1}', ["q"], '["q"]', "1", None, None]:
+        r = srv.post("/things", json={"code": code})
+        assert r.status_code == 201, (code, r.text)
+    for code in [1, 1.0, True, {"x": 1}, '{"x":1}']:
+        err = assert_error(srv.post("/things", json={"code": code}), 409)
+        assert err["code"] == "unique_violation" and err["details"][0]["path"] == "/code", err
+
+
+@sqlite_only("the index of a store file written by an earlier version")
+def test_a_store_indexed_by_the_value_alone_is_reindexed_with_the_type(make_server):
+    srv = make_server(config_text=TYPED_UNIQUE_CONFIG)
+    srv.stop()
+    with sqlite3.connect(srv.db_path) as db:  # the unique index as earlier versions made it
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ux.%'")]
+        for name in names:
+            db.execute(f'DROP INDEX "{name}"')
+        db.execute('CREATE UNIQUE INDEX "ux.things.code" ON "doc.things"(json_extract(body, \'$.code\'))')
+    srv.start()
+    assert srv.post("/things", json={"code": 1}).status_code == 201
+    assert srv.post("/things", json={"code": True}).status_code == 201
+    assert_error(srv.post("/things", json={"code": 1}), 409)
 
 
 def test_documents_without_a_slug_do_not_clash(server):

@@ -377,3 +377,10 @@ def _stop_running():
 def sqlite_only(reason):
     """Skips a test when the servers run on MongoDB: `reason` says why it is SQLite's."""
     return pytest.mark.skipif(STORE != "sqlite", reason=f"SQLite only: {reason}")
+
+
+def not_on_the_double(reason):
+    """Skips a test on the MongoDB test double (a real server named by MONGODB_URI runs
+    it): `reason` says what the double does not do as MongoDB does."""
+    return pytest.mark.skipif(STORE != "sqlite" and not os.environ.get("MONGODB_URI"),
+                              reason=f"not on the MongoDB test double: {reason}")

@@ -99,8 +99,13 @@ public enum ConfigLoader {
             guard case .int(let i) = m, i > 0 else { throw ConfigError(key: "\(key).maxLimit", message: "must be a positive integer") }
             maxLimit = Int(i)
         }
+        let unique = try paths("unique")
+        // `id` is unique already; `_v` is a version number, the same in many documents.
+        if let i = unique.firstIndex(where: { $0.components == ["id"] || $0.components == ["_v"] }) {
+            throw ConfigError(key: "\(key).unique[\(i)]", message: "cannot be id (always unique) or _v (a version number)")
+        }
         return CollectionConfig(
-            name: name, timestamps: timestamps, indexes: try paths("indexes"), unique: try paths("unique"),
+            name: name, timestamps: timestamps, indexes: try paths("indexes"), unique: unique,
             schema: schema, maxLimit: maxLimit)
     }
 
