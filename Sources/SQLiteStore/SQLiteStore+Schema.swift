@@ -58,7 +58,12 @@ extension SQLiteStore {
             wanted.insert(name)
             let (value, type) = SQLiteFilter.expressions(path)
             let kind = "CASE \(type) WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' ELSE \(type) END"
-            try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS \"\(name)\" ON \(table)(\(value), \(kind))")
+            do {
+                try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS \"\(name)\" ON \(table)(\(value), \(kind))")
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError.internalError(
+                    "\(layout.name).\(path) cannot be unique: documents already share a value of it (remove the duplicates, or the field from unique)")
+            }
         }
         let existing = try String.fetchAll(
             db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND (name LIKE 'ix.%' OR name LIKE 'ux.%')",

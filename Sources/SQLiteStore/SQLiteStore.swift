@@ -77,6 +77,8 @@ public final class SQLiteStore: DocumentStore {
                     try Self.createTable(for: layout, in: db)
                 }
             }
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError.internalError("cannot prepare collections: \(error)")
         }

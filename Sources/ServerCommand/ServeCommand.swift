@@ -43,7 +43,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest request body, e.g. 1MiB, 512KiB, 1000000.")
     var maxBody = "1MiB"
 
-    @Option(help: "Largest page a list returns, and the default page.")
+    @Option(help: "Largest page a list returns, and the default page (a collection's maxLimit takes its place).")
     var maxLimit = 1000
 
     @Option(help: "Most event streams held at once; past it a new one gets 503.")

@@ -432,6 +432,18 @@ def test_a_store_indexed_by_the_value_alone_is_reindexed_with_the_type(make_serv
     assert_error(srv.post("/things", json={"code": 1}), 409)
 
 
+@sqlite_only("the SQLite store's start-up message")
+def test_making_a_field_unique_over_duplicates_stops_the_start_and_says_why(make_server):
+    srv = make_server(config_text="collections:\n  things: {}\n")
+    for _ in range(2):
+        assert srv.post("/things", json={"code": "same"}).status_code == 201
+    srv.stop()
+    with open(srv.config_path, "w") as f:
+        f.write(TYPED_UNIQUE_CONFIG)
+    with pytest.raises(RuntimeError, match=r"things\.code cannot be unique: documents already share a value"):
+        srv.start()
+
+
 def test_documents_without_a_slug_do_not_clash(server):
     server.create(title="no slug 1")
     server.create(title="no slug 2")
