@@ -19,7 +19,7 @@ final class Exchange {
     /// Bytes of a too-large chunked body read and thrown away.
     var discarded = 0
     var responder: Responder?
-    /// Counted among the answers `stop` waits for.
+    /// Counted among the requests `stop` waits for (from its headers to its answer).
     var admitted = false
     var status = 0
     /// Work the handler deferred until the answer is sent (`AfterResponse`).

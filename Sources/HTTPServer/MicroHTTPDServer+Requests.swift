@@ -13,6 +13,13 @@ extension MicroHTTPDServer {
         switch exchange.phase {
         case .headers:
             exchange.phase = .body
+            // Counted from its headers, so that `stop` also waits for a body still
+            // arriving; a request that begins after `stop` is answered 503 once read.
+            exchange.admitted = admission.withLock { state -> Bool in
+                if state.stopping { return false }
+                state.pending += 1
+                return true
+            }
             _ = MHD_get_connection_values(
                 connection, .HEADER_KIND, cmhdCollectHeader,
                 Unmanaged.passUnretained(exchange).toOpaque())
@@ -65,13 +72,7 @@ extension MicroHTTPDServer {
     }
 
     private func runHandler(_ exchange: Exchange, connection: OpaquePointer) -> MHD_Result {
-        let admitted = admission.withLock { state -> Bool in
-            if state.stopping { return false }
-            state.pending += 1
-            return true
-        }
-        exchange.admitted = admitted
-        guard admitted else {
+        guard exchange.admitted else {
             var response = errorResponse(503, "shutting_down", "the server is stopping; retry shortly", exchange.headers)
             response.setHeader("Retry-After", "1")
             response.setHeader("Connection", "close")
@@ -92,7 +93,8 @@ extension MicroHTTPDServer {
         return .YES
     }
 
-    /// The request no longer holds up `stop`: its answer is queued, or it is gone.
+    /// The request no longer holds up `stop`: its answer is queued, or it is gone
+    /// (`finished` releases the ones refused before their handler, e.g. 413).
     private func release(_ exchange: Exchange) {
         guard exchange.admitted else { return }
         exchange.admitted = false

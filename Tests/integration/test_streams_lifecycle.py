@@ -192,3 +192,35 @@ def test_sigterm_with_a_reader_that_never_reads_still_exits_in_time(make_server)
     assert code == 0, srv.stderr_tail()
     assert elapsed < 5, elapsed
     assert srv.stop() == 0
+
+
+def test_sigterm_finishes_an_upload_that_is_arriving(make_server):
+    """A request whose body is still arriving when SIGTERM comes is in flight too: it
+    is read, handled and answered (and its document kept) before the server exits."""
+    import json
+    srv = make_server()
+    body = json.dumps({"title": "uploaded during shutdown", "tags": ["t" * 100] * 300}).encode()
+    sock = socket.create_connection(("127.0.0.1", srv.port))
+    try:
+        sock.sendall(b"POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body[:1000])
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        sock.sendall(body[1000:])
+        sock.settimeout(5)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, f"no answer to the upload (got {answer!r})"
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+    finally:
+        sock.close()
+    assert srv.proc.wait(timeout=5) == 0, srv.stderr_tail()
+    assert time.monotonic() - t0 < 5
+    srv.stop()
+    srv.start()
+    titles = [d["title"] for d in srv.get("/todos").json()]
+    assert titles == ["uploaded during shutdown"]
