@@ -3,6 +3,10 @@ import Glibc
 /// Work that should wait until the answer being produced on this thread is on its way:
 /// a write's fan-out to every open stream would otherwise compete with the write's own
 /// response for the cores. Outside a request handler the work runs at once.
+/// "On its way" is when libmicrohttpd has handed the whole answer to the kernel: for an
+/// answer larger than the socket buffers, when the client has read enough of it; for a
+/// client that stops reading, at the connection timeout. Work that cannot wait that long
+/// needs its own bound (`StreamHub.publishStalledCommits`).
 public enum AfterResponse {
     public static func run(_ work: @escaping @Sendable () -> Void) {
         guard let slot = pthread_getspecific(key) else { return work() }

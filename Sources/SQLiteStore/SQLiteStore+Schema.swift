@@ -54,7 +54,7 @@ extension SQLiteStore {
             // they would clash though no query finds one for the other. Integers and
             // reals stay one kind (1 and 1.0 are the same number). Named anew (".typed")
             // so that a file indexed by the value alone gets this index instead.
-            let name = "ux.\(layout.name).\(path).typed"
+            let name = UniqueIndexName.of(layout.name, path)
             wanted.insert(name)
             let (value, type) = SQLiteFilter.expressions(path)
             let kind = "CASE \(type) WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' ELSE \(type) END"
@@ -71,6 +71,23 @@ extension SQLiteStore {
         for name in existing where !wanted.contains(name) {
             try db.execute(sql: "DROP INDEX \"\(name)\"")
         }
+    }
+}
+
+/// The name of a unique index says its field, which a constraint failure reports back:
+/// `ux.<collection>.<path>.typed` (".typed": on the value and its JSON type).
+enum UniqueIndexName {
+    static func of(_ collection: String, _ path: FieldPath) -> String {
+        "ux.\(collection).\(path).typed"
+    }
+
+    /// The field path of a unique index named in `message` (SQLite's "UNIQUE
+    /// constraint failed: index 'ux.…'"), or nil when none is.
+    static func field(in message: String) -> String? {
+        guard let range = message.range(of: "index 'ux.") else { return nil }
+        let name = message[range.upperBound...].prefix { $0 != "'" }
+        guard let dot = name.firstIndex(of: "."), name.hasSuffix(".typed") else { return nil }
+        return String(name[name.index(after: dot)...].dropLast(".typed".count))
     }
 }
 

@@ -209,15 +209,10 @@ final class WriteBatcher: Sendable {
         return WriteResult(document: stored, change: change, cursor: ChangeCursor(epoch: epoch, sequence: sequence))
     }
 
-    /// A unique index names its field: `ux.<collection>.<path>.typed`.
+    /// A unique index names its field (`UniqueIndexName`).
     static func constraintError(_ error: DatabaseError) -> StoreError {
         let message = error.message ?? ""
-        if let range = message.range(of: "index 'ux.") {
-            let rest = message[range.upperBound...].prefix { $0 != "'" }
-            if let dot = rest.firstIndex(of: "."), rest.hasSuffix(".typed") {
-                return .uniqueViolation(field: String(rest[rest.index(after: dot)...].dropLast(".typed".count)))
-            }
-        }
+        if let field = UniqueIndexName.field(in: message) { return .uniqueViolation(field: field) }
         if message.contains(".id") { return .duplicateID }
         return .internalError(message)
     }
