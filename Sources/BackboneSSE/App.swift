@@ -62,7 +62,14 @@ public final class BackboneSSEApp: Sendable {
         return response
     }
 
+    /// The server's entry point: the answer goes to the request's responder.
     public func handle(_ request: HTTPRequest, _ responder: Responder) {
+        handle(request, respond: responder.send)
+    }
+
+    /// Answers one request through `respond`, now or later, from any thread; called by
+    /// the HTTP server and, without a socket, by the in-process tests.
+    public func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let origin = request.header("Origin")
         var route = "unmatched"
         var method = request.method
@@ -75,7 +82,7 @@ public final class BackboneSSEApp: Sendable {
             {
                 metrics.documentWritten(collection: String(collection), operation: method)
             }
-            responder.send(response)
+            respond(response)
         }
         do {
             let target = try Target(request)
