@@ -8,8 +8,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case unavailable(String)
     /// A collection the store was not prepared for.
     case unknownCollection(String)
-    /// `decide` threw: the write was refused by the caller's own rules.
-    case refused(any Error)
+    /// `decide` answered `.refuse`: the caller's own rules refused the write, and the
+    /// caller knows why.
+    case refused
     /// Something that should not happen; the message is for logs, not clients.
     case internalError(String)
 
@@ -19,7 +20,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .duplicateID: return "id already exists"
         case .unavailable(let why): return "store unavailable: \(why)"
         case .unknownCollection(let name): return "unknown collection \(name)"
-        case .refused(let error): return "refused: \(error)"
+        case .refused: return "refused by the caller's rules"
         case .internalError(let message): return "internal store error: \(message)"
         }
     }

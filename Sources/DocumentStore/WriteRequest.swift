@@ -1,16 +1,19 @@
 /// A write, decided inside the store's transaction: the store reads the current
 /// document, `decide` says what to do with it, and the store applies that together
 /// with its change-log entry. Version checks made in `decide` are therefore atomic.
+/// A `decide` that refuses answers `.refuse` and keeps its reason itself: the store
+/// writes nothing and reports `StoreError.refused`, without carrying the caller's
+/// error through.
 public struct WriteRequest: Sendable {
     public let collection: String
     public let id: String
     /// The `X-Client-Id` of the request, kept in the change log.
     public let origin: String?
-    public let decide: @Sendable (_ current: StoredDocument?) throws -> WriteDecision
+    public let decide: @Sendable (_ current: StoredDocument?) -> WriteDecision
 
     public init(
         collection: String, id: String, origin: String?,
-        decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision
+        decide: @escaping @Sendable (StoredDocument?) -> WriteDecision
     ) {
         self.collection = collection
         self.id = id
@@ -27,6 +30,8 @@ public enum WriteDecision: Sendable {
     case update(JSONObject, version: Int64)
     /// Delete the current document; the deletion's version is `version`.
     case delete(version: Int64)
+    /// Write nothing: the caller's rules refuse the write (the store answers `.refused`).
+    case refuse
 }
 
 public struct WriteResult: Sendable {

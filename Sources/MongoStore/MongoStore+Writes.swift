@@ -45,14 +45,7 @@ extension MongoStore {
     private func attempt(_ request: WriteRequest) throws(MongoError) -> Attempt {
         let found = try pool.find(request.collection, filter: MongoDocument.idFilter(request.id), limit: 1).first
         let current = found.flatMap(MongoDocument.stored)
-        let decision: WriteDecision
-        do {
-            decision = try request.decide(current?.document)
-        } catch let error as StoreError {
-            return .finished(.failure(error))
-        } catch {
-            return .finished(.failure(.refused(error)))
-        }
+        let decision = request.decide(current?.document)
         let operation: Change.Operation
         let document: JSONObject?
         let version: Int64
@@ -66,6 +59,8 @@ extension MongoStore {
         case .delete(let v):
             guard current != nil else { return .finished(.failure(.internalError("delete of a missing document"))) }
             (operation, document, version) = (.delete, nil, v)
+        case .refuse:
+            return .finished(.failure(.refused))
         }
         if document?[MongoDocument.creationField] != nil {
             return .finished(.failure(.internalError("the field \(MongoDocument.creationField) is reserved by the MongoDB store")))
@@ -91,6 +86,8 @@ extension MongoStore {
             case .delete:
                 applied = try pool.delete(
                     request.collection, filter: MongoDocument.versionFilter(request.id, version: current!.document.version), limit: 1).n == 1
+            case .refuse:
+                preconditionFailure("a refusal is answered before a sequence is claimed")
             }
         } catch where error.kind == .duplicateKey {
             try void(sequence)

@@ -125,7 +125,7 @@ final class WriteBatcher: Sendable {
                 try db.inTransaction(.immediate) {
                     let now = Int64(Date().timeIntervalSince1970 * 1000)
                     // No savepoint per write: a refused write fails before it writes
-                    // anything (`decide` throws first), or in its one document statement,
+                    // anything (`decide` refuses first), or in its one document statement,
                     // which SQLite undoes by itself (ABORT leaves the transaction open).
                     // The change-log insert cannot break a constraint; any other error
                     // fails the whole batch.
@@ -141,10 +141,8 @@ final class WriteBatcher: Sendable {
                             outcome = .failure(failure)
                         } catch let error as StoreError {
                             outcome = .failure(error)
-                        } catch let error as DatabaseError {
-                            throw error  // not this write's fault: fail the batch
                         } catch {
-                            outcome = .failure(.refused(error))  // thrown by `decide`
+                            throw error  // not this write's fault: fail the batch
                         }
                         results.append(outcome)
                     }
@@ -172,31 +170,26 @@ final class WriteBatcher: Sendable {
     private func apply(_ request: WriteRequest, at now: Int64, in db: Database) throws -> WriteResult {
         let table = SQLiteStore.table(request.collection)
         let current = try statements.read(table, id: request.id, in: db)
-        let decision = try request.decide(current)
         let operation: Change.Operation
+        let version: Int64
         let stored: StoredDocument?
-        switch decision {
-        case .insert(let document, let version):
+        switch request.decide(current) {
+        case .insert(let document, let v):
             guard current == nil else { throw StoreError.duplicateID }
             let json = JSON.object(document).serialized
-            try statements.execute(.insert, table, [.text(request.id), .integer(version), .text(json)], in: db)
-            operation = .create
-            stored = StoredDocument(id: request.id, version: version, json: json)
-        case .update(let document, let version):
+            try statements.execute(.insert, table, [.text(request.id), .integer(v), .text(json)], in: db)
+            (operation, version, stored) = (.create, v, StoredDocument(id: request.id, version: v, json: json))
+        case .update(let document, let v):
             guard current != nil else { throw StoreError.internalError("update of a missing document") }
             let json = JSON.object(document).serialized
-            try statements.execute(.update, table, [.integer(version), .text(json), .text(request.id)], in: db)
-            operation = .update
-            stored = StoredDocument(id: request.id, version: version, json: json)
-        case .delete:
+            try statements.execute(.update, table, [.integer(v), .text(json), .text(request.id)], in: db)
+            (operation, version, stored) = (.update, v, StoredDocument(id: request.id, version: v, json: json))
+        case .delete(let v):
             guard current != nil else { throw StoreError.internalError("delete of a missing document") }
             try statements.execute(.delete, table, [.text(request.id)], in: db)
-            operation = .delete
-            stored = nil
-        }
-        let version: Int64
-        switch decision {
-        case .insert(_, let v), .update(_, let v), .delete(let v): version = v
+            (operation, version, stored) = (.delete, v, nil)
+        case .refuse:
+            throw StoreError.refused
         }
         try statements.execute(.logChange, "changes", [
             .text(request.collection), .text(request.id), .text(operation.rawValue), .integer(version),

@@ -64,7 +64,8 @@ func commit(
 ) -> Result<WriteResult, StoreError> {
     let done = DispatchSemaphore(value: 0)
     let outcome = Box<Result<WriteResult, StoreError>>()
-    store.write(WriteRequest(collection: collection, id: id, origin: origin, decide: decide)) { result in
+    // A decision that throws (a test's own mistake) refuses the write.
+    store.write(WriteRequest(collection: collection, id: id, origin: origin, decide: { (try? decide($0)) ?? .refuse })) { result in
         outcome.set(result)
         done.signal()
     }

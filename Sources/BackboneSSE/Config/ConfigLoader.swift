@@ -6,7 +6,7 @@ import Yams
 /// with the file and the dotted key it is about.
 public enum ConfigLoader {
     /// Names that are routes of their own and cannot be collections.
-    public static let reservedNames: Set<String> = ["events", "healthz", "metrics", "openapi.yaml", "backbone-sse.js"]
+    public static var reservedNames: Set<String> { Routes.reservedNames }
 
     public static func load(path: String) throws(ConfigError) -> AppConfig {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -11,6 +11,8 @@ public struct APIError: Error, Sendable {
     /// The stored document, for a 409 on a stale `_v`.
     public var current: String?
     public var headers: [(name: String, value: String)] = []
+    /// What caused a 5xx, for the log; never sent.
+    public var cause: String?
 
     public init(_ status: Int, _ code: String, _ message: String) {
         self.status = status
@@ -57,28 +59,5 @@ public struct APIError: Error, Sendable {
         var headers = self.headers
         headers.append(("Content-Type", "application/json; charset=utf-8"))
         return HTTPResponse(status: status, headers: headers, body: out)
-    }
-
-    /// What a store error means to a client. Internal details go to the log only.
-    static func from(_ error: StoreError) -> APIError {
-        switch error {
-        case .uniqueViolation(let field):
-            var e = APIError(409, "unique_violation", "another document already has this \(field)")
-            e.details = [ValidationIssue(path: "/" + field.replacingOccurrences(of: ".", with: "/"), message: "is already taken")]
-            return e
-        case .duplicateID:
-            return APIError(409, "id_taken", "a document with this id already exists")
-        case .unavailable:
-            var e = APIError(503, "store_unavailable", "the store is unavailable; retry shortly")
-            e.headers = [("Retry-After", "2")]
-            return e
-        case .unknownCollection(let name):
-            return .notFound("no collection named \(name)")
-        case .refused(let inner):
-            if let api = inner as? APIError { return api }
-            return APIError(500, "internal_error", "internal error")
-        case .internalError:
-            return APIError(500, "internal_error", "internal error")
-        }
     }
 }

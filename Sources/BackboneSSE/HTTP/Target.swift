@@ -8,6 +8,15 @@ struct Target {
     let segments: [String]
     let query: [(name: String, value: String)]
 
+    /// The target of a request that could not be read.
+    static let empty = Target(path: "", segments: [], query: [])
+
+    private init(path: String, segments: [String], query: [(name: String, value: String)]) {
+        self.path = path
+        self.segments = segments
+        self.query = query
+    }
+
     init(_ request: HTTPRequest) throws(APIError) {
         let rawPath = request.rawPath
         guard rawPath.hasPrefix("/") else {
@@ -29,18 +38,6 @@ struct Target {
     /// The last value of a query parameter.
     func parameter(_ name: String) -> String? {
         query.last { $0.name == name }?.value
-    }
-
-    static let systemPaths: Set<String> = ["healthz", "metrics", "openapi.yaml", "events", "backbone-sse.js"]
-
-    /// The route template, for metrics labels and `Allow`.
-    func routeLabel(_ services: [String: CollectionService]) -> String {
-        switch segments.count {
-        case 1 where Self.systemPaths.contains(segments[0]): return "/" + segments[0]
-        case 1 where services[segments[0]] != nil: return "/{collection}"
-        case 2 where services[segments[0]] != nil: return "/{collection}/{id}"
-        default: return "static"
-        }
     }
 }
 

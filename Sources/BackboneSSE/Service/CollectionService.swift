@@ -1,4 +1,5 @@
 import DocumentStore
+import Synchronization
 
 /// The rules of one collection: ids, versions, defaults, timestamps, schema checks and
 /// conditional writes, on top of any `DocumentStore`. Every write is decided inside the
@@ -14,23 +15,23 @@ public final class CollectionService: Sendable {
 
     public var name: String { config.name }
 
-    public typealias WriteCompletion = @Sendable (Result<WriteResult, APIError>) -> Void
+    public typealias WriteCompletion = @Sendable (Result<WriteResult, ServiceError>) -> Void
 
-    func get(_ id: String) throws(APIError) -> (document: StoredDocument, cursor: ChangeCursor) {
+    func get(_ id: String) throws(ServiceError) -> (document: StoredDocument, cursor: ChangeCursor) {
         let read: (document: StoredDocument?, cursor: ChangeCursor)
-        do { read = try store.read(name, id: id) } catch { throw APIError.from(error) }
-        guard let document = read.document else { throw APIError.notFound("no document \(name)/\(id)") }
+        do { read = try store.read(name, id: id) } catch { throw ServiceError(error) }
+        guard let document = read.document else { throw .notFound(collection: name, id: id) }
         return (document, read.cursor)
     }
 
-    func list(_ query: ListQuery) throws(APIError) -> ListResult {
-        do { return try store.list(name, query: query) } catch { throw APIError.from(error) }
+    func list(_ query: ListQuery) throws(ServiceError) -> ListResult {
+        do { return try store.list(name, query: query) } catch { throw ServiceError(error) }
     }
 
     /// The head, when answers read at a head stay true until it moves; nil otherwise.
-    func cacheableHead() throws(APIError) -> Int64? {
+    func cacheableHead() throws(ServiceError) -> Int64? {
         guard store.headCoversAcknowledgedWrites else { return nil }
-        do { return try store.head().sequence } catch { throw APIError.from(error) }
+        do { return try store.head().sequence } catch { throw ServiceError(error) }
     }
 
     /// `POST /{c}`: a new document, with the body's id or a generated one.
@@ -42,12 +43,12 @@ public final class CollectionService: Sendable {
         case .string(let s)? where DocumentID.isValid(s):
             id = s
         default:
-            return completion(.failure(.badRequest("id must be a string matching ^[A-Za-z0-9_~-][A-Za-z0-9_.~-]{0,127}$", code: "invalid_id")))
+            return completion(.failure(.invalidID))
         }
         let document: JSONObject
         do { document = try prepare(body, id: id, version: 1, previous: nil) } catch { return completion(.failure(error)) }
-        write(id: id, origin: origin, completion: completion) { current in
-            guard current == nil else { throw APIError(409, "id_taken", "a document with id \(id) already exists") }
+        write(id: id, origin: origin, completion: completion) { (current) throws(ServiceError) in
+            guard current == nil else { throw .idTaken(id: id) }
             return .insert(document, version: 1)
         }
     }
@@ -57,11 +58,11 @@ public final class CollectionService: Sendable {
         if let error = checkBodyID(body, id) { return completion(.failure(error)) }
         let sentVersion: Int64?
         do { sentVersion = try Self.sentVersion(body) } catch { return completion(.failure(error)) }
-        write(id: id, origin: origin, completion: completion) { current in
+        write(id: id, origin: origin, completion: completion) { (current) throws(ServiceError) in
             try condition.check(current)
             let previous = current?.parsed()
             if let sentVersion, sentVersion != current?.version {
-                throw Self.stale(current)
+                throw .staleVersion(current: current)
             }
             let version = (current?.version ?? 0) + 1
             let document = try self.prepare(body, id: id, version: version, previous: previous)
@@ -74,10 +75,10 @@ public final class CollectionService: Sendable {
         if let error = checkBodyID(body, id) { return completion(.failure(error)) }
         let sentVersion: Int64?
         do { sentVersion = try Self.sentVersion(body) } catch { return completion(.failure(error)) }
-        write(id: id, origin: origin, completion: completion) { current in
-            guard let current else { throw APIError.notFound("no document \(self.name)/\(id)") }
+        write(id: id, origin: origin, completion: completion) { (current) throws(ServiceError) in
+            guard let current else { throw .notFound(collection: self.name, id: id) }
             try condition.check(current)
-            if let sentVersion, sentVersion != current.version { throw Self.stale(current) }
+            if let sentVersion, sentVersion != current.version { throw .staleVersion(current: current) }
             let previous = current.parsed()
             var merged = previous
             for (key, value) in body.members { merged[key] = value }
@@ -88,53 +89,63 @@ public final class CollectionService: Sendable {
 
     /// `DELETE /{c}/{id}`.
     func delete(_ id: String, condition: WriteCondition, origin: String?, completion: @escaping WriteCompletion) {
-        write(id: id, origin: origin, completion: completion) { current in
-            guard let current else { throw APIError.notFound("no document \(self.name)/\(id)") }
+        write(id: id, origin: origin, completion: completion) { (current) throws(ServiceError) in
+            guard let current else { throw .notFound(collection: self.name, id: id) }
             try condition.check(current)
             return .delete(version: current.version + 1)
         }
     }
 
+    /// Runs `rules` inside the store's transaction. A refusal is kept here and the store
+    /// told only to write nothing, so the reason reaches the caller with its own type.
     private func write(
         id: String, origin: String?, completion: @escaping WriteCompletion,
-        decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision
+        rules: @escaping @Sendable (StoredDocument?) throws(ServiceError) -> WriteDecision
     ) {
-        let request = WriteRequest(collection: name, id: id, origin: origin, decide: decide)
+        let refusal = Refusal()
+        let request = WriteRequest(collection: name, id: id, origin: origin) { current in
+            do throws(ServiceError) { return try rules(current) } catch {
+                refusal.reason.withLock { $0 = error }
+                return .refuse
+            }
+        }
         store.write(request) { result in
-            completion(result.mapError { APIError.from($0) })
+            completion(result.mapError { error in
+                if case .refused = error, let reason = refusal.reason.withLock({ $0 }) { return reason }
+                return ServiceError(error)
+            })
         }
     }
 
-    private func checkBodyID(_ body: JSONObject, _ id: String) -> APIError? {
+    /// Why `rules` refused a write (the store may run them more than once: the last word).
+    private final class Refusal: Sendable {
+        let reason = Mutex<ServiceError?>(nil)
+    }
+
+    private func checkBodyID(_ body: JSONObject, _ id: String) -> ServiceError? {
         switch body["id"] {
         case nil, .null?: return nil
         case .string(let s)? where s == id: return nil
-        default: return .badRequest("the body's id differs from the URL's", code: "id_mismatch")
+        default: return .idMismatch
         }
     }
 
-    static func sentVersion(_ body: JSONObject) throws(APIError) -> Int64? {
+    static func sentVersion(_ body: JSONObject) throws(ServiceError) -> Int64? {
         switch body["_v"] {
         case nil, .null?: return nil
         case .int(let v)?: return v
-        default: throw APIError.badRequest("_v must be an integer", code: "invalid_version")
+        default: throw .invalidVersion
         }
-    }
-
-    static func stale(_ current: StoredDocument?) -> APIError {
-        var error = APIError(409, "version_conflict", "the document has changed since it was read (stale _v)")
-        error.current = current?.json ?? "null"
-        return error
     }
 
     /// The document to store: the sent attributes without server fields, defaults
     /// filled in, checked against the schema, then `id`, timestamps and `_v` added.
-    func prepare(_ attributes: JSONObject, id: String, version: Int64, previous: JSONObject?) throws(APIError) -> JSONObject {
+    func prepare(_ attributes: JSONObject, id: String, version: Int64, previous: JSONObject?) throws(ServiceError) -> JSONObject {
         var user = attributes
         for field in config.serverFields { _ = user.removeValue(forKey: field) }
         SchemaValidator.applyDefaults(&user, schema: config.schema)
         let issues = SchemaValidator.validate(.object(user), against: config.schema)
-        guard issues.isEmpty else { throw APIError.validation(issues) }
+        guard issues.isEmpty else { throw .validation(issues) }
         var document = JSONObject([("id", .string(id))])
         for member in user.members { document[member.key] = member.value }
         if config.timestamps {
@@ -155,17 +166,15 @@ struct WriteCondition: Sendable {
     /// `If-None-Match: *`: only create.
     var createOnly = false
 
-    static let none = WriteCondition()
-
-    func check(_ current: StoredDocument?) throws {
+    func check(_ current: StoredDocument?) throws(ServiceError) {
         if createOnly, current != nil {
-            throw APIError(412, "precondition_failed", "the document exists (If-None-Match: *)")
+            throw .preconditionFailed("the document exists (If-None-Match: *)")
         }
         if ifMatchAny {
-            if current == nil { throw APIError(412, "precondition_failed", "the document does not exist (If-Match: *)") }
+            if current == nil { throw .preconditionFailed("the document does not exist (If-Match: *)") }
         } else if let ifMatch {
             guard let current, ifMatch.contains(current.version) else {
-                throw APIError(412, "precondition_failed", "If-Match does not match the document's current version")
+                throw .preconditionFailed("If-Match does not match the document's current version")
             }
         }
     }

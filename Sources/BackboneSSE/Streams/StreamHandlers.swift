@@ -36,7 +36,7 @@ struct StreamHandlers {
 
     private func start(_ request: HTTPRequest, _ subscription: Subscription, since: String?) throws(APIError) -> HTTPResponse {
         let bounds: LogBounds
-        do { bounds = try hub.store.logBounds() } catch { throw APIError.from(error) }
+        do { bounds = try hub.store.logBounds() } catch { throw APIError(ServiceError(error)) }
         let head = ChangeCursor(epoch: hub.epoch, sequence: bounds.newest)
         var start = bounds.newest
         var reset: String?

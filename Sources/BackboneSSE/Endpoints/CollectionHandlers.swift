@@ -5,13 +5,14 @@ import HTTPServer
 /// Whole list answers by request target, valid while the store's head stays.
 typealias ListAnswers = HeadCache<String, HTTPResponse>
 
-/// The REST rows of DESIGN.md §1 for one collection.
+/// The REST answers of DESIGN.md §1 for one collection: requests in, responses out.
 struct CollectionHandlers {
     let service: CollectionService
     let maxLimit: Int
 
-    /// `GET /{c}`: a page of documents, the stream cursor it reflects, and paging headers
-    /// when the page is not the whole result.
+    /// A write's answer, or why there is none.
+    typealias Answer = @Sendable (Result<HTTPResponse, ServiceError>) -> Void
+
     /// The query string of a list or a collection stream, by this collection's schema
     /// and page cap.
     func parse(_ pairs: [(name: String, value: String)]) throws(APIError) -> ListRequest {
@@ -23,7 +24,7 @@ struct CollectionHandlers {
     /// for stores whose head covers every acknowledged write (a client must see its own).
     func list(
         _ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)], answers: ListAnswers
-    ) throws(APIError) -> HTTPResponse {
+    ) throws -> HTTPResponse {
         guard let head = try service.cacheableHead() else { return try list(request, path: path, query: pairs).response }
         // `Cache-Control: no-cache` asks for a fresh answer: never needed for
         // correctness (an answer is only reused at the head it was read at), but it lets
@@ -35,7 +36,9 @@ struct CollectionHandlers {
         return response
     }
 
-    private func list(_ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)]) throws(APIError)
+    /// A page of documents, the stream cursor it reflects, and paging headers when the
+    /// page is not the whole result.
+    private func list(_ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)]) throws
         -> (response: HTTPResponse, cursor: ChangeCursor)
     {
         let query = try parse(pairs).query
@@ -63,7 +66,7 @@ struct CollectionHandlers {
     }
 
     /// `GET /{c}/{id}`, with `If-None-Match`.
-    func read(_ request: HTTPRequest, id: String) throws(APIError) -> HTTPResponse {
+    func read(_ request: HTTPRequest, id: String) throws(ServiceError) -> HTTPResponse {
         let (document, cursor) = try service.get(id)
         if let ifNoneMatch = request.header("If-None-Match") {
             let tags = Responses.entityTags(ifNoneMatch)
@@ -74,49 +77,40 @@ struct CollectionHandlers {
         return Responses.document(200, document, [("X-Stream-Cursor", cursor.description), ("Vary", "Accept")])
     }
 
-    func create(_ body: JSONObject, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {
+    func create(_ body: JSONObject, origin: String?, respond: @escaping Answer) {
         let collection = service.name
         service.create(body, origin: origin) { result in
-            finish(Self.answer(result, created: true, location: { "/\(collection)/\(Self.encode($0))" }))
+            respond(result.map { Self.answer($0, created: true, location: { "/\(collection)/\(Self.encode($0))" }) })
         }
     }
 
-    func replace(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {
+    func replace(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, respond: @escaping Answer) {
         let collection = service.name
         service.replace(id, body, condition: condition, origin: origin) { result in
-            let created = (try? result.get())?.change.operation == .create
-            finish(Self.answer(result, created: created, location: { "/\(collection)/\(Self.encode($0))" }))
+            respond(result.map { written in
+                Self.answer(written, created: written.change.operation == .create, location: { "/\(collection)/\(Self.encode($0))" })
+            })
         }
     }
 
-    func patch(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {
+    func patch(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, respond: @escaping Answer) {
         service.patch(id, body, condition: condition, origin: origin) { result in
-            finish(Self.answer(result, created: false, location: nil))
+            respond(result.map { Self.answer($0, created: false, location: nil) })
         }
     }
 
-    func delete(_ id: String, condition: WriteCondition, origin: String?, finish: @escaping @Sendable (HTTPResponse) -> Void) {
+    func delete(_ id: String, condition: WriteCondition, origin: String?, respond: @escaping Answer) {
         service.delete(id, condition: condition, origin: origin) { result in
-            switch result {
-            case .success:
-                // A JSON body, not an empty 200: jQuery rejects an empty body as a parse error.
-                finish(Responses.json(200, Array("{}".utf8)))
-            case .failure(let error):
-                finish(error.response)
-            }
+            // A JSON body, not an empty 200: jQuery rejects an empty body as a parse error.
+            respond(result.map { _ in Responses.json(200, Array("{}".utf8)) })
         }
     }
 
-    static func answer(_ result: Result<WriteResult, APIError>, created: Bool, location: ((String) -> String)?) -> HTTPResponse {
-        switch result {
-        case .success(let written):
-            guard let document = written.document else { return Responses.json(200, Array("{}".utf8)) }
-            var headers: [(name: String, value: String)] = []
-            if created, let location { headers.append(("Location", location(document.id))) }
-            return Responses.document(created ? 201 : 200, document, headers)
-        case .failure(let error):
-            return error.response
-        }
+    static func answer(_ written: WriteResult, created: Bool, location: ((String) -> String)?) -> HTTPResponse {
+        guard let document = written.document else { return Responses.json(200, Array("{}".utf8)) }
+        var headers: [(name: String, value: String)] = []
+        if created, let location { headers.append(("Location", location(document.id))) }
+        return Responses.document(created ? 201 : 200, document, headers)
     }
 
     /// Percent-encodes all but RFC 3986's unreserved characters. Done on bytes:

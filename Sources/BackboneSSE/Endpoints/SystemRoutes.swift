@@ -1,0 +1,20 @@
+import HTTPServer
+
+/// `/healthz`, `/metrics`, `/openapi.yaml` and `/backbone-sse.js`.
+enum SystemRoutes {
+    static func health(_ request: RouteRequest, _ respond: @escaping Respond) {
+        respond(request.app.system.health())
+    }
+
+    static func metrics(_ request: RouteRequest, _ respond: @escaping Respond) {
+        respond(request.app.system.metricsText())
+    }
+
+    static func openAPI(_ request: RouteRequest, _ respond: @escaping Respond) {
+        respond(request.app.system.openAPI())
+    }
+
+    static func clientLibrary(_ request: RouteRequest, _ respond: @escaping Respond) {
+        respond(request.app.system.client())
+    }
+}

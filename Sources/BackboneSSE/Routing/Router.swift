@@ -1,0 +1,133 @@
+import DocumentStore
+import HTTPServer
+
+/// Dispatches by the route table, through the middleware chain.
+///
+/// Each request is read once (target, method override), matched by path, then passed
+/// through the middleware, outermost first; the innermost step answers OPTIONS with the
+/// path's `Allow`, refuses a method the path lacks with 405, and calls the handler. An
+/// error thrown at any step becomes its JSON answer at that step, so the layers around
+/// it (CORS, metrics, logging) see it like any other answer.
+struct Router: Sendable {
+    let routes: [Route]
+    let middleware: [any Middleware]
+    /// Answers paths that match no route (static files, 404).
+    let fallback: Route.Handler
+
+    /// The routes of one path template, by method.
+    private let byTemplate: [String: [String: Route]]
+    /// Templates in table order (literal paths come before parameters in the table).
+    private let templates: [(path: String, template: RouteTemplate)]
+
+    init(routes: [Route], middleware: [any Middleware], fallback: @escaping Route.Handler) {
+        self.routes = routes
+        self.middleware = middleware
+        self.fallback = fallback
+        var byTemplate: [String: [String: Route]] = [:]
+        var templates: [(path: String, template: RouteTemplate)] = []
+        for route in routes {
+            if byTemplate[route.path] == nil { templates.append((route.path, route.template)) }
+            byTemplate[route.path, default: [:]][route.method] = route
+        }
+        self.byTemplate = byTemplate
+        self.templates = templates
+    }
+
+    func respond(to http: HTTPRequest, app: BackboneSSEApp, _ respond: @escaping Respond) {
+        let request = prepare(http, app: app)
+        chain(from: 0)(request, respond)
+    }
+
+    // MARK: Reading and matching
+
+    private func prepare(_ http: HTTPRequest, app: BackboneSSEApp) -> RouteRequest {
+        let target: Target
+        do { target = try Target(http) } catch {
+            return RouteRequest(http: http, target: .empty, method: http.method, destination: .invalid(error), app: app)
+        }
+        let method: String
+        do { method = try MethodOverride.effectiveMethod(http, target) } catch {
+            return RouteRequest(http: http, target: target, method: http.method, destination: .invalid(error), app: app)
+        }
+        return RouteRequest(http: http, target: target, method: method, destination: match(target.segments, app), app: app)
+    }
+
+    private func match(_ segments: [String], _ app: BackboneSSEApp) -> RouteRequest.Destination {
+        templates: for (path, template) in templates where template.segments.count == segments.count {
+            var parameters = RouteRequest.Parameters()
+            for (pattern, segment) in zip(template.segments, segments) {
+                switch pattern {
+                case .literal(let literal):
+                    guard literal == segment else { continue templates }
+                case .collection:
+                    guard let service = app.services[segment] else { continue templates }
+                    parameters.collection = service
+                case .id:
+                    parameters.id = segment
+                    if !DocumentID.isValid(segment) {
+                        parameters.problem = .badRequest(
+                            "invalid id (ids match ^[A-Za-z0-9_~-][A-Za-z0-9_.~-]{0,127}$)", code: "invalid_id")
+                    }
+                }
+            }
+            return .route(template: path, parameters: parameters)
+        }
+        return .fallback
+    }
+
+    // MARK: The chain
+
+    /// The chain from middleware `index` inward; past the last one, the endpoint.
+    private func chain(from index: Int) -> Next {
+        guard index < middleware.count else { return endpoint }
+        let layer = middleware[index]
+        let next = chain(from: index + 1)
+        return { request, respond in
+            do { try layer.handle(request, respond: respond, next: next) } catch {
+                respond(request.errorResponse(error))
+            }
+        }
+    }
+
+    private func endpoint(_ request: RouteRequest, _ respond: @escaping Respond) {
+        do {
+            switch request.destination {
+            case .invalid(let error):
+                throw error
+            case .fallback:
+                try fallback(request, respond)
+            case .route(let template, let parameters):
+                let methods = byTemplate[template] ?? [:]
+                if request.method == "OPTIONS" {
+                    return respond(HTTPResponse(status: 204, headers: [("Allow", Self.allow(methods.keys))]))
+                }
+                if let problem = parameters.problem { throw problem }
+                guard let route = methods[request.method == "HEAD" ? "GET" : request.method] else {
+                    var error = APIError(405, "method_not_allowed", "\(request.method) is not allowed on \(template)")
+                    error.headers = [("Allow", Self.allow(methods.keys))]
+                    throw error
+                }
+                try route.handler(request, respond)
+            }
+        } catch {
+            respond(request.errorResponse(error))
+        }
+    }
+
+    /// The `Allow` header of a path: its methods in a fixed order, HEAD with GET, and
+    /// OPTIONS.
+    static func allow(_ methods: some Sequence<String>) -> String {
+        let present = Set(methods)
+        var out = Self.methodOrder.filter(present.contains)
+        if present.contains("GET") { out.insert("HEAD", at: out.firstIndex(of: "GET")! + 1) }
+        out.append("OPTIONS")
+        return out.joined(separator: ", ")
+    }
+
+    static let methodOrder = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    /// The `Allow` header of a template of this table.
+    func allow(_ template: String) -> String {
+        Self.allow(byTemplate[template]?.keys ?? [:].keys)
+    }
+}
