@@ -50,8 +50,8 @@ public protocol DocumentStore: Sendable {
     /// False where an acknowledged write can sit behind one still in flight.
     var headCoversAcknowledgedWrites: Bool { get }
 
-    /// Counters for `/metrics`: name (Prometheus style) → value.
-    func statistics() -> [(name: String, help: String, value: Int)]
+    /// The store's own counters, read when `/metrics` is scraped.
+    func statistics() -> [StoreStatistic]
 }
 
 extension DocumentStore {
@@ -83,6 +83,21 @@ public struct CollectionLayout: Sendable, Equatable {
         self.unique = unique
         self.scalarPaths = scalarPaths
         self.fieldTypes = fieldTypes
+    }
+}
+
+/// A counter a store keeps (it counts where it works); the service reports it.
+public struct StoreStatistic: Sendable, Equatable {
+    /// A short snake_case name, e.g. `commits`, unique per store.
+    public let name: String
+    public let help: String
+    /// Only grows while the store is open.
+    public let value: Int
+
+    public init(_ name: String, help: String, value: Int) {
+        self.name = name
+        self.help = help
+        self.value = value
     }
 }
 

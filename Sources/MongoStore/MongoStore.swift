@@ -166,18 +166,25 @@ public final class MongoStore: DocumentStore {
     /// The commands counted one by one in `statistics`, as the benchmark reports them.
     static let countedCommands = ["find", "getMore", "insert", "update", "delete", "count"]
 
-    public func statistics() -> [(name: String, help: String, value: Int)] {
+    public func statistics() -> [StoreStatistic] {
         let byName = pool.commandsByName.withLock { $0 }
         let perCommand = Self.countedCommands.map { name in
-            (name: "backbone_sse_store_command_\(name.lowercased())_total", help: "MongoDB \(name) commands sent", value: byName[name] ?? 0)
+            StoreStatistic("command_\(name.lowercased())", help: "MongoDB \(name) commands sent", value: byName[name] ?? 0)
         }
         return perCommand + [
-            ("backbone_sse_store_commands_total", "MongoDB commands sent (round trips)", pool.commandsSent.load(ordering: .relaxed)),
-            ("backbone_sse_store_writes_total", "Writes committed", counters.writes.load(ordering: .relaxed)),
-            ("backbone_sse_store_write_conflicts_total", "Conditional writes that lost a race and were decided again", counters.conflicts.load(ordering: .relaxed)),
-            ("backbone_sse_store_unavailable_total", "Operations that found MongoDB unreachable", counters.unavailable.load(ordering: .relaxed)),
-            ("backbone_sse_store_lease_resolutions_total", "Change-log entries settled by a reader after their writer's lease", log.leaseResolutions.load(ordering: .relaxed)),
-            ("backbone_sse_store_relogged_total", "Changes logged again after a reader had voided their entry", counters.relogged.load(ordering: .relaxed)),
+            StoreStatistic("commands", help: "MongoDB commands sent (round trips)", value: pool.commandsSent.load(ordering: .relaxed)),
+            StoreStatistic("writes", help: "Writes committed", value: counters.writes.load(ordering: .relaxed)),
+            StoreStatistic(
+                "write_conflicts", help: "Conditional writes that lost a race and were decided again",
+                value: counters.conflicts.load(ordering: .relaxed)),
+            StoreStatistic(
+                "unavailable", help: "Operations that found MongoDB unreachable", value: counters.unavailable.load(ordering: .relaxed)),
+            StoreStatistic(
+                "lease_resolutions", help: "Change-log entries settled by a reader after their writer's lease",
+                value: log.leaseResolutions.load(ordering: .relaxed)),
+            StoreStatistic(
+                "relogged", help: "Changes logged again after a reader had voided their entry",
+                value: counters.relogged.load(ordering: .relaxed)),
         ]
     }
 

@@ -205,10 +205,12 @@ public final class SQLiteStore: DocumentStore {
         batcher.listener.set(listener)
     }
 
-    public func statistics() -> [(name: String, help: String, value: Int)] {
+    public func statistics() -> [StoreStatistic] {
         [
-            ("backbone_sse_store_commits_total", "Transactions committed by the store's writer", batcher.commits.load(ordering: .relaxed)),
-            ("backbone_sse_store_writes_total", "Writes committed (writes / commits is the mean group-commit batch)", batcher.writes.load(ordering: .relaxed)),
+            StoreStatistic("commits", help: "Transactions committed by the store's writer", value: batcher.commits.load(ordering: .relaxed)),
+            StoreStatistic(
+                "writes", help: "Writes committed (writes / commits is the mean group-commit batch)",
+                value: batcher.writes.load(ordering: .relaxed)),
         ]
     }
 

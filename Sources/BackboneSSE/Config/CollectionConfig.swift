@@ -67,8 +67,4 @@ public struct AppConfig: Sendable {
     public init(collections: [CollectionConfig]) {
         self.collections = collections
     }
-
-    public func collection(_ name: String) -> CollectionConfig? {
-        collections.first { $0.name == name }
-    }
 }

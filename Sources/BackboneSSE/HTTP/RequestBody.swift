@@ -3,30 +3,27 @@ import Foundation
 import HTTPServer
 
 /// The document a write request carries: a JSON body, or Backbone.emulateJSON's
-/// form-encoded `model=<json>` (with `_method` for emulateHTTP).
+/// form-encoded `model=<json>` (its `_method`, for emulateHTTP, is read by `MethodOverride`).
 struct RequestBody {
     let object: JSONObject
-    /// `_method` from a form body.
-    let methodOverride: String?
 
     static func decode(_ request: HTTPRequest) throws(APIError) -> RequestBody {
         switch mediaType(request.header("Content-Type") ?? "") {
         case "application/json", "", "text/json":
-            return RequestBody(object: try object(request.body), methodOverride: nil)
+            return RequestBody(object: try object(request.body))
         case "application/x-www-form-urlencoded":
             // curl -d sends this type by default: a body that is plainly JSON is taken as JSON.
             if request.body.first == UInt8(ascii: "{") {
-                return RequestBody(object: try object(request.body), methodOverride: nil)
+                return RequestBody(object: try object(request.body))
             }
             guard let text = String(validating: request.body, as: UTF8.self) else {
                 throw .badRequest("the form body is not valid UTF-8", code: "bad_body")
             }
             let form = try QueryString.parse(text[...], from: .form)
-            let method = form.last { $0.name == "_method" }?.value
             guard let model = form.last(where: { $0.name == "model" })?.value else {
                 throw .badRequest("a form-encoded body must carry the document as model=<json> (Backbone.emulateJSON)", code: "bad_body")
             }
-            return RequestBody(object: try object(Array(model.utf8)), methodOverride: method)
+            return RequestBody(object: try object(Array(model.utf8)))
         default:
             throw APIError(415, "unsupported_media_type", "send the document as application/json (or form-encoded model=<json>)")
         }

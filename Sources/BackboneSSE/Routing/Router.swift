@@ -125,9 +125,4 @@ struct Router: Sendable {
     }
 
     static let methodOrder = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-    /// The `Allow` header of a template of this table.
-    func allow(_ template: String) -> String {
-        Self.allow(byTemplate[template]?.keys ?? [:].keys)
-    }
 }

@@ -1,3 +1,4 @@
+import DocumentStore
 import Prometheus
 import Synchronization
 
@@ -80,6 +81,25 @@ public final class ServerMetrics: Sendable {
             return made
         }
         counter.increment()
+    }
+
+    /// The store's counters, each as `backbone_sse_store_<name>_total` in the registry:
+    /// the store keeps the figures, and each scrape adds what they grew by since the last.
+    private let storeCounters = Mutex<[String: (counter: Counter, reported: Int)]>([:])
+
+    func storeStatistics(_ statistics: [StoreStatistic]) {
+        storeCounters.withLock { counters in
+            for statistic in statistics {
+                let entry = counters[statistic.name] ?? (
+                    registry.makeCounter(descriptor: MetricNameDescriptor(
+                        namespace: "backbone_sse", metricName: "store_" + statistic.name, unitName: "total",
+                        helpText: statistic.help)),
+                    0
+                )
+                if statistic.value > entry.reported { entry.counter.increment(by: Int64(statistic.value - entry.reported)) }
+                counters[statistic.name] = (entry.counter, max(entry.reported, statistic.value))
+            }
+        }
     }
 
     func eventsSent(_ n: Int) { streamFigures.sent.increment(by: Int64(n)) }

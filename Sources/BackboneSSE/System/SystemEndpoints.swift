@@ -21,10 +21,8 @@ struct SystemEndpoints: Sendable {
     }
 
     func metricsText() -> HTTPResponse {
-        var body = metrics.render()
-        for stat in store.statistics() {
-            body.append(contentsOf: "# HELP \(stat.name) \(stat.help)\n# TYPE \(stat.name) counter\n\(stat.name) \(stat.value)\n".utf8)
-        }
+        metrics.storeStatistics(store.statistics())
+        let body = metrics.render()
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: body)
     }
 
