@@ -31,7 +31,9 @@ extension MongoStore {
         let cached = epoch
         let outcome = try ensureEpoch(proposed: cached.isEmpty ? Self.newEpoch() : cached)
         if outcome.created && !cached.isEmpty {
-            logger.warning("MongoDB lost this store's data while it was away (a new or wiped database): continuing the epoch \(cached) past sequence \(order.withLock { $0.allocated })")
+            logger.warning(
+                "MongoDB lost this store's data while it was away (a new or wiped database): continuing the epoch",
+                metadata: ["store.epoch": "\(cached)", "store.sequence": "\(order.withLock { $0.allocated })"])
             let top = order.withLock { state -> Int64 in
                 state = CommitOrder(delivered: state.allocated, allocated: state.allocated)
                 return state.allocated

@@ -113,7 +113,9 @@ extension MongoStore {
         do {
             final = try markDone(change, creation: creationOfCurrent)
         } catch {
-            logger.warning("change \(sequence) committed, but marking it done failed (\(error)): retrying in the background")
+            logger.warning(
+                "change committed, but marking it done failed: retrying in the background",
+                metadata: ["store.sequence": "\(sequence)", "error": "\(error)"])
             adjust { $0.release(sequence) }
             retryMarkDone(change, creation: creationOfCurrent, attempt: 1)
             final = change

@@ -134,11 +134,9 @@ final class WriteBatcher: Sendable {
                         do {
                             outcome = .success(try apply(item.request, at: now, in: db))
                         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                            let failure = Self.constraintError(error)
-                            if case .internalError = failure {  // answered 500 without details: say why here
-                                logger.error("write to \(item.request.collection)/\(item.request.id) failed: \(error)")
-                            }
-                            outcome = .failure(failure)
+                            // An unexpected constraint is an internal error whose message
+                            // the service logs with the request it failed.
+                            outcome = .failure(Self.constraintError(error))
                         } catch let error as StoreError {
                             outcome = .failure(error)
                         } catch {
@@ -151,7 +149,7 @@ final class WriteBatcher: Sendable {
             }
         } catch {
             let failure = SQLiteStore.map(error)
-            logger.error("commit of \(batch.count) writes failed: \(error)")
+            logger.error("commit failed", metadata: ["store.batch": "\(batch.count)", "error": "\(error)"])
             for item in batch { item.completion(.failure(failure)) }
             return
         }

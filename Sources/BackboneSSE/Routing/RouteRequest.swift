@@ -61,7 +61,7 @@ struct RouteRequest: Sendable {
         let api = APIError(error)
         if api.status >= 500 {
             app.logger.error(
-                "\(api.code)",
+                "answered \(api.status) \(api.code)",
                 metadata: [
                     "http.method": "\(method)", "http.route": "\(routeLabel)", "http.status": "\(api.status)",
                     "error.cause": "\(api.cause ?? api.message)",
