@@ -42,12 +42,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // libmongoc/libbson through pkg-config, with a shim for their aligned types.
+        // The system SQLite (the one GRDB links) through pkg-config: a shim for what GRDB
+        // has no API for (the variadic sqlite3_config) and what HotStatements needs to
+        // step GRDB's statements itself.
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // libmongoc/libbson through pkg-config, with a shim for their aligned types.
         .systemLibrary(
             name: "CMongoc",
             pkgConfig: "libmongoc-1.0",
