@@ -1,11 +1,12 @@
 /// Which requests `MicroHTTPDServer.stop` waits for, as a pure state machine guarded by
-/// the server's `admission` lock. A request counts from its headers to its answer being
-/// queued (or its end); once stopping, none is admitted any more, so the count only
-/// falls, and the release that brings it to 0 wakes a waiting `stop`.
+/// the server's `admission` lock. A request counts from its headers until its answer
+/// is sent (a stream: queued) or the request ends; once stopping, none is admitted any
+/// more, so the count only falls, and the release that brings it to 0 wakes a waiting
+/// `stop`.
 struct Admission {
     /// No request is admitted any more (they are answered 503).
     private(set) var stopping = false
-    /// Admitted requests whose answer is not yet queued.
+    /// Admitted requests whose answer is not yet sent.
     private(set) var pending = 0
     /// A `stop` sleeps until `pending` reaches 0 (or its deadline).
     private var stopWaits = false
@@ -17,7 +18,7 @@ struct Admission {
         return true
     }
 
-    /// An admitted request's answer is queued, or the request is gone. True when this
+    /// An admitted request's answer is sent (a stream: queued), or the request is gone. True when this
     /// was the last one a waiting `stop` was waiting for: wake it.
     mutating func release() -> Bool {
         precondition(pending > 0, "released a request that was not admitted")

@@ -59,7 +59,6 @@ extension MicroHTTPDServer {
         case .handling:
             if chunk > 0 { uploadDataSize?.pointee = 0 }
             guard let response = exchange.responder?.takeResponse() else { return .YES }
-            release(exchange)
             return queue(response, for: exchange, on: connection)
         case .finished:
             if chunk > 0 { uploadDataSize?.pointee = 0 }
@@ -83,14 +82,15 @@ extension MicroHTTPDServer {
         exchange.body = []
         exchange.afterResponse = AfterResponse.collecting { handler(request, responder) }
         if let response = responder.handlerReturned(suspend: { MHD_suspend_connection(connection) }) {
-            release(exchange)
             return queue(response, for: exchange, on: connection)
         }
         return .YES
     }
 
-    /// The request no longer holds up `stop`: its answer is queued, or it is gone
-    /// (`finished` releases the ones refused before their handler, e.g. 413).
+    /// The request no longer holds up `stop`: its answer is sent, or it is gone (both in
+    /// `finished`), or its answer is a stream (queued: ending streams before `stop` is
+    /// the app's part). Not when a buffered answer is merely queued: `stop` would then
+    /// stop the daemon before libmicrohttpd has written it.
     private func release(_ exchange: Exchange) {
         guard exchange.admitted else { return }
         exchange.admitted = false
@@ -111,6 +111,7 @@ extension MicroHTTPDServer {
         exchange.status = response.status
         let mhdResponse: OpaquePointer?
         if let stream = response.stream {
+            release(exchange)
             stream.attach(ConnectionHandle(raw: connection))
             let retained = Unmanaged.passRetained(stream).toOpaque()
             mhdResponse = MHD_create_response_from_callback(UInt64.max, 4 * 1024, cmhdStreamRead, retained, cmhdStreamEnded)

@@ -16,8 +16,8 @@ public final class MicroHTTPDServer: Sendable {
     let errorResponse: @Sendable (_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse
     let logger: Logger
     private let daemon = Mutex<DaemonHandle?>(nil)
-    /// Requests whose handler has been entered but whose answer is not yet queued, and
-    /// whether the server is stopping (then no handler is entered any more). One lock
+    /// Requests whose headers have arrived but whose answer is not yet sent, and
+    /// whether the server is stopping (then no request is admitted any more). One lock
     /// for both: a request either counts before `stop` reads the count, or is refused.
     let admission = Mutex(Admission())
     /// Signalled when the last request a stopping server waits for is released.
