@@ -6,8 +6,8 @@ import GRDB
 /// GRDB and stepped through SQLite's C API: `GET /{c}/{id}` and each write of a batch.
 ///
 /// GRDB's typed fetch and execute (arguments as existentials, a generic cursor, a
-/// cached-statement lookup by SQL text) cost about as much as SQLite's own work on these
-/// one-row statements. GRDB documents `Statement.sqliteStatement` for this use; the
+/// cached-statement lookup by SQL text) cost as much as SQLite's own work on these
+/// one-row statements (bench/NOTES.md#hot-statements). GRDB documents `Statement.sqliteStatement` for this use; the
 /// statements stay GRDB's and are only used inside their connection's serialized access
 /// (a thread's reader, or the pool's one writer). This file is the only place that calls
 /// `sqlite3_*` on a statement.

@@ -71,12 +71,11 @@ final class ThreadReaders: Sendable {
         configuration.readonly = true
         // The read transaction outlives each access on purpose (see above).
         configuration.allowsUnsafeTransactions = true
-        // Each thread's connection keeps its own page cache (`cacheBytes`, SQLite's
-        // default is 2 MB). A page missing from it is a pread of the file, and reads at
-        // random over a collection the cache cannot hold mostly miss: over 100,000
-        // documents (30 MB of table), 1.57 pread per read with 2 MB, 0.84 with 8 MiB, none
-        // with 64 MiB (12% more GET by id per second than with 8 MiB in an A/B). Start-up
-        // memory is unchanged: the cache fills as pages are read, up to the size.
+        // Each thread's connection keeps its own page cache (`cacheBytes`, larger than
+        // SQLite's default). A page missing from it is a pread of the file, and reads at
+        // random over a collection the cache cannot hold mostly miss: a cache that holds
+        // the table turns them into no system call (figures: bench/NOTES.md#readers).
+        // Start-up memory is unchanged: the cache fills as pages are read, up to the size.
         let cacheKiB = max(1, cacheBytes / 1024)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)") }
         self.configuration = configuration
