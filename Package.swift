@@ -96,21 +96,28 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
         .target(name: "MongoDoubleSupport", path: "Tests/MongoDoubleSupport"),
+        // Helpers shared by the test targets (waiting for a callback's answer).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "MongoStoreTests",
-            dependencies: ["MongoStore", "DocumentStore", "MongoDoubleSupport", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "MongoStore", "DocumentStore", "MongoDoubleSupport", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // One suite of store behaviours, run against every DocumentStore backend.
         .testTarget(
             name: "StoreConformanceTests",
             dependencies: [
-                "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport",
+                "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore"]),
         .testTarget(
             name: "SQLiteStoreTests",
-            dependencies: ["SQLiteStore", "DocumentStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore"]),
+            dependencies: ["SQLiteStore", "DocumentStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "BackboneSSETests",
+            dependencies: ["BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
