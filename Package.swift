@@ -42,12 +42,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // libmongoc/libbson through pkg-config, with a shim for their aligned types.
+        // The system SQLite (the one GRDB links) through pkg-config: a shim for what GRDB
+        // has no API for (the variadic sqlite3_config) and what HotStatements needs to
+        // step GRDB's statements itself.
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // libmongoc/libbson through pkg-config, with a shim for their aligned types.
         .systemLibrary(
             name: "CMongoc",
             pkgConfig: "libmongoc-1.0",
@@ -93,21 +96,28 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
         .target(name: "MongoDoubleSupport", path: "Tests/MongoDoubleSupport"),
+        // Helpers shared by the test targets (waiting for a callback's answer).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "MongoStoreTests",
-            dependencies: ["MongoStore", "DocumentStore", "MongoDoubleSupport", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "MongoStore", "DocumentStore", "MongoDoubleSupport", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // One suite of store behaviours, run against every DocumentStore backend.
         .testTarget(
             name: "StoreConformanceTests",
             dependencies: [
-                "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport",
+                "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore"]),
         .testTarget(
             name: "SQLiteStoreTests",
-            dependencies: ["SQLiteStore", "DocumentStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore"]),
+            dependencies: ["SQLiteStore", "DocumentStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "BackboneSSETests",
+            dependencies: ["BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

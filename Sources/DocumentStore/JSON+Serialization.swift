@@ -66,11 +66,4 @@ extension JSON {
         }
         out.append(UInt8(ascii: "\""))
     }
-
-    /// A string as a JSON string literal.
-    public static func quoted(_ s: String) -> String {
-        var out: [UInt8] = []
-        writeString(s, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
 }

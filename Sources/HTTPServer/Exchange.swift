@@ -19,7 +19,8 @@ final class Exchange {
     /// Bytes of a too-large chunked body read and thrown away.
     var discarded = 0
     var responder: Responder?
-    /// Counted among the requests `stop` waits for (from its headers to its answer).
+    /// Counted among the requests `stop` waits for (from its headers until its answer
+    /// is sent; see `MicroHTTPDServer.release`).
     var admitted = false
     var status = 0
     /// Work the handler deferred until the answer is sent (`AfterResponse`).

@@ -54,7 +54,7 @@ func cmhdCollectHeader(
 func cmhdLog(cls: UnsafeMutableRawPointer?, message: UnsafePointer<CChar>?) {
     guard let cls, let message else { return }
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
-    server.logger.debug("libmicrohttpd: \(String(cString: message))")
+    server.logger.debug("libmicrohttpd", metadata: ["mhd.message": "\(String(cString: message))"])
 }
 
 /// libmicrohttpd wants more of a streamed body.

@@ -15,11 +15,7 @@ extension MicroHTTPDServer {
             exchange.phase = .body
             // Counted from its headers, so that `stop` also waits for a body still
             // arriving; a request that begins after `stop` is answered 503 once read.
-            exchange.admitted = admission.withLock { state -> Bool in
-                if state.stopping { return false }
-                state.pending += 1
-                return true
-            }
+            exchange.admitted = admission.withLock { $0.admit() }
             _ = MHD_get_connection_values(
                 connection, .HEADER_KIND, cmhdCollectHeader,
                 Unmanaged.passUnretained(exchange).toOpaque())
@@ -63,7 +59,6 @@ extension MicroHTTPDServer {
         case .handling:
             if chunk > 0 { uploadDataSize?.pointee = 0 }
             guard let response = exchange.responder?.takeResponse() else { return .YES }
-            release(exchange)
             return queue(response, for: exchange, on: connection)
         case .finished:
             if chunk > 0 { uploadDataSize?.pointee = 0 }
@@ -87,18 +82,19 @@ extension MicroHTTPDServer {
         exchange.body = []
         exchange.afterResponse = AfterResponse.collecting { handler(request, responder) }
         if let response = responder.handlerReturned(suspend: { MHD_suspend_connection(connection) }) {
-            release(exchange)
             return queue(response, for: exchange, on: connection)
         }
         return .YES
     }
 
-    /// The request no longer holds up `stop`: its answer is queued, or it is gone
-    /// (`finished` releases the ones refused before their handler, e.g. 413).
+    /// The request no longer holds up `stop`: its answer is sent, or it is gone (both in
+    /// `finished`), or its answer is a stream (queued: ending streams before `stop` is
+    /// the app's part). Not when a buffered answer is merely queued: `stop` would then
+    /// stop the daemon before libmicrohttpd has written it.
     private func release(_ exchange: Exchange) {
         guard exchange.admitted else { return }
         exchange.admitted = false
-        admission.withLock { $0.pending -= 1 }
+        if admission.withLock({ $0.release() }) { drained.signal() }
     }
 
     private func reject(_ exchange: Exchange, status: Int, connection: OpaquePointer) -> MHD_Result {
@@ -115,6 +111,7 @@ extension MicroHTTPDServer {
         exchange.status = response.status
         let mhdResponse: OpaquePointer?
         if let stream = response.stream {
+            release(exchange)
             stream.attach(ConnectionHandle(raw: connection))
             let retained = Unmanaged.passRetained(stream).toOpaque()
             mhdResponse = MHD_create_response_from_callback(UInt64.max, 4 * 1024, cmhdStreamRead, retained, cmhdStreamEnded)
@@ -142,11 +139,16 @@ extension MicroHTTPDServer {
         for work in exchange.afterResponse { work() }
         exchange.afterResponse = []
         guard logger.logLevel <= .info else { return }
-        let micros = (ContinuousClock.now - exchange.startedAt).microseconds
+        var metadata: Logger.Metadata = [
+            "http.method": "\(exchange.method)",
+            "http.target": "\(exchange.target)",
+            "http.duration_us": "\((ContinuousClock.now - exchange.startedAt).microseconds)",
+        ]
         if exchange.status == 0 {
-            logger.info("\(exchange.method) \(exchange.target) dropped \(micros)µs")
+            logger.info("request dropped", metadata: metadata)
         } else {
-            logger.info("\(exchange.method) \(exchange.target) \(exchange.status) \(micros)µs")
+            metadata["http.status"] = "\(exchange.status)"
+            logger.info("request answered", metadata: metadata)
         }
     }
 }
@@ -162,5 +164,12 @@ extension Duration {
     public var microseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+
+    /// Whole nanoseconds, saturating, for dispatch deadlines.
+    var nanoseconds: Int {
+        let (seconds, attoseconds) = components
+        guard seconds < Int64.max / 1_000_000_000 - 1 else { return .max }
+        return Int(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -16,10 +16,12 @@ public final class MicroHTTPDServer: Sendable {
     let errorResponse: @Sendable (_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse
     let logger: Logger
     private let daemon = Mutex<DaemonHandle?>(nil)
-    /// Requests whose handler has been entered but whose answer is not yet queued, and
-    /// whether the server is stopping (then no handler is entered any more). One lock
+    /// Requests whose headers have arrived but whose answer is not yet sent, and
+    /// whether the server is stopping (then no request is admitted any more). One lock
     /// for both: a request either counts before `stop` reads the count, or is refused.
-    let admission = Mutex<(stopping: Bool, pending: Int)>((false, 0))
+    let admission = Mutex(Admission())
+    /// Signalled when the last request a stopping server waits for is released.
+    let drained = DispatchSemaphore(value: 0)
     /// libmicrohttpd keeps a pointer to this until the daemon stops.
     private let logTarget: LogTargetBox
 
@@ -37,9 +39,19 @@ public final class MicroHTTPDServer: Sendable {
     }
 
     /// Starts listening. Returns the bound port (the ephemeral one for port 0).
+    ///
+    /// libmicrohttpd calls back into this object from its own threads until
+    /// `MHD_stop_daemon` returns, through a pointer Swift cannot see. So `start` hands C
+    /// a retained reference and `stop` releases it only after the daemon has stopped:
+    /// a running server stays alive even if its owner lets go of it. (A `deinit` that
+    /// stops a still-running daemon cannot work: a callback already running would
+    /// retain an object being destroyed.) A server never stopped is leaked with its
+    /// daemon, which is what a server that should run until the process ends wants.
     @discardableResult
     public func start() throws -> UInt16 {
-        let me = Unmanaged.passUnretained(self).toOpaque()
+        precondition(daemon.withLock { $0 == nil }, "MicroHTTPDServer started twice")
+        let retained = Unmanaged.passRetained(self)
+        let me = retained.toOpaque()
         let threads = configuration.threads > 0
             ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
         let flags = MHD_USE_EPOLL.rawValue | MHD_USE_INTERNAL_POLLING_THREAD.rawValue
@@ -65,6 +77,7 @@ public final class MicroHTTPDServer: Sendable {
             return CMHD_start(&c, logTarget.raw)
         }
         guard let started else {
+            retained.release()
             throw HTTPServerError.cannotStart(
                 host: configuration.host, port: configuration.port,
                 reason: "libmicrohttpd refused (address in use or invalid)")
@@ -81,7 +94,7 @@ public final class MicroHTTPDServer: Sendable {
     /// Stops accepting: new connections are not taken, and new requests on open
     /// keep-alive connections get 503; requests already being handled go on.
     public func quiesce() {
-        admission.withLock { $0.stopping = true }
+        admission.withLock { $0.quiesce() }
         guard let handle = daemon.withLock({ $0 }) else { return }
         _ = MHD_quiesce_daemon(handle.raw)
     }
@@ -89,18 +102,28 @@ public final class MicroHTTPDServer: Sendable {
     /// Stops accepting, lets pending answers go out (up to `grace`), then stops. Every
     /// stream must have ended first: stopping with suspended connections is not allowed.
     public func stop(grace: Duration = .seconds(4)) {
-        admission.withLock { $0.stopping = true }
+        let mustWait = admission.withLock { $0.beginStop() }
         guard let handle = daemon.withLock({ $0 }) else { return }
         _ = MHD_quiesce_daemon(handle.raw)
-        let deadline = ContinuousClock.now + grace
-        while admission.withLock({ $0.pending }) > 0 && ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
+        // The last release signals `drained` (see `Admission`); no request is admitted
+        // from now on, so the count can only fall.
+        if mustWait, drained.wait(timeout: .now() + .nanoseconds(grace.nanoseconds)) == .timedOut {
+            // A release racing with the deadline may still signal: nobody waits again.
+            let pending = admission.withLock { state in
+                state.stopGaveUp()
+                return state.pending
+            }
+            if pending > 0 {
+                logger.error("stopping with unanswered requests", metadata: ["http.pending": "\(pending)"])
+            }
         }
-        if admission.withLock({ $0.pending }) > 0 {
-            logger.error("stopping with unanswered requests")
+        // Taken under the lock: of two concurrent `stop`s, one stops the daemon.
+        guard let taken = daemon.withLock({ d in defer { d = nil }; return d }), taken.raw == handle.raw else {
+            return
         }
-        daemon.withLock { $0 = nil }
         MHD_stop_daemon(handle.raw)
+        // No callback runs any more: give back the reference `start` handed to C.
+        Unmanaged.passUnretained(self).release()
     }
 }
 

@@ -5,31 +5,11 @@ import Synchronization
 /// A handler that can answer at once calls `send` before it returns; one that waits
 /// (a write queued for a batched commit) keeps the responder and calls `send` when the
 /// answer is ready. In the second case the server suspends the libmicrohttpd connection
-/// meanwhile, so no server thread waits.
+/// meanwhile, so no server thread waits. The transitions are `ResponderState`'s,
+/// decided under the lock and acted on after it (but for the suspend, see
+/// `handlerReturned`).
 public final class Responder: Sendable {
-    /// The states of one request's answer. Decided under the lock, acted on after it.
-    enum State {
-        /// The handler is running and has not answered.
-        case handling
-        /// The handler returned without an answer: the connection is suspended.
-        case suspended
-        /// An answer is ready and the connection is (or will be) running to queue it.
-        case ready(HTTPResponse)
-        /// The answer was handed to libmicrohttpd.
-        case delivered
-    }
-
-    enum SendAction {
-        case none
-        case resume
-    }
-
-    enum AfterHandlerAction {
-        case queue(HTTPResponse)
-        case suspend
-    }
-
-    private let state = Mutex<State>(.handling)
+    private let state = Mutex(ResponderState())
     private let resume: @Sendable () -> Void
 
     init(resume: @escaping @Sendable () -> Void) {
@@ -38,49 +18,32 @@ public final class Responder: Sendable {
 
     /// Answers the request. Only the first answer counts.
     public func send(_ response: HTTPResponse) {
-        let action: SendAction = state.withLock { state in
-            switch state {
-            case .handling:
-                state = .ready(response)
-                return .none
-            case .suspended:
-                state = .ready(response)
-                return .resume
-            case .ready, .delivered:
-                return .none
-            }
+        let action = state.withLock { $0.send(response) }
+        switch action {
+        case .none: break
+        case .resume: resume()
         }
-        if case .resume = action { resume() }
     }
 
-    /// Called by the server when the handler returned. With `.suspend` the caller
-    /// must suspend the connection while still holding the decision, which is why
-    /// `suspend` runs inside the lock: a `send` racing with us then resumes only a
-    /// connection that is really suspended.
+    /// Called by the server when the handler returned: the answer to queue now, or nil
+    /// once the connection is suspended. The suspend runs inside the lock, unlike every
+    /// other action: a `send` racing with us decides `.resume` only after the lock is
+    /// released, so it resumes a connection that is really suspended (resuming one
+    /// that is not is undefined behaviour in libmicrohttpd).
     func handlerReturned(suspend: () -> Void) -> HTTPResponse? {
-        state.withLock { state in
-            switch state {
-            case .ready(let response):
-                state = .delivered
+        state.withLock { state -> HTTPResponse? in
+            switch state.handlerReturned() {
+            case .queue(let response):
                 return response
-            case .handling:
-                state = .suspended
+            case .suspend:
                 suspend()
                 return nil
-            case .suspended, .delivered:
-                preconditionFailure("handler returned twice")
             }
         }
     }
 
     /// Called by the server when a suspended connection runs again.
     func takeResponse() -> HTTPResponse? {
-        state.withLock { state in
-            if case .ready(let response) = state {
-                state = .delivered
-                return response
-            }
-            return nil
-        }
+        state.withLock { $0.takeResponse() }
     }
 }

@@ -58,7 +58,6 @@ public final class ResponseStream: Sendable {
         }
         if now { handler() }
     }
-    public var isSuspended: Bool { guarded.withLock { $0.state.suspended } }
 
     /// For a suspended stream: has the client closed its end? libmicrohttpd does not
     /// watch suspended sockets, so a periodic peek is how a dead client is found.

@@ -6,11 +6,17 @@ import GRDB
 /// GRDB and stepped through SQLite's C API: `GET /{c}/{id}` and each write of a batch.
 ///
 /// GRDB's typed fetch and execute (arguments as existentials, a generic cursor, a
-/// cached-statement lookup by SQL text) cost about as much as SQLite's own work on these
-/// one-row statements. GRDB documents `Statement.sqliteStatement` for this use; the
+/// cached-statement lookup by SQL text) cost as much as SQLite's own work on these
+/// one-row statements (bench/NOTES.md#hot-statements). GRDB documents `Statement.sqliteStatement` for this use; the
 /// statements stay GRDB's and are only used inside their connection's serialized access
 /// (a thread's reader, or the pool's one writer). This file is the only place that calls
 /// `sqlite3_*` on a statement.
+///
+/// One instance belongs to one connection, and that connection's serialized access is
+/// what makes the unlocked cache safe (hence `@unchecked Sendable`). GRDB's own queue
+/// check does not run on raw `sqlite3_*` calls, so `statement(_:_:_:)`, the way into
+/// every statement here, asserts both in debug builds: that the caller is inside the
+/// connection's access, and that a cached statement belongs to the connection given.
 final class HotStatements: @unchecked Sendable {
     enum Kind: Hashable {
         case read, insert, update, delete, logChange
@@ -64,8 +70,14 @@ final class HotStatements: @unchecked Sendable {
     }
 
     private func statement(_ kind: Kind, _ table: String, _ db: Database) throws -> Statement {
+        db.assertSerializedAccess()
         let key = Key(table: table, kind: kind)
-        if let statement = statements[key] { return statement }
+        if let statement = statements[key] {
+            assert(
+                sqlite3_db_handle(statement.sqliteStatement) == db.sqliteConnection,
+                "HotStatements used with a second connection")
+            return statement
+        }
         let sql = switch kind {
         case .read: "SELECT v, body FROM \(table) WHERE id = ?"
         case .insert: "INSERT INTO \(table) (id, v, body) VALUES (?, ?, ?)"

@@ -14,8 +14,8 @@ struct SQLFragment {
 
 extension StatementArguments {
     /// GRDB's initializer for a sequence of values maps it through a key path, which the
-    /// Swift runtime instantiates on every call (about 5% of a filtered list's CPU); the
-    /// one for optional existentials does not.
+    /// Swift runtime instantiates on every call (a visible share of a filtered list's
+    /// CPU: bench/NOTES.md#filter); the one for optional existentials does not.
     init(values: [DatabaseValue]) {
         self.init(values.map { $0 as (any DatabaseValueConvertible)? })
     }

@@ -167,10 +167,9 @@ public final class SQLiteStore: DocumentStore {
         try pruneLog(keep: keep, maxAge: maxAge, slice: 1000)
     }
 
-    /// Prunes in transactions of at most `slice` entries (a few milliseconds each), so
-    /// that writes get in between. One DELETE of everything due held the writer, and so
-    /// every write, for as long as it ran: 0.8 s for the 140,000 entries a minute of
-    /// sequential POSTs leaves.
+    /// Prunes in transactions of at most `slice` entries, so that writes get in
+    /// between. One DELETE of everything due held the writer, and so every write, for
+    /// as long as it ran (figures: bench/NOTES.md#prune).
     func pruneLog(keep: Int, maxAge: Int64, slice: Int) throws(StoreError) -> Int {
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - maxAge * 1000
         var pruned = 0

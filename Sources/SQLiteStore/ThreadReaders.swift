@@ -16,18 +16,44 @@ import Synchronization
 /// libmicrohttpd's pool has a fixed, small set of threads; callers past `capacity`
 /// distinct threads (dispatch workers) fall back to the pool.
 final class ThreadReaders: Sendable {
-    /// One thread's connection. `generation` is only touched inside the connection's
-    /// own serialized access (`inDatabase`), which is what makes it safe to share.
+    /// One thread's connection, and what is known of its open read transaction. Its
+    /// thread and the sweeper both use it, each only inside the connection's serialized
+    /// access (`queue.inDatabase`): that is what makes it safe to share, hence
+    /// `@unchecked Sendable`. The snapshot's fields are reached through `self[db]`,
+    /// which checks (debug builds) that the caller is inside that access, on this
+    /// connection; nothing else locks them.
     private final class Reader: @unchecked Sendable {
+        struct Snapshot {
+            var generation = -1
+            var begun = ContinuousClock.now
+            /// The change log's head in the current snapshot, once read.
+            var head: Int64?
+        }
+
         let queue: DatabaseQueue
-        var generation = -1
-        var begun = ContinuousClock.now
-        /// The change log's head in the current snapshot, once read.
-        var head: Int64?
         let statements = HotStatements()
+        private let connection: SQLiteConnection?
+        private var snapshot = Snapshot()
 
         init(queue: DatabaseQueue) {
             self.queue = queue
+            connection = queue.inDatabase { $0.sqliteConnection }
+        }
+
+        subscript(db: Database) -> Snapshot {
+            get {
+                assertInside(db)
+                return snapshot
+            }
+            set {
+                assertInside(db)
+                snapshot = newValue
+            }
+        }
+
+        private func assertInside(_ db: Database) {
+            assert(db.sqliteConnection == connection, "a thread reader's snapshot used with another connection")
+            db.assertSerializedAccess()
         }
     }
 
@@ -45,12 +71,11 @@ final class ThreadReaders: Sendable {
         configuration.readonly = true
         // The read transaction outlives each access on purpose (see above).
         configuration.allowsUnsafeTransactions = true
-        // Each thread's connection keeps its own page cache (`cacheBytes`, SQLite's
-        // default is 2 MB). A page missing from it is a pread of the file, and reads at
-        // random over a collection the cache cannot hold mostly miss: over 100,000
-        // documents (30 MB of table), 1.57 pread per read with 2 MB, 0.84 with 8 MiB, none
-        // with 64 MiB (12% more GET by id per second than with 8 MiB in an A/B). Start-up
-        // memory is unchanged: the cache fills as pages are read, up to the size.
+        // Each thread's connection keeps its own page cache (`cacheBytes`, larger than
+        // SQLite's default). A page missing from it is a pread of the file, and reads at
+        // random over a collection the cache cannot hold mostly miss: a cache that holds
+        // the table turns them into no system call (figures: bench/NOTES.md#readers).
+        // Start-up memory is unchanged: the cache fills as pages are read, up to the size.
         let cacheKiB = max(1, cacheBytes / 1024)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)") }
         self.configuration = configuration
@@ -82,9 +107,9 @@ final class ThreadReaders: Sendable {
     /// document statements.
     func read<T>(head: (Database) throws -> Int64, _ body: (Database, Int64, HotStatements) throws -> T) throws -> T? {
         try withSnapshot { db, reader in
-            if let known = reader.head { return try body(db, known, reader.statements) }
+            if let known = reader[db].head { return try body(db, known, reader.statements) }
             let known = try head(db)
-            reader.head = known
+            reader[db].head = known
             return try body(db, known, reader.statements)
         }
     }
@@ -94,7 +119,8 @@ final class ThreadReaders: Sendable {
         return try reader.queue.inDatabase { db in
             let current = generation.load(ordering: .acquiring)
             if db.isInsideTransaction {
-                if reader.generation == current, ContinuousClock.now - reader.begun < Self.maxAge {
+                let snapshot = reader[db]
+                if snapshot.generation == current, ContinuousClock.now - snapshot.begun < Self.maxAge {
                     return try Self.run(body, db, reader)
                 }
                 try db.commit()
@@ -102,9 +128,7 @@ final class ThreadReaders: Sendable {
             // Deferred: the snapshot is taken by the first statement, after `current`
             // was read, so it is at least that new.
             try db.beginTransaction(.deferred)
-            reader.generation = current
-            reader.begun = .now
-            reader.head = nil
+            reader[db] = Reader.Snapshot(generation: current, begun: .now, head: nil)
             return try Self.run(body, db, reader)
         }
     }
@@ -115,7 +139,7 @@ final class ThreadReaders: Sendable {
         } catch {
             // Start from a clean connection after any failure.
             if db.isInsideTransaction { try? db.rollback() }
-            reader.head = nil
+            reader[db].head = nil
             throw error
         }
     }
@@ -127,7 +151,8 @@ final class ThreadReaders: Sendable {
         let current = generation.load(ordering: .acquiring)
         for reader in all {
             try? reader.queue.inDatabase { db in
-                if db.isInsideTransaction, reader.generation != current || ContinuousClock.now - reader.begun >= Self.maxAge {
+                let snapshot = reader[db]
+                if db.isInsideTransaction, snapshot.generation != current || ContinuousClock.now - snapshot.begun >= Self.maxAge {
                     try db.commit()
                 }
             }

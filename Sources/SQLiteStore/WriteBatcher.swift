@@ -27,7 +27,8 @@ final class WriteBatcher: Sendable {
 
     /// A write that finds the writer idle for longer than this commits on its own thread.
     /// Under concurrent writers the writer is rarely idle that long, and their writes
-    /// keep going to the batch (committing inline there cost 7% of the throughput).
+    /// keep going to the batch (committing inline there cost throughput: see
+    /// bench/NOTES.md#group-commit).
     static let loneWriteGap = Duration.milliseconds(2)
 
     /// At most this many writes share one transaction.

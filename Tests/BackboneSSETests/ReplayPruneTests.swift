@@ -2,6 +2,7 @@ import DocumentStore
 import Foundation
 import Logging
 import SQLiteStore
+import TestSupport
 import Testing
 
 @testable import BackboneSSE
@@ -44,15 +45,10 @@ import Testing
     }
 
     private func insert(_ store: SQLiteStore, id: String) throws {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var outcome: Result<WriteResult, StoreError>!
         let object = JSONObject([("id", .string(id)), ("_v", .int(1))])
-        store.write(WriteRequest(collection: "todos", id: id, origin: nil, decide: { _ in .insert(object, version: 1) })) {
-            outcome = $0
-            done.signal()
-        }
-        done.wait()
-        _ = try outcome.get()
+        _ = try waitFor {
+            store.write(WriteRequest(collection: "todos", id: id, origin: nil, decide: { _ in .insert(object, version: 1) }), completion: $0)
+        }.get()
     }
 
     /// Reads the stream as libmicrohttpd would, until it ends (or the deadline).

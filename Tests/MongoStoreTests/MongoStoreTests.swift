@@ -4,6 +4,7 @@ import Logging
 import Synchronization
 import MongoDoubleSupport
 @testable import MongoStore
+import TestSupport
 import Testing
 
 /// What only MongoStore has: the change log's claims and lease, the documents' shape in
@@ -18,15 +19,10 @@ import Testing
     }
 
     func create(_ store: MongoStore, _ id: String, _ fields: [(String, JSON)] = []) throws -> WriteResult {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var outcome: Result<WriteResult, StoreError>!
         let document = JSONObject([("id", .string(id))] + fields + [("_v", .int(1))])
-        store.write(WriteRequest(collection: "todos", id: id, origin: nil) { _ in .insert(document, version: 1) }) {
-            outcome = $0
-            done.signal()
-        }
-        done.wait()
-        return try outcome.get()
+        return try waitFor {
+            store.write(WriteRequest(collection: "todos", id: id, origin: nil) { _ in .insert(document, version: 1) }, completion: $0)
+        }.get()
     }
 
     /// Commands sent while `body` runs.

@@ -2,6 +2,7 @@ import DocumentStore
 import Foundation
 import Logging
 import SQLiteStore
+import TestSupport
 import Testing
 
 /// A store in a fresh temporary folder with a `todos` collection.
@@ -22,15 +23,8 @@ func makeStore(
 
 /// Writes synchronously (the store answers through a callback).
 func write(_ store: SQLiteStore, _ id: String, _ decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision) -> Result<WriteResult, StoreError> {
-    let done = DispatchSemaphore(value: 0)
-    nonisolated(unsafe) var outcome: Result<WriteResult, StoreError>!
     // A decision that throws (a test's own mistake) refuses the write.
-    store.write(WriteRequest(collection: "todos", id: id, origin: "test", decide: { (try? decide($0)) ?? .refuse })) { result in
-        outcome = result
-        done.signal()
-    }
-    done.wait()
-    return outcome
+    waitFor { store.write(WriteRequest(collection: "todos", id: id, origin: "test", decide: { (try? decide($0)) ?? .refuse }), completion: $0) }
 }
 
 func insert(_ store: SQLiteStore, _ json: String) throws {

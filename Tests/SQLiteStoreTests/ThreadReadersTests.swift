@@ -2,6 +2,7 @@ import DocumentStore
 import Foundation
 import GRDB
 @testable import SQLiteStore
+import TestSupport
 import Testing
 
 /// Runs `body` on a thread of its own, as a server thread would, and waits for it.
@@ -40,16 +41,12 @@ private final class ReaderThread: @unchecked Sendable {
     }
 
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<T, any Error>!
-        condition.lock()
-        job = {
-            result = Result { try body() }
-            done.signal()
+        let result: Result<T, any Error> = waitFor { done in
+            condition.lock()
+            job = { done(Result { try body() }) }
+            condition.signal()
+            condition.unlock()
         }
-        condition.signal()
-        condition.unlock()
-        done.wait()
         return try result.get()
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import MongoDoubleSupport
 import MongoStore
 import SQLiteStore
+import TestSupport
 import Testing
 
 /// The backends every conformance test runs against. MongoStore runs against the
@@ -62,15 +63,8 @@ func commit(
     _ store: any DocumentStore, _ id: String, in collection: String = "todos", origin: String? = "test",
     _ decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision
 ) -> Result<WriteResult, StoreError> {
-    let done = DispatchSemaphore(value: 0)
-    let outcome = Box<Result<WriteResult, StoreError>>()
     // A decision that throws (a test's own mistake) refuses the write.
-    store.write(WriteRequest(collection: collection, id: id, origin: origin, decide: { (try? decide($0)) ?? .refuse })) { result in
-        outcome.set(result)
-        done.signal()
-    }
-    done.wait()
-    return outcome.get()!
+    waitFor { store.write(WriteRequest(collection: collection, id: id, origin: origin, decide: { (try? decide($0)) ?? .refuse }), completion: $0) }
 }
 
 func object(_ json: String) throws -> JSONObject {
@@ -97,13 +91,6 @@ func update(_ store: any DocumentStore, _ id: String, _ changes: [(String, JSON)
         document["_v"] = .int(current.version + 1)
         return .update(document, version: current.version + 1)
     }.get()
-}
-
-final class Box<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T?
-    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-    func get() -> T? { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 final class Collector<T: Sendable>: @unchecked Sendable {
