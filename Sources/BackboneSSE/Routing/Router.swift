@@ -9,33 +9,34 @@ import HTTPServer
 /// error thrown at any step becomes its JSON answer at that step, so the layers around
 /// it (CORS, metrics, logging) see it like any other answer.
 struct Router: Sendable {
-    let routes: [Route]
-    let middleware: [any Middleware]
-    /// Answers paths that match no route (static files, 404).
-    let fallback: Route.Handler
-
-    /// The routes of one path template, by method.
-    private let byTemplate: [String: [String: Route]]
     /// Templates in table order (literal paths come before parameters in the table).
     private let templates: [(path: String, template: RouteTemplate)]
+    /// The middleware around the endpoint, composed once.
+    private let entry: Next
 
+    /// `fallback` answers paths that match no route (static files, 404).
     init(routes: [Route], middleware: [any Middleware], fallback: @escaping Route.Handler) {
-        self.routes = routes
-        self.middleware = middleware
-        self.fallback = fallback
         var byTemplate: [String: [String: Route]] = [:]
         var templates: [(path: String, template: RouteTemplate)] = []
         for route in routes {
             if byTemplate[route.path] == nil { templates.append((route.path, route.template)) }
             byTemplate[route.path, default: [:]][route.method] = route
         }
-        self.byTemplate = byTemplate
         self.templates = templates
+        var entry: Next = { [byTemplate] request, respond in Self.endpoint(request, respond, byTemplate, fallback) }
+        for layer in middleware.reversed() {
+            let next = entry
+            entry = { request, respond in
+                do { try layer.handle(request, respond: respond, next: next) } catch {
+                    respond(request.errorResponse(error))
+                }
+            }
+        }
+        self.entry = entry
     }
 
     func respond(to http: HTTPRequest, app: BackboneSSEApp, _ respond: @escaping Respond) {
-        let request = prepare(http, app: app)
-        chain(from: 0)(request, respond)
+        entry(prepare(http, app: app), respond)
     }
 
     // MARK: Reading and matching
@@ -75,21 +76,13 @@ struct Router: Sendable {
         return .fallback
     }
 
-    // MARK: The chain
+    // MARK: The endpoint
 
-    /// The chain from middleware `index` inward; past the last one, the endpoint.
-    private func chain(from index: Int) -> Next {
-        guard index < middleware.count else { return endpoint }
-        let layer = middleware[index]
-        let next = chain(from: index + 1)
-        return { request, respond in
-            do { try layer.handle(request, respond: respond, next: next) } catch {
-                respond(request.errorResponse(error))
-            }
-        }
-    }
-
-    private func endpoint(_ request: RouteRequest, _ respond: @escaping Respond) {
+    /// The innermost step: OPTIONS, a bad parameter, 405, or the route's handler.
+    private static func endpoint(
+        _ request: RouteRequest, _ respond: @escaping Respond, _ byTemplate: [String: [String: Route]],
+        _ fallback: Route.Handler
+    ) {
         do {
             switch request.destination {
             case .invalid(let error):
