@@ -8,7 +8,7 @@ DATA ?= data
 # against 30.7 MB with the shared libraries).
 RELEASE = -c release --static-swift-stdlib
 
-.PHONY: run build release test unit-test integration-test integration-test-mongo browser-test bench bench-mongo deps clean
+.PHONY: run build release test lint format unit-test integration-test integration-test-mongo browser-test bench bench-mongo deps clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -33,6 +33,14 @@ test:
 	BACKBONE_SSE_STORE=mongodb python3 -m pytest -q -p no:cacheprovider Tests/integration
 	python3 -m pytest -q -p no:cacheprovider Tests/browser
 	python3 -m pytest -q -p no:cacheprovider Tests/mongo
+
+# The formatter config is .swift-format; `make format` rewrites the tree to it.
+SWIFT_SOURCES = Package.swift Sources Tests
+lint:
+	$(SWIFT) format lint --strict --recursive $(SWIFT_SOURCES)
+
+format:
+	$(SWIFT) format --in-place --recursive $(SWIFT_SOURCES)
 
 unit-test: deps
 	$(SWIFT) test
