@@ -107,7 +107,13 @@ let package = Package(
         .testTarget(
             name: "SQLiteStoreTests",
             dependencies: ["SQLiteStore", "DocumentStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "BackboneSSETests", dependencies: ["BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore"]),
+        // Config, queries, schemas, and the HTTP layer in process (Support/TestApp.swift).
+        .testTarget(
+            name: "BackboneSSETests",
+            dependencies: [
+                "BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
