@@ -5,23 +5,10 @@ import Testing
 /// write (moved from Tests/integration/test_bad_input.py). What the HTTP server decides
 /// (body and header limits, broken framing, dropped connections) stays in pytest.
 ///
-/// Every test runs inside `unchanged`, as the pytest fixture of the same name did: the
-/// documents of both collections are counted before and after, `GET /healthz` must
-/// answer 200 afterwards, and the `existing` document must be as it was.
+/// Every test runs inside `TestApp.unchanged`, as under the pytest fixture of that name.
 @Suite struct BadInputTests {
     static let json = [(name: "Content-Type", value: "application/json")]
     static let form = [(name: "Content-Type", value: "application/x-www-form-urlencoded")]
-
-    func unchanged(_ body: (TestApp, _ existing: JSONObject) async throws -> Void) async throws {
-        try await TestApp.run { app in
-            let existing = try await app.create(#"{"title": "target", "priority": 1, "slug": "bad-input-target", "tags": ["a"]}"#)
-            let before = [try await app.count("todos"), try await app.count("lists")]
-            try await body(app, existing)
-            #expect(try await app.get("/healthz").status == 200)
-            #expect([try await app.count("todos"), try await app.count("lists")] == before, "a bad request wrote a document")
-            #expect(try await app.document(existing.string("id")) == existing)
-        }
-    }
 
     // MARK: bodies
 
@@ -31,14 +18,14 @@ import Testing
         #"{"title": "x", "priority": 01}"#, #"{"title": "\x"}"#, #"{"title": "\u12"}"#, "", "   ", "\u{FEFF}",
     ])
     func malformedJSONIs400(body: String) async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             expectError(try await app.request("POST", "/todos", body: body, headers: Self.json), 400)
         }
     }
 
     @Test(arguments: [#"[{"title": "x"}]"#, "[]", #""x""#, "42", "null", "true"])
     func aBodyThatIsNotAnObjectIs400(body: String) async throws {
-        try await unchanged { app, existing in
+        try await TestApp.unchanged { app, existing in
             let path = "/todos/\(existing.string("id"))"
             expectError(try await app.request("POST", "/todos", body: body, headers: Self.json), 400)
             expectError(try await app.request("PUT", path, body: body, headers: Self.json), 400)
@@ -58,21 +45,21 @@ import Testing
         title([0xF8, 0x88, 0x80, 0x80, 0x80]),  // 5-byte form
     ])
     func invalidUTF8Is400(body: [UInt8]) async throws {
-        try await unchanged { app, existing in
+        try await TestApp.unchanged { app, existing in
             expectError(try await app.request("POST", "/todos", body: body, headers: Self.json), 400)
             expectError(try await app.request("PATCH", "/todos/\(existing.string("id"))", body: body, headers: Self.json), 400)
         }
     }
 
     @Test func invalidUTF8InAnEmulateJSONFormIs400() async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             expectError(try await app.request("POST", "/todos", body: "model=%7B%22title%22%3A%22%FF%22%7D", headers: Self.form), 400)
             expectError(try await app.request("POST", "/todos", body: Array("model=".utf8) + [0xFF], headers: Self.form), 400)
         }
     }
 
     @Test func loneSurrogateEscapeNever500() async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             // Valid JSON grammar, not valid Unicode: refused.
             let r = try await app.request("POST", "/lists", body: #"{"name": "\ud800"}"#, headers: Self.json)
             #expect(r.status == 400, "\(r.text)")
@@ -82,7 +69,7 @@ import Testing
 
     @Test(arguments: [("[", "]"), (#"{"a":"#, "}")])
     func nesting10000DeepIs400(opener: String, closer: String) async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             let body = #"{"title": "deep", "x": "# + String(repeating: opener, count: 10000) + "1" + String(repeating: closer, count: 10000) + "}"
             expectError(try await app.request("POST", "/todos", body: body, headers: Self.json), 400)
             expectError(try await app.request("POST", "/lists", body: body, headers: Self.json), 400)
@@ -90,7 +77,7 @@ import Testing
     }
 
     @Test func unclosedNestingIs400() async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             let body = #"{"a":"# + String(repeating: "[", count: 100_000)
             expectError(try await app.request("POST", "/lists", body: body, headers: Self.json), 400)
         }
@@ -102,7 +89,7 @@ import Testing
         #"{"title": "x", "id": "\#(String(repeating: "x", count: 129))"}"#, #"{"title": "x", "id": ["a"]}"#,
     ])
     func badIDsInTheBody(body: String) async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             expectError(try await app.post("/todos", json: body), 400)
         }
     }
@@ -113,7 +100,7 @@ import Testing
         #"{"title": "x", "priority": -1e999}"#,
     ])
     func outOfRangeNumbersNever500(body: String) async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             let r = try await app.request("POST", "/todos", body: body, headers: Self.json)
             #expect([400, 422].contains(r.status), "\(r.text)")
             expectError(r, r.status)
@@ -129,7 +116,7 @@ import Testing
         "/todos/../todos/x", "/todos/x/y", "/todos/%2F",
     ], ["GET", "PUT", "PATCH", "DELETE", "POST"])
     func badIDsAre400Or404AndWriteNothing(path: String, method: String) async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             var headers: [(name: String, value: String)] = []
             var body = ""
             if method != "GET" {
@@ -147,7 +134,7 @@ import Testing
     }
 
     @Test func anIDOf128CharactersIsFine() async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             let cid = String(repeating: "k", count: 128)
             let r = try await app.put("/todos/\(cid)", json: #"{"title": "long id"}"#)
             #expect(r.status == 201, "\(r.text)")
@@ -158,7 +145,7 @@ import Testing
 
     @Test(arguments: ["/nope", "/nope/1", "/events-x/1", "/todos-x", String(repeating: "/z", count: 3)])
     func unknownCollectionIs404AndWritesNothing(path: String) async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             for method in ["POST", "PUT", "PATCH", "DELETE", "GET"] {
                 let r = method == "GET"
                     ? try await app.request(method, path)
@@ -170,7 +157,7 @@ import Testing
     }
 
     @Test func aPathOver4096BytesIsBadTargetAndSaysWhy() async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             let r = try await app.get("/todos/" + String(repeating: "x", count: 5000))
             let error = expectError(r, 400, "bad_target")
             #expect(error["message"]?.stringValue?.contains("4096") == true, "\(error)")
@@ -184,7 +171,7 @@ import Testing
         "application/octet-stream", "application/jsonp", "image/png",
     ])
     func unsupportedContentTypeIs415(contentType: String) async throws {
-        try await unchanged { app, existing in
+        try await TestApp.unchanged { app, existing in
             let body = #"{"title": "x"}"#
             let path = "/todos/\(existing.string("id"))"
             let headers = [(name: "Content-Type", value: contentType)]
@@ -195,7 +182,7 @@ import Testing
     }
 
     @Test func badClientIDIs400() async throws {
-        try await unchanged { app, _ in
+        try await TestApp.unchanged { app, _ in
             for value in [String(repeating: "x", count: 129), "tab\u{7F}", "a b"] {
                 expectError(try await app.post("/todos", json: #"{"title": "x"}"#, headers: [("X-Client-Id", value)]), 400)
             }
