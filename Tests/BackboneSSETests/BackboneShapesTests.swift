@@ -17,6 +17,13 @@ import Testing
 
     static func override(_ method: String) -> [(name: String, value: String)] { [("X-HTTP-Method-Override", method)] }
 
+    /// The form bodies below are what jQuery writes: its reference string (as in
+    /// test_backbone_shapes.py's `test_jquery_param_matches_jquery`).
+    @Test func formEncodingMatchesJQuery() {
+        #expect(formEncode([("model", #"{"a": 1}"#)]) == "model=%7B%22a%22%3A%201%7D")
+        #expect(formEncode([("model", "&= +"), ("_method", "PUT")]) == "model=%26%3D%20%2B&_method=PUT")
+    }
+
     @Test func backboneCRUDRoundTrip() async throws {
         try await TestApp.run { app in
             // model.save() on a new model: POST with the JSON attributes.
