@@ -151,6 +151,8 @@ enum TestAppError: Error {
 }
 
 /// The first of an answer and a timeout resumes the waiting test; the other is ignored.
+/// (The timer is left to fire into nothing: a `DispatchWorkItem` to cancel is not
+/// `Sendable`, and an idle timer costs nothing.)
 private final class OneAnswer: Sendable {
     private let continuation = Mutex<CheckedContinuation<HTTPResponse?, Never>?>(nil)
 
