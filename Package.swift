@@ -115,9 +115,13 @@ let package = Package(
         .testTarget(
             name: "SQLiteStoreTests",
             dependencies: ["SQLiteStore", "DocumentStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Config, queries, schemas, and the HTTP layer in process (Support/TestApp.swift).
         .testTarget(
             name: "BackboneSSETests",
-            dependencies: ["BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore", "TestSupport"]),
+            dependencies: [
+                "BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,22 +5,23 @@ turns PUT/PATCH/DELETE into POST with `X-HTTP-Method-Override` (and a `_method`
 field with `emulateJSON`); `emulateJSON` sends `application/x-www-form-urlencoded`
 with `model=<json>`. `collection.fetch({data: ...})` goes through jQuery's `$.param`,
 which writes nested objects in bracket form; `cache: false` adds `_=<timestamp>`.
+
+The writes (CRUD, emulateHTTP, emulateJSON) run in process, in
+Tests/BackboneSSETests/BackboneShapesTests.swift. The queries stay here: their
+results and order are the store's, and this file runs on MongoDB too.
 """
 
 import json
 import re
-import tempfile
 import time
 from urllib.parse import quote
 
 import pytest
 
-from conftest import ServerFactory, assert_error, unique
+from conftest import ServerFactory, unique
 
 # Headers jQuery's $.ajax adds to every Backbone request.
 JQ = {"Accept": "application/json, text/javascript, */*; q=0.01", "X-Requested-With": "XMLHttpRequest"}
-JSON_CT = {"Content-Type": "application/json"}
-FORM_CT = {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"}
 
 
 def encode_uri_component(s):
@@ -89,178 +90,6 @@ def titles(r):
 def names(r):
     assert r.status_code == 200, r.text
     return [d["name"] for d in r.json()]
-
-
-# --- CRUD as Backbone.sync sends it (shared server) -------------------------------
-
-
-def test_backbone_crud_round_trip(server):
-    # model.save() on a new model: POST with the JSON attributes.
-    r = server.post("/todos", data=json.dumps({"title": "Milk", "done": False}), headers={**JQ, **JSON_CT})
-    assert r.status_code == 201, r.text
-    attrs = r.json()
-    # Backbone does set(parse(resp)): the model now has id, _v, timestamps.
-    # model.save({title: ...}): PUT with every attribute, server fields included.
-    attrs["title"] = "Oat milk"
-    r = server.put(f"/todos/{attrs['id']}", data=json.dumps(attrs), headers={**JQ, **JSON_CT})
-    assert r.status_code == 200, r.text
-    attrs = r.json()
-    assert attrs["title"] == "Oat milk" and attrs["_v"] == 2
-    # model.save({done: true}, {patch: true}): PATCH with only those attributes.
-    r = server.patch(f"/todos/{attrs['id']}", data=json.dumps({"done": True}), headers={**JQ, **JSON_CT})
-    assert r.status_code == 200, r.text
-    assert r.json()["done"] is True and r.json()["title"] == "Oat milk" and r.json()["_v"] == 3
-    # model.fetch()
-    r = server.get(f"/todos/{attrs['id']}", headers=JQ)
-    assert r.status_code == 200 and r.json()["_v"] == 3
-    # model.destroy(): DELETE without a body; jQuery needs a JSON answer.
-    r = server.delete(f"/todos/{attrs['id']}", headers=JQ)
-    assert r.status_code == 200 and r.json() == {}
-    assert server.get(f"/todos/{attrs['id']}").status_code == 404
-
-
-def test_stale_backbone_save_is_refused(server):
-    doc = server.create(title="two tabs")
-    tab_a, tab_b = dict(doc), dict(doc)
-    tab_a["title"] = "from A"
-    assert server.put(f"/todos/{doc['id']}", data=json.dumps(tab_a), headers=JSON_CT).status_code == 200
-    tab_b["title"] = "from B"
-    r = server.put(f"/todos/{doc['id']}", data=json.dumps(tab_b), headers=JSON_CT)
-    err = assert_error(r, 409)
-    assert err["current"]["title"] == "from A"
-    assert server.get(f"/todos/{doc['id']}").json()["title"] == "from A"
-
-
-def test_json_content_type_with_charset(server):
-    r = server.post("/todos", data=json.dumps({"title": "charset"}).encode(),
-                    headers={"Content-Type": "application/json; charset=UTF-8"})
-    assert r.status_code == 201, r.text
-
-
-# emulateHTTP: POST + X-HTTP-Method-Override, JSON body.
-
-def test_emulate_http_put(server):
-    doc = server.create(title="emulate put", priority=1)
-    r = server.post(f"/todos/{doc['id']}", data=json.dumps(dict(doc, title="put via POST")),
-                    headers={**JQ, **JSON_CT, "X-HTTP-Method-Override": "PUT"})
-    assert r.status_code == 200, r.text
-    assert r.json()["title"] == "put via POST" and r.json()["_v"] == 2
-    assert server.get(f"/todos/{doc['id']}").json()["title"] == "put via POST"
-
-
-def test_emulate_http_patch(server):
-    doc = server.create(title="emulate patch", priority=1)
-    r = server.post(f"/todos/{doc['id']}", data=json.dumps({"priority": 2}),
-                    headers={**JQ, **JSON_CT, "X-HTTP-Method-Override": "PATCH"})
-    assert r.status_code == 200, r.text
-    assert r.json()["priority"] == 2 and r.json()["title"] == "emulate patch" and r.json()["_v"] == 2
-
-
-def test_emulate_http_delete(server):
-    doc = server.create(title="emulate delete")
-    r = server.post(f"/todos/{doc['id']}", headers={**JQ, "X-HTTP-Method-Override": "DELETE"})
-    assert r.status_code == 200, r.text
-    assert r.json() == {}
-    assert server.get(f"/todos/{doc['id']}").status_code == 404
-
-
-def test_emulate_http_put_creates_with_client_id(server):
-    cid = unique("emu")
-    r = server.post(f"/todos/{cid}", data=json.dumps({"title": "created"}),
-                    headers={**JSON_CT, "X-HTTP-Method-Override": "PUT"})
-    assert r.status_code == 201, r.text
-    assert r.json()["id"] == cid
-
-
-def test_emulate_http_override_must_be_a_write_method(server):
-    doc = server.create(title="override")
-    r = server.post(f"/todos/{doc['id']}", headers={"X-HTTP-Method-Override": "TRACE"})
-    assert r.status_code in (400, 405), r.text
-    assert_error(r, r.status_code)
-    assert server.get(f"/todos/{doc['id']}").json() == doc
-
-
-# emulateJSON: form-encoded model=<json>.
-
-def test_emulate_json_create(server):
-    body = jquery_param({"model": json.dumps({"title": "form & friends = ok", "tags": ["x y"]})})
-    r = server.post("/todos", data=body, headers={**JQ, **FORM_CT})
-    assert r.status_code == 201, r.text
-    doc = r.json()
-    assert doc["title"] == "form & friends = ok" and doc["tags"] == ["x y"] and doc["done"] is False
-    assert server.get(f"/todos/{doc['id']}").json() == doc
-
-
-def test_emulate_json_create_with_plus_for_spaces(server):
-    # jQuery 1.x/2.x wrote spaces as +.
-    body = jquery_param({"model": json.dumps({"title": "plus sign + space"})}).replace("%20", "+")
-    r = server.post("/todos", data=body, headers=FORM_CT)
-    assert r.status_code == 201, r.text
-    assert r.json()["title"] == "plus sign + space"
-
-
-def test_emulate_json_put_without_emulate_http(server):
-    doc = server.create(title="ej put")
-    body = jquery_param({"model": json.dumps(dict(doc, title="ej put 2"))})
-    r = server.put(f"/todos/{doc['id']}", data=body, headers=FORM_CT)
-    assert r.status_code == 200, r.text
-    assert r.json()["title"] == "ej put 2"
-
-
-def test_emulate_json_and_http_put(server):
-    doc = server.create(title="both put")
-    # Backbone: data = {model: json}; data._method = 'PUT'; header X-HTTP-Method-Override.
-    body = jquery_param({"model": json.dumps(dict(doc, title="both put 2")), "_method": "PUT"})
-    r = server.post(f"/todos/{doc['id']}", data=body,
-                    headers={**JQ, **FORM_CT, "X-HTTP-Method-Override": "PUT"})
-    assert r.status_code == 200, r.text
-    assert r.json()["title"] == "both put 2" and r.json()["_v"] == 2
-
-
-def test_emulate_json_and_http_patch(server):
-    doc = server.create(title="both patch", priority=4)
-    body = jquery_param({"model": json.dumps({"done": True}), "_method": "PATCH"})
-    r = server.post(f"/todos/{doc['id']}", data=body,
-                    headers={**FORM_CT, "X-HTTP-Method-Override": "PATCH"})
-    assert r.status_code == 200, r.text
-    assert r.json()["done"] is True and r.json()["priority"] == 4
-
-
-def test_emulate_json_and_http_delete(server):
-    doc = server.create(title="both delete")
-    r = server.post(f"/todos/{doc['id']}", data="_method=DELETE",
-                    headers={**FORM_CT, "X-HTTP-Method-Override": "DELETE"})
-    assert r.status_code == 200, r.text
-    assert server.get(f"/todos/{doc['id']}").status_code == 404
-
-
-def test_method_form_field_alone(server):
-    # A proxy that strips X-HTTP-Method-Override: `_method` in the form body decides.
-    doc = server.create(title="field only", priority=1)
-    body = jquery_param({"model": json.dumps({"priority": 8}), "_method": "PATCH"})
-    r = server.post(f"/todos/{doc['id']}", data=body, headers=FORM_CT)
-    assert r.status_code == 200, r.text
-    assert r.json()["priority"] == 8 and r.json()["title"] == "field only" and r.json()["_v"] == 2
-    doc2 = server.create(title="field only delete")
-    r = server.post(f"/todos/{doc2['id']}", data="_method=DELETE", headers=FORM_CT)
-    assert r.status_code == 200, r.text
-    assert server.get(f"/todos/{doc2['id']}").status_code == 404
-
-
-def test_emulate_json_validation_and_bad_model(server):
-    n = server.count()
-    err = assert_error(server.post("/todos", data=jquery_param({"model": json.dumps({"title": ""})}),
-                                   headers=FORM_CT), 422)
-    assert err["details"][0]["path"] == "/title"
-    assert_error(server.post("/todos", data="model=%7Bnot-json", headers=FORM_CT), 400)
-    assert_error(server.post("/todos", data="title=plain", headers=FORM_CT), 400)
-    assert server.count() == n
-
-
-def test_x_client_id_header_is_accepted_on_writes(server):
-    r = server.post("/todos", json={"title": "tabbed"}, headers={"X-Client-Id": "tab-9"})
-    assert r.status_code == 201
-    assert "X-Client-Id" not in r.json() and "origin" not in r.json()
 
 
 # --- queries: a dedicated server with a known data set ---------------------------
