@@ -31,7 +31,7 @@ let package = Package(
             ]
         ),
         // Documents, the store-neutral filter tree and the DocumentStore protocol.
-        .target(name: "DocumentStore"),
+        .target(name: "DocumentStore", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // The embedded default store: SQLite through GRDB.
         .target(
             name: "SQLiteStore",
@@ -103,7 +103,8 @@ let package = Package(
                 "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore"]),
+        .testTarget(
+            name: "DocumentStoreTests", dependencies: ["DocumentStore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "SQLiteStoreTests",
             dependencies: ["SQLiteStore", "DocumentStore", .product(name: "GRDB", package: "GRDB.swift")]),
