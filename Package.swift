@@ -88,8 +88,8 @@ let package = Package(
         ),
         // The server with the embedded store; it hands a MongoDB store over to the next.
         .executableTarget(name: "backbone-sse", dependencies: ["ServerCommand"]),
-        // The same with libmongoc linked in (kept apart: see MongoDBStoreOpener).
-        .executableTarget(name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore"]),
+        // The same with libmongoc linked in (kept apart: see SiblingExecutable).
+        .executableTarget(name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore", "DocumentStore"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
         .target(name: "MongoDoubleSupport", path: "Tests/MongoDoubleSupport"),
