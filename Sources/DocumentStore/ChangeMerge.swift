@@ -33,9 +33,9 @@ struct ChangeMerge {
         return out
     }
 
-    /// What a read of the log found after some earlier `delivered`: its changes (done
+    /// What a read of the log found after some earlier `delivered`: its changes (written
     /// entries, in order) and the sequence through which the log is complete (every
-    /// entry up to there written or known void). Returns what goes now.
+    /// entry up to there written or void: the last one read). Returns what goes now.
     mutating func read(_ changes: [Change], through last: Int64) -> [Change] {
         var out = changes.filter { $0.sequence > delivered && $0.sequence <= last }
         guard last > delivered else { return out }

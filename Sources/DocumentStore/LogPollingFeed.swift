@@ -14,9 +14,10 @@ import Synchronization
 ///   (0: never; gaps are still filled);
 /// - when `logMayHaveGrown()` is called (a broker said so).
 ///
-/// A read of the log takes the store's head first, then the done entries after the
-/// handed-over position: every entry up to that head is settled (done or void), so the
-/// gaps up to it are known to be void.
+/// A read of the log asks for the entries after the handed-over position
+/// (`changes(after:limit:)`: the written ones up to the log's head, where every entry
+/// is settled). Up to the last one it returns, a missing sequence is thus known to be
+/// void; a change held back is either in the answer or still past the head.
 public final class LogPollingFeed: ChangeFeed {
     private struct Receiver {
         let receive: @Sendable ([Change]) -> Void
@@ -113,10 +114,9 @@ public final class LogPollingFeed: ChangeFeed {
             let from = state.withLock { $0.merge.delivered }
             var full = false
             do {
-                let head = try store.head().sequence
                 let changes = try store.changes(after: from, limit: Self.batch)
                 full = changes.count == Self.batch
-                let through = full ? changes.last!.sequence : max(head, changes.last?.sequence ?? head)
+                let through = changes.last?.sequence ?? from
                 state.withLock { state in
                     let ready = state.merge.read(changes, through: through)
                     hand(ready, in: &state)
