@@ -48,7 +48,7 @@ import Testing
         let started = ContinuousClock.now
         hub.shutdown(deadline: .seconds(5))
         #expect(ContinuousClock.now - started < .seconds(2), "shutdown waited for its deadline")
-        #expect(hub.openCount.load(ordering: .relaxed) == 0)
+        #expect(hub.admission.count == 0)
     }
 
     static func store() throws -> SQLiteStore {

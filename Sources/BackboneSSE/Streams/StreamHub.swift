@@ -20,17 +20,15 @@ public final class StreamHub: Sendable {
     private let feed: any ChangeFeed
     private let fanOut: StreamFanOut
     private let housekeeping: StreamHousekeeping
-    /// Streams accepted and not yet ended (read without the queue, for the limit).
-    let openCount = Atomic<Int>(0)
+    let admission: StreamAdmission
     private let nextNumber = Atomic<Int>(0)
-    /// Signalled whenever a stream ends (`shutdown` waits on it).
-    private let streamEnded = NSCondition()
 
     public init(store: any DocumentStore, options: StreamOptions, metrics: ServerMetrics, logger: Logger) throws(StoreError) {
         self.store = store
         self.options = options
         self.metrics = metrics
         self.logger = logger
+        admission = StreamAdmission(limit: options.maxStreams)
         let head = try store.head()
         epoch = head.epoch
         fanOut = StreamFanOut(store: store, epoch: head.epoch, dispatched: head.sequence, options: options, metrics: metrics, logger: logger)
@@ -62,35 +60,22 @@ public final class StreamHub: Sendable {
     func subscribe(_ subscription: Subscription, stream: ResponseStream, start: Int64) {
         let number = nextNumber.add(1, ordering: .relaxed).newValue
         // Registered now, not on the queue: the client may leave before the queue runs.
-        stream.onEnd { [weak self] in
-            guard let self else { return }
-            self.ended()
-            self.fanOut.enqueue { $0.remove(number) }
+        // (No weak capture of the hub: inlined into a caller, that drew a false "weak
+        // reference will always be nil" from the optimizer.)
+        stream.onEnd { [admission, weak fanOut] in
+            admission.release()
+            fanOut?.enqueue { $0.remove(number) }
         }
         fanOut.enqueue { $0.add(number: number, subscription: subscription, stream: stream, start: start) }
     }
 
     /// Takes a place for a new stream; false when `--max-streams` are open.
     func reserve() -> Bool {
-        let now = openCount.add(1, ordering: .relaxed).newValue
-        if now > options.maxStreams {
-            openCount.subtract(1, ordering: .relaxed)
-            return false
-        }
-        return true
+        admission.reserve()
     }
 
     func release() {
-        ended()
-    }
-
-    private func ended() {
-        openCount.subtract(1, ordering: .relaxed)
-        // After the count: a waiter that saw the old count is waiting by the time this
-        // takes the lock.
-        streamEnded.lock()
-        streamEnded.broadcast()
-        streamEnded.unlock()
+        admission.release()
     }
 
     // MARK: Shutting down
@@ -101,19 +86,8 @@ public final class StreamHub: Sendable {
         feed.stop()
         housekeeping.stop()
         fanOut.sync { $0.close() }
-        waitForStreams(for: deadline)
+        admission.waitUntilNoneOpen(for: deadline)
         fanOut.sync { $0.abortAll() }
-        waitForStreams(for: .seconds(1))
-    }
-
-    /// Waits until every accepted stream has ended, or the time is up.
-    private func waitForStreams(for duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let end = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
-        streamEnded.lock()
-        defer { streamEnded.unlock() }
-        while openCount.load(ordering: .relaxed) > 0 {
-            if !streamEnded.wait(until: end) { return }
-        }
+        admission.waitUntilNoneOpen(for: .seconds(1))
     }
 }
