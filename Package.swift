@@ -31,7 +31,7 @@ let package = Package(
             ]
         ),
         // Documents, the store-neutral filter tree and the DocumentStore protocol.
-        .target(name: "DocumentStore"),
+        .target(name: "DocumentStore", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // The embedded default store: SQLite through GRDB.
         .target(
             name: "SQLiteStore",
@@ -91,8 +91,8 @@ let package = Package(
         ),
         // The server with the embedded store; it hands a MongoDB store over to the next.
         .executableTarget(name: "backbone-sse", dependencies: ["ServerCommand"]),
-        // The same with libmongoc linked in (kept apart: see MongoDBStoreOpener).
-        .executableTarget(name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore"]),
+        // The same with libmongoc linked in (kept apart: see SiblingExecutable).
+        .executableTarget(name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore", "DocumentStore"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
         .target(name: "MongoDoubleSupport", path: "Tests/MongoDoubleSupport"),
@@ -111,7 +111,8 @@ let package = Package(
                 "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore"]),
+        .testTarget(
+            name: "DocumentStoreTests", dependencies: ["DocumentStore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "SQLiteStoreTests",
             dependencies: ["SQLiteStore", "DocumentStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

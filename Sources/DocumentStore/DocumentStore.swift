@@ -1,5 +1,5 @@
-/// What a backend must do for the service. Implementations: `SQLiteStore` (embedded),
-/// and later `MongoStore`. One conformance suite holds them to the same behaviour.
+/// What a backend must do for the service. Implementations: `SQLiteStore` (embedded)
+/// and `MongoStore` (production). One conformance suite holds them to the same behaviour.
 ///
 /// Reads are synchronous (they run on the server's own threads, never on Swift's
 /// cooperative pool). Writes complete through a callback so that a backend can batch
@@ -38,8 +38,13 @@ public protocol DocumentStore: Sendable {
     /// Drops log entries beyond the newest `keep`, and those older than `maxAge` seconds.
     func pruneLog(keep: Int, maxAge: Int64) throws(StoreError) -> Int
 
-    /// Called after each commit with its changes in sequence order. The change log is
-    /// the truth; this only saves the stream hub a read.
+    /// Called after each commit made by this store object with its changes; batches in
+    /// sequence order, one call at a time. A store that shares its log with other
+    /// writers (other servers on one MongoDB database) passes over the sequences they
+    /// took. The change log is the truth; this only saves a read: the stream hub hears
+    /// of commits through a `ChangeFeed` (`StoreCommitFeed` over this, completed from
+    /// the log by `LogPollingFeed` where other writers share it). One listener: a new
+    /// one replaces the last.
     func onCommit(_ listener: @escaping @Sendable ([Change]) -> Void)
 
     /// Is the store reachable and working?

@@ -6,7 +6,7 @@ import Glibc
 /// "On its way" is when libmicrohttpd has handed the whole answer to the kernel: for an
 /// answer larger than the socket buffers, when the client has read enough of it; for a
 /// client that stops reading, at the connection timeout. Work that cannot wait that long
-/// needs its own bound (`StreamHub.publishStalledCommits`).
+/// needs its own bound (`StreamHousekeeping.publishStalledCommits`).
 public enum AfterResponse {
     public static func run(_ work: @escaping @Sendable () -> Void) {
         guard let slot = pthread_getspecific(key) else { return work() }

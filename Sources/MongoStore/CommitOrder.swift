@@ -1,11 +1,12 @@
 import DocumentStore
 
 /// The order in which this process's committed changes reach the `onCommit` listener:
-/// strictly by sequence, never N+1 before N (the stream hub relies on it). Writes
-/// finish out of order — two writers take 11 and 12 and 12 commits first — so a
-/// finished change is held until every sequence before it is delivered or known void.
-/// A sequence this process does not own (another instance's, or one whose outcome
-/// it lost with the connection) is settled by reading the change log (`needsLog`).
+/// strictly by sequence, never N+1 before N. Writes finish out of order — two writers
+/// take 11 and 12 and 12 commits first — so a finished change is held until every
+/// sequence before it that this process owns is delivered or known void. A sequence it
+/// does not own (another instance's, or one whose outcome it lost with the connection)
+/// is passed over: the listener's feed (`LogPollingFeed`) finds the gap and reads that
+/// sequence from the change log, holding this change back until it has.
 ///
 /// A pure state machine: the store mutates it under a lock and performs what it
 /// returns after (or, for the ordered hand-off to the listener, while) holding it.
@@ -20,8 +21,6 @@ struct CommitOrder {
     private(set) var held: [Int64: Change] = [:]
     /// Finished here and void, waiting for an earlier sequence.
     private(set) var voided: Set<Int64> = []
-    /// A log read is scheduled.
-    var polling = false
 
     init(delivered: Int64, allocated: Int64) {
         self.delivered = delivered
@@ -41,9 +40,10 @@ struct CommitOrder {
     }
 
     /// A claim that lost its sequence to another writer, or whose outcome is unknown
-    /// (the connection went away): the log will tell.
-    mutating func release(_ sequence: Int64) {
+    /// (the connection went away): the log will tell. What waited on it may go.
+    mutating func release(_ sequence: Int64) -> [Change] {
         inflight.remove(sequence)
+        return drain()
     }
 
     mutating func committed(_ change: Change) -> [Change] {
@@ -58,35 +58,24 @@ struct CommitOrder {
         return drain()
     }
 
-    /// What the log says up to `head` (every entry there is done or void): `changes`
-    /// are its done entries after `delivered`, in order.
-    mutating func fromLog(_ changes: [Change], through head: Int64) -> [Change] {
-        var out = changes.filter { $0.sequence > delivered && $0.sequence <= head }
-        guard head > delivered else { return drain() }
-        delivered = head
-        held = held.filter { $0.key > head }
-        voided = voided.filter { $0 > head }
-        out += drain()
-        return out
-    }
-
-    /// A change is waiting on a sequence this process cannot settle by itself.
-    var needsLog: Bool {
-        guard !held.isEmpty else { return false }
-        let next = delivered + 1
-        return !inflight.contains(next) && held[next] == nil && !voided.contains(next)
-    }
-
+    /// Hands over the held changes whose turn has come: past void sequences and past
+    /// those this process does not own, up to the first sequence still in flight here.
     private mutating func drain() -> [Change] {
         var out: [Change] = []
-        while true {
+        while !held.isEmpty {
             let next = delivered + 1
             if let change = held.removeValue(forKey: next) {
                 out.append(change)
             } else if voided.remove(next) == nil {
-                return out
+                if inflight.contains(next) { break }
+                // Not this process's to settle: on to the next sequence it owns (held
+                // and voided lie past `delivered`; a held change bounds the search).
+                let owned = [held.keys.min(), voided.min(), inflight.filter { $0 > next }.min()].compactMap { $0 }.min()!
+                delivered = owned - 1
+                continue
             }
             delivered = next
         }
+        return out
     }
 }

@@ -96,7 +96,7 @@ extension MongoStore {
         } catch where error.kind == .unavailable {
             // Written or not, nobody can tell now: the entry stays pending and the lease
             // settles it by looking at the document.
-            adjust { $0.release(sequence) }
+            settle { $0.release(sequence) }
             throw error
         } catch {
             try? void(sequence)
@@ -115,8 +115,8 @@ extension MongoStore {
         } catch {
             logger.warning(
                 "change committed, but marking it done failed: retrying in the background",
-                metadata: ["store.sequence": "\(sequence)", "error": "\(error)"])
-            adjust { $0.release(sequence) }
+                metadata: ["change.sequence": "\(sequence)", "error": "\(error)"])
+            settle { $0.release(sequence) }
             retryMarkDone(change, creation: creationOfCurrent, attempt: 1)
             final = change
         }
@@ -133,11 +133,11 @@ extension MongoStore {
                 return claimed
             } catch where error.kind == .duplicateKey {
                 // Another instance took it (or a reader voided it after a lease).
-                adjust { $0.release(sequence) }
+                settle { $0.release(sequence) }
                 let top = try log.maxSequence()
                 order.withLock { $0.raise(to: top) }
             } catch {
-                adjust { $0.release(sequence) }
+                settle { $0.release(sequence) }
                 throw error
             }
         }
@@ -148,7 +148,7 @@ extension MongoStore {
             _ = try log.settle(sequence, as: .void)
             settle { $0.void(sequence) }
         } catch {
-            adjust { $0.release(sequence) }
+            settle { $0.release(sequence) }
             throw error
         }
     }
@@ -163,7 +163,7 @@ extension MongoStore {
             settle { $0.committed(change) }
             return change
         }
-        adjust { $0.release(change.sequence) }
+        settle { $0.release(change.sequence) }
         counters.relogged.add(1, ordering: .relaxed)
         let again = try claim(change.with(sequence: 0), creation: creation, state: .done)
         settle { $0.committed(again) }
@@ -172,7 +172,7 @@ extension MongoStore {
 
     private func retryMarkDone(_ change: Change, creation: Int64, attempt: Int) {
         guard Double(attempt) * 0.5 < Double(log.leaseMilliseconds) / 2000 else { return }  // the lease will settle it
-        poller.asyncAfter(deadline: .now() + 0.5) { [self] in
+        retrier.asyncAfter(deadline: .now() + 0.5) { [self] in
             do {
                 _ = try markDone(change, creation: creation)
             } catch {
@@ -187,64 +187,9 @@ extension MongoStore {
     /// is queued under the lock, so batches reach the listener in sequence order.
     func settle(_ update: (inout CommitOrder) -> [Change]) {
         let listener = self.listener.current
-        let startPoll = order.withLock { state -> Bool in
+        order.withLock { state in
             let released = update(&state)
             if !released.isEmpty, let listener { notifier.async { listener(released) } }
-            guard state.needsLog, !state.polling else { return false }
-            state.polling = true
-            return true
-        }
-        if startPoll { poll(after: 0.005) }
-    }
-
-    func adjust(_ update: (inout CommitOrder) -> Void) {
-        settle { state -> [Change] in
-            update(&state)
-            return []
-        }
-    }
-
-    /// Reads the log every `pollSeconds`, so that changes other servers sharing the
-    /// database made reach this server's listener (its streams) too, in order.
-    func startPolling() {
-        guard pollSeconds > 0 else { return }
-        pollTimer.withLock { timer in
-            guard timer == nil else { return }
-            let source = DispatchSource.makeTimerSource(queue: poller)
-            source.schedule(deadline: .now() + pollSeconds, repeating: pollSeconds, leeway: .milliseconds(50))
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                let start = order.withLock { state -> Bool in
-                    if state.polling { return false }
-                    state.polling = true
-                    return true
-                }
-                if start { poll(after: 0) }
-            }
-            source.resume()
-            timer = source
-        }
-    }
-
-    /// Reads the log past the delivered position until nothing waits on a sequence
-    /// this process cannot settle by itself.
-    private func poll(after delay: Double) {
-        poller.asyncAfter(deadline: .now() + delay) { [self] in
-            let from = order.withLock { $0.delivered }
-            do {
-                let head = try log.head()
-                let changes = try log.done(after: from, through: head, limit: 1000)
-                let through = changes.count == 1000 ? changes.last!.sequence : head
-                settle { $0.fromLog(changes, through: through) }
-            } catch {
-                logger.debug("change-log poll failed: \(error)")
-            }
-            let again = order.withLock { state -> Bool in
-                if state.needsLog { return true }
-                state.polling = false
-                return false
-            }
-            if again { poll(after: min(max(delay * 2, 0.005), 0.25)) }
         }
     }
 }

@@ -21,15 +21,9 @@ public final class MongoStore: DocumentStore {
         /// is settled by a reader.
         public var leaseSeconds: Double
 
-        /// Seconds between reads of the change log for changes other servers sharing the
-        /// database made, handed to the `onCommit` listener in sequence order (0: never;
-        /// this server's own changes come at once either way).
-        public var pollSeconds: Double
-
-        public init(writers: Int = 8, leaseSeconds: Double = 30, pollSeconds: Double = 0.5) {
+        public init(writers: Int = 8, leaseSeconds: Double = 30) {
             self.writers = writers
             self.leaseSeconds = leaseSeconds
-            self.pollSeconds = pollSeconds
         }
     }
 
@@ -44,15 +38,12 @@ public final class MongoStore: DocumentStore {
     let listener = CommitListener()
     /// Hands changes to the listener one batch after the other, in sequence order.
     let notifier = DispatchQueue(label: "mongo-store.notify")
-    /// Reads the log when a change waits on a sequence this process does not own.
-    let poller = DispatchQueue(label: "mongo-store.poll")
+    /// Retries marking a committed change done.
+    let retrier = DispatchQueue(label: "mongo-store.retry")
     /// Set when a command found the server away: the next one first makes sure the
     /// database still has what `prepare` made (a wiped or replaced server has not).
     let needsRecovery = Atomic<Bool>(false)
     let counters = Counters()
-    let pollSeconds: Double
-    /// The timer of the periodic log read, once a listener is set.
-    let pollTimer = Mutex<(any DispatchSourceTimer)?>(nil)
 
     final class Counters: Sendable {
         let writes = Atomic<Int>(0)
@@ -70,7 +61,6 @@ public final class MongoStore: DocumentStore {
         }
         self.connectionString = connectionString
         self.logger = logger
-        pollSeconds = options.pollSeconds
         log = ChangeLog(pool: pool, leaseMilliseconds: Int64(options.leaseSeconds * 1000))
         workers = BlockingWorkers(count: max(1, options.writers), name: "mongo-store.writer")
     }
@@ -147,9 +137,10 @@ public final class MongoStore: DocumentStore {
         try run { () throws(MongoError) in try log.prune(keep: keep, maxAge: maxAge) }
     }
 
+    /// This process's commits, in sequence order, passing over the sequences other
+    /// servers took (`LogPollingFeed` reads those from the log).
     public func onCommit(_ listener: @escaping @Sendable ([Change]) -> Void) {
         self.listener.set(listener)
-        startPolling()
     }
 
     public func health() -> StoreHealth {

@@ -80,8 +80,9 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        if isMongoDB, MongoDBStoreOpener.current == nil {
-            try MongoDBStoreOpener.handOver()  // does not return
+        let entry = StoreRegistry.entry(for: store)
+        if case .sibling(let executable) = entry {
+            try SiblingExecutable.handOver(to: executable, for: "a MongoDB store")  // does not return
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -107,13 +108,14 @@ struct ServeCommand: ParsableCommand {
             roots.append(root)
         }
 
-        let documentStore = try openStore(logger: logger)
+        let opened = try openStore(entry, logger: logger)
+        let documentStore = opened.store
         let app = try BackboneSSEApp(
             config: appConfig, store: documentStore,
             options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots),
             streams: StreamOptions(
                 maxStreams: maxStreams, heartbeat: heartbeat, bufferBytes: ByteSize.parse(streamBuffer)!,
-                retainCount: retainCount, retainSeconds: retainSeconds),
+                retainCount: retainCount, retainSeconds: retainSeconds, feed: opened.feed),
             logger: logger)
         FileLimits.raise(toAtLeast: maxStreams + 1024, logger: logger)
 
@@ -129,40 +131,36 @@ struct ServeCommand: ParsableCommand {
         do {
             bound = try server.start()
         } catch {
-            logger.critical("\(error)")
+            logger.critical("the server did not start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        logger.notice("listening on http://\(host):\(bound) store=\(documentStore.description) collections=\(appConfig.collections.map(\.name).joined(separator: ","))")
+        // The address stays in the message: scripts and tests read it from there.
+        logger.notice("listening on http://\(host):\(bound)", metadata: [
+            "store": "\(documentStore.description)",
+            "collections": "\(appConfig.collections.map(\.name).joined(separator: ","))",
+        ])
         let signal = Signals.wait()
-        logger.notice("signal \(signal): shutting down")
+        logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         server.quiesce()
         app.shutdown()
         server.stop()
         logger.notice("stopped")
     }
 
-    private var isMongoDB: Bool { store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") }
-
-    private func openStore(logger: Logger) throws -> any DocumentStore {
-        if store.hasPrefix("sqlite:") {
-            do {
-                return try SQLiteStore(path: String(store.dropFirst("sqlite:".count)), durability: durability,
-                    readCacheBytes: ByteSize.parse(readCache)!, logger: logger)
-            } catch {
-                logger.critical("\(error)")
-                throw ExitCode(1)
-            }
+    private func openStore(_ entry: StoreRegistry.Entry?, logger: Logger) throws -> OpenedStore {
+        guard case .opener(let open) = entry else {
+            FileHandle.standardError.write(Data("backbone-sse: --store \(store): unsupported (use sqlite:PATH or mongodb://HOST[:PORT]/DATABASE)\n".utf8))
+            throw ExitCode(2)
         }
-        if isMongoDB, let open = MongoDBStoreOpener.current {
-            do {
-                return try open(store, mongoLease, mongoPoll, logger)
-            } catch {
-                logger.critical("\(error)")
-                throw ExitCode(1)
-            }
+        let settings = StoreSettings(
+            url: store, durability: durability, readCacheBytes: ByteSize.parse(readCache)!, mongoLease: mongoLease,
+            mongoPoll: mongoPoll, logger: logger)
+        do {
+            return try open(settings)
+        } catch {
+            logger.critical("the store did not open", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
         }
-        FileHandle.standardError.write(Data("backbone-sse: --store \(store): unsupported (use sqlite:PATH or mongodb://HOST[:PORT]/DATABASE)\n".utf8))
-        throw ExitCode(2)
     }
 }
 

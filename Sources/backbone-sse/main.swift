@@ -1,5 +1,5 @@
 // The server with the embedded SQLite store. A MongoDB store (--store mongodb://…) is
-// served by backbone-sse-mongodb, which this hands over to (see MongoDBStoreOpener).
+// served by backbone-sse-mongodb, which this hands over to (see SiblingExecutable).
 import ServerCommand
 
 BackboneSSECommand.main()

@@ -14,7 +14,6 @@ import Testing
         let a = order.allocate(), b = order.allocate()
         #expect((a, b) == (11, 12))
         #expect(order.committed(change(12)).isEmpty)  // 11 still in flight: hold 12
-        #expect(!order.needsLog)  // 11 is ours: wait for it, no log read
         #expect(order.committed(change(11)).map(\.sequence) == [11, 12])
         #expect(order.delivered == 12)
     }
@@ -27,26 +26,37 @@ import Testing
         #expect(order.committed(change(2)).map(\.sequence) == [2, 3])
     }
 
-    @Test func aSequenceThisProcessDoesNotOwnIsReadFromTheLog() {
+    /// The feed (`LogPollingFeed`) sees the gap and reads the missing sequences from the log.
+    @Test func aSequenceThisProcessDoesNotOwnIsPassedOver() {
         var order = CommitOrder(delivered: 5, allocated: 5)
         order.raise(to: 7)  // 6 and 7 went to another instance
         #expect(order.allocate() == 8)
-        #expect(order.committed(change(8)).isEmpty)
-        #expect(order.needsLog)
-        // The log is settled up to 7; 6 was done, 7 void.
-        #expect(order.fromLog([change(6)], through: 7).map(\.sequence) == [6, 8])
-        #expect(!order.needsLog)
+        #expect(order.committed(change(8)).map(\.sequence) == [8])
         #expect(order.delivered == 8)
     }
 
-    @Test func aLostOutcomeIsSettledByTheLog() {
+    @Test func passingOverAnotherInstancesSequenceStillWaitsForOwnOnes() {
+        var order = CommitOrder(delivered: 5, allocated: 5)
+        order.raise(to: 6)  // 6 is another instance's
+        let a = order.allocate(), b = order.allocate()
+        #expect((a, b) == (7, 8))
+        #expect(order.committed(change(8)).isEmpty)  // 7 is ours, in flight
+        #expect(order.committed(change(7)).map(\.sequence) == [7, 8])
+        #expect(order.void(order.allocate()).isEmpty)
+        #expect(order.delivered == 8)  // a void after the last commit waits for the next
+        order.raise(to: 12)
+        #expect(order.committed(change(order.allocate())).map(\.sequence) == [13])
+        #expect(order.delivered == 13)
+    }
+
+    @Test func aLostOutcomeIsLeftToTheLog() {
         var order = CommitOrder(delivered: 0, allocated: 0)
         _ = order.allocate(); _ = order.allocate()
-        order.release(1)  // its connection went away mid-write
-        #expect(order.committed(change(2)).isEmpty)
-        #expect(order.needsLog)
-        // The log says 1 committed, and has 2 as well: each is handed over once.
-        #expect(order.fromLog([change(1), change(2)], through: 2).map(\.sequence) == [1, 2])
-        #expect(order.committed(change(2)).isEmpty)
+        #expect(order.committed(change(2)).isEmpty)  // 1 in flight
+        // 1's connection went away mid-write: the log will say; 2 need not wait for it.
+        #expect(order.release(1).map(\.sequence) == [2])
+        // 1 did commit after all (its mark done was retried): the feed had it from the log.
+        #expect(order.committed(change(1)).isEmpty)
+        #expect(order.delivered == 2)
     }
 }

@@ -109,7 +109,11 @@ import Testing
     @Test func theListenerNeverSeesALaterSequenceFirst() throws {
         let store = try Self.store(lease: 30)
         let seen = Mutex<[Int64]>([])
-        store.onCommit { changes in seen.withLock { $0 += changes.map(\.sequence) } }
+        // The store's own commits pass over another instance's sequence; the feed fills
+        // it from the log (no periodic poll here: the gap alone makes it read).
+        let feed = LogPollingFeed(StoreCommitFeed(store), store: store, every: 0, logger: Logger(label: "test"))
+        defer { feed.stop() }
+        feed.start(after: try store.head().sequence) { changes in seen.withLock { $0 += changes.map(\.sequence) } }
         let first = try create(store, "a").change.sequence
         // Another instance holds first+1, pending: this process's next commit must wait.
         let foreign = Change(sequence: first + 1, collection: "todos", id: "f", operation: .create, version: 1,

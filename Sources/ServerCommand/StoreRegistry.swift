@@ -1,0 +1,80 @@
+import DocumentStore
+import Logging
+import SQLiteStore
+import Synchronization
+
+/// What a store is opened with: `--store` and the flags that concern stores (each store
+/// takes the ones meant for it).
+public struct StoreSettings: Sendable {
+    /// The whole `--store` value, e.g. `sqlite:data/app.sqlite`, `mongodb://host/db`.
+    public let url: String
+    public let durability: SQLiteStore.Durability
+    public let readCacheBytes: Int
+    public let mongoLease: Double
+    public let mongoPoll: Double
+    public let logger: Logger
+}
+
+/// An open store and the feed its streams listen to.
+public struct OpenedStore: Sendable {
+    public let store: any DocumentStore
+    public let feed: any ChangeFeed
+
+    public init(store: any DocumentStore, feed: any ChangeFeed) {
+        self.store = store
+        self.feed = feed
+    }
+}
+
+/// The stores `--store URL` can name, by the URL's scheme. `sqlite` is built in; the
+/// MongoDB schemes are served by a sibling executable (see `SiblingExecutable`), which
+/// registers their opener before it runs the command. A new backend is one
+/// `register` call in the executable that links it.
+public enum StoreRegistry {
+    public typealias Opener = @Sendable (StoreSettings) throws -> OpenedStore
+
+    enum Entry: Sendable {
+        /// Opened in this process.
+        case opener(Opener)
+        /// Opened by the sibling executable of this name, which this process becomes.
+        case sibling(String)
+    }
+
+    private static let entries = Mutex<[String: Entry]>([
+        "sqlite": .opener(openSQLite),
+        "mongodb": .sibling(SiblingExecutable.mongoDB),
+        "mongodb+srv": .sibling(SiblingExecutable.mongoDB),
+    ])
+
+    /// Opens `schemes` (lower case, without the colon) with `opener` from now on.
+    public static func register(_ schemes: [String], _ opener: @escaping Opener) {
+        entries.withLock { entries in
+            for scheme in schemes { entries[scheme] = .opener(opener) }
+        }
+    }
+
+    /// How the store of `url` is opened; nil when no store takes its scheme.
+    static func entry(for url: String) -> Entry? {
+        guard let scheme = scheme(of: url) else { return nil }
+        return entries.withLock { $0[scheme] }
+    }
+
+    /// The scheme of `url` in lower case (RFC 3986: a letter, then letters, digits,
+    /// `+`, `-`, `.`, up to the first colon); nil when it has none.
+    static func scheme(of url: String) -> String? {
+        guard let colon = url.firstIndex(of: ":") else { return nil }
+        let scheme = url[..<colon].lowercased()
+        guard let first = scheme.first, first.isASCII, first.isLetter,
+            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+        else { return nil }
+        return scheme
+    }
+
+    /// `sqlite:PATH`: one process owns the file, so its own commits are the whole log.
+    private static let openSQLite: Opener = { settings in
+        let store = try SQLiteStore(
+            path: String(settings.url.drop { $0 != ":" }.dropFirst()), durability: settings.durability,
+            readCacheBytes: settings.readCacheBytes, logger: settings.logger)
+        return OpenedStore(store: store, feed: StoreCommitFeed(store))
+    }
+}
