@@ -111,11 +111,11 @@ struct ServeCommand: ParsableCommand {
         let opened = try openStore(entry, logger: logger)
         let documentStore = opened.store
         let app = try BackboneSSEApp(
-            config: appConfig, store: documentStore,
+            config: appConfig, store: documentStore, feed: opened.feed,
             options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots),
             streams: StreamOptions(
                 maxStreams: maxStreams, heartbeat: heartbeat, bufferBytes: ByteSize.parse(streamBuffer)!,
-                retainCount: retainCount, retainSeconds: retainSeconds, feed: opened.feed),
+                retainCount: retainCount, retainSeconds: retainSeconds),
             logger: logger)
         FileLimits.raise(toAtLeast: maxStreams + 1024, logger: logger)
 

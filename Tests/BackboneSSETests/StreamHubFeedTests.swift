@@ -15,7 +15,7 @@ import Testing
     @Test func theHubFansOutTheFeedsChangesReadingTheLogOnAGap() throws {
         let store = try Self.store()
         let feed = DrivenFeed()
-        let hub = try StreamHub(store: store, options: StreamOptions(feed: feed), metrics: ServerMetrics(), logger: Logger(label: "test"))
+        let hub = try StreamHub(store: store, feed: feed, options: StreamOptions(), metrics: ServerMetrics(), logger: Logger(label: "test"))
         defer { hub.shutdown(deadline: .milliseconds(100)) }
         #expect(feed.startedAfter == 0)
         let stream = ResponseStream(capacity: 1 << 20, initial: [])

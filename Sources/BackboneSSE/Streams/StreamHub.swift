@@ -23,7 +23,13 @@ public final class StreamHub: Sendable {
     let admission: StreamAdmission
     private let nextNumber = Atomic<Int>(0)
 
-    public init(store: any DocumentStore, options: StreamOptions, metrics: ServerMetrics, logger: Logger) throws(StoreError) {
+    /// `feed`: where the streams hear of commits; nil: the store's own
+    /// (`StoreCommitFeed`), complete for a store that is its log's only writer. The
+    /// store's opener says which feed a store needs (a MongoDB store shared by several
+    /// servers: `LogPollingFeed`).
+    public init(
+        store: any DocumentStore, feed: (any ChangeFeed)? = nil, options: StreamOptions, metrics: ServerMetrics, logger: Logger
+    ) throws(StoreError) {
         self.store = store
         self.options = options
         self.metrics = metrics
@@ -33,8 +39,8 @@ public final class StreamHub: Sendable {
         epoch = head.epoch
         fanOut = StreamFanOut(store: store, epoch: head.epoch, dispatched: head.sequence, options: options, metrics: metrics, logger: logger)
         housekeeping = StreamHousekeeping(fanOut: fanOut, store: store, options: options, logger: logger)
-        feed = options.feed ?? StoreCommitFeed(store)
-        feed.start(after: head.sequence) { [weak self] changes in self?.publish(changes) }
+        self.feed = feed ?? StoreCommitFeed(store)
+        self.feed.start(after: head.sequence) { [weak self] changes in self?.publish(changes) }
         housekeeping.start()
     }
 

@@ -1,5 +1,3 @@
-import DocumentStore
-
 /// Settings of the live streams.
 public struct StreamOptions: Sendable {
     public var maxStreams: Int
@@ -10,18 +8,13 @@ public struct StreamOptions: Sendable {
     /// Change-log retention: the newest `retainCount` entries, none older than `retainSeconds`.
     public var retainCount: Int
     public var retainSeconds: Int64
-    /// Where the streams hear of commits; nil: the store's own (`StoreCommitFeed`),
-    /// complete for a store that is its log's only writer. The store's opener says which
-    /// feed a store needs (a MongoDB store shared by several servers: `LogPollingFeed`).
-    public var feed: (any ChangeFeed)?
 
     public init(maxStreams: Int = 10_000, heartbeat: Int = 15, bufferBytes: Int = 256 * 1024,
-                retainCount: Int = 100_000, retainSeconds: Int64 = 7 * 24 * 3600, feed: (any ChangeFeed)? = nil) {
+                retainCount: Int = 100_000, retainSeconds: Int64 = 7 * 24 * 3600) {
         self.maxStreams = maxStreams
         self.heartbeat = heartbeat
         self.bufferBytes = bufferBytes
         self.retainCount = retainCount
         self.retainSeconds = retainSeconds
-        self.feed = feed
     }
 }
