@@ -60,7 +60,8 @@ public final class BackboneSSEApp: Sendable {
     }
 
     /// The server's own error answers (413) in the service's error format, with CORS.
-    public func errorResponse(_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse {
+    public func errorResponse(_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse
+    {
         var response = Responses.errorResponse(status, code, message)
         cors.decorate(&response, origin: headers.value(of: "Origin"))
         return response

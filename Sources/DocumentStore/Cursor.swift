@@ -12,9 +12,11 @@ public struct ChangeCursor: Sendable, Equatable, CustomStringConvertible {
     public init?(_ text: String) {
         guard let dash = text.lastIndex(of: "-") else { return nil }
         let epoch = String(text[..<dash])
-        guard !epoch.isEmpty, epoch.utf8.allSatisfy({ b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66)
-        }), let sequence = Int64(text[text.index(after: dash)...]), sequence >= 0 else {
+        guard !epoch.isEmpty,
+            epoch.utf8.allSatisfy({ b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66)
+            }), let sequence = Int64(text[text.index(after: dash)...]), sequence >= 0
+        else {
             return nil
         }
         self.epoch = epoch

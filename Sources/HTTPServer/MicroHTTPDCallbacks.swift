@@ -25,8 +25,9 @@ func cmhdAccessHandler(
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
     let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
     if exchange.phase == .headers, let method { exchange.method = String(cString: method) }
-    return server.advance(exchange, connection: connection, uploadData: uploadData,
-                          uploadDataSize: uploadDataSize)
+    return server.advance(
+        exchange, connection: connection, uploadData: uploadData,
+        uploadDataSize: uploadDataSize)
 }
 
 func cmhdRequestCompleted(

@@ -98,13 +98,16 @@ extension MicroHTTPDServer {
     }
 
     private func reject(_ exchange: Exchange, status: Int, connection: OpaquePointer) -> MHD_Result {
-        let response = status == 413
+        let response =
+            status == 413
             ? errorResponse(status, "body_too_large", "request body is larger than \(configuration.maxBodyBytes) bytes", exchange.headers)
             : errorResponse(status, "bad_request", "conflicting Content-Length headers", exchange.headers)
         return queue(response, for: exchange, on: connection)
     }
 
-    func queue(_ response: HTTPResponse, for exchange: Exchange, on connection: OpaquePointer)
+    func queue(
+        _ response: HTTPResponse, for exchange: Exchange, on connection: OpaquePointer
+    )
         -> MHD_Result
     {
         exchange.phase = .finished

@@ -13,7 +13,8 @@ public final class MicroHTTPDServer: Sendable {
     let handler: HTTPHandler
     /// Builds the answers the server gives on its own (413), in the app's error format;
     /// it gets the request's headers (for CORS).
-    let errorResponse: @Sendable (_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse
+    let errorResponse:
+        @Sendable (_ status: Int, _ code: String, _ message: String, _ headers: [(name: String, value: String)]) -> HTTPResponse
     let logger: Logger
     private let daemon = Mutex<DaemonHandle?>(nil)
     /// Requests whose headers have arrived but whose answer is not yet sent, and
@@ -52,9 +53,11 @@ public final class MicroHTTPDServer: Sendable {
         precondition(daemon.withLock { $0 == nil }, "MicroHTTPDServer started twice")
         let retained = Unmanaged.passRetained(self)
         let me = retained.toOpaque()
-        let threads = configuration.threads > 0
+        let threads =
+            configuration.threads > 0
             ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
-        let flags = MHD_USE_EPOLL.rawValue | MHD_USE_INTERNAL_POLLING_THREAD.rawValue
+        let flags =
+            MHD_USE_EPOLL.rawValue | MHD_USE_INTERNAL_POLLING_THREAD.rawValue
             | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
         let started: OpaquePointer? = configuration.host.withCString { host in
             var c = CMHD_Config()
@@ -118,7 +121,12 @@ public final class MicroHTTPDServer: Sendable {
             }
         }
         // Taken under the lock: of two concurrent `stop`s, one stops the daemon.
-        guard let taken = daemon.withLock({ d in defer { d = nil }; return d }), taken.raw == handle.raw else {
+        guard
+            let taken = daemon.withLock({ d in
+                defer { d = nil }
+                return d
+            }), taken.raw == handle.raw
+        else {
             return
         }
         MHD_stop_daemon(handle.raw)

@@ -62,10 +62,12 @@ public final class ResponseStream: Sendable {
     /// For a suspended stream: has the client closed its end? libmicrohttpd does not
     /// watch suspended sockets, so a periodic peek is how a dead client is found.
     public func clientHasGone() -> Bool {
-        guard let fd = guarded.withLock({ g -> Int32? in
-            guard g.state.suspended, let c = g.connection else { return nil }
-            return CMHD_connection_fd(c.raw)
-        }), fd >= 0 else { return false }
+        guard
+            let fd = guarded.withLock({ g -> Int32? in
+                guard g.state.suspended, let c = g.connection else { return nil }
+                return CMHD_connection_fd(c.raw)
+            }), fd >= 0
+        else { return false }
         var byte: UInt8 = 0
         let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
         if n == 0 { return true }
@@ -112,7 +114,11 @@ public final class ResponseStream: Sendable {
     }
 
     func ended() {
-        guarded.withLock { $0.state.ended(); $0.connection = nil; $0.onDrain = nil }
+        guarded.withLock {
+            $0.state.ended()
+            $0.connection = nil
+            $0.onDrain = nil
+        }
         let handler = onEnd.withLock { h -> (@Sendable () -> Void)? in
             defer { h = nil }
             return h

@@ -40,7 +40,10 @@ final class BSONDocument {
 
     func append(_ key: String, array: [BSONDocument]) {
         let child = CMongoc_bson_alloc()!
-        defer { bson_destroy(child); CMongoc_free(UnsafeMutableRawPointer(child)) }
+        defer {
+            bson_destroy(child)
+            CMongoc_free(UnsafeMutableRawPointer(child))
+        }
         _ = bson_append_array_begin(raw, key, Int32(key.utf8.count), child)
         for (i, element) in array.enumerated() {
             let index = String(i)

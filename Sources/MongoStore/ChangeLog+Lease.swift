@@ -18,13 +18,14 @@ extension ChangeLog {
     /// Settles the missing `sequence` when the entry after it is older than the lease.
     func settleMissing(_ sequence: Int64, next: JSONObject) throws(MongoError) -> Bool {
         guard expired(next) else { return false }
-        let entry = BSONDocument(JSONObject([
-            ("_id", .int(sequence)), ("s", .string(State.void.rawValue)), ("at", .int(Self.now())),
-        ]))
+        let entry = BSONDocument(
+            JSONObject([
+                ("_id", .int(sequence)), ("s", .string(State.void.rawValue)), ("at", .int(Self.now())),
+            ]))
         do {
             _ = try pool.insert(Self.collection, entry)
             leaseResolutions.add(1, ordering: .relaxed)
-        } catch where error.kind == .duplicateKey {
+        } catch  where error.kind == .duplicateKey {
             // Its writer inserted it meanwhile.
         }
         return true
@@ -33,8 +34,8 @@ extension ChangeLog {
     /// Settles a pending entry older than the lease.
     func settleAbandoned(_ entry: JSONObject) throws(MongoError) -> Bool {
         guard expired(entry), let sequence = Self.sequence(entry),
-              let collection = entry["c"]?.stringValue, let id = entry["i"]?.stringValue,
-              let operation = entry["op"]?.stringValue.flatMap(Change.Operation.init(rawValue:))
+            let collection = entry["c"]?.stringValue, let id = entry["i"]?.stringValue,
+            let operation = entry["op"]?.stringValue.flatMap(Change.Operation.init(rawValue:))
         else { return false }
         let version = Self.integer(entry["v"])
         let creation = Self.integer(entry["k"])
@@ -47,7 +48,8 @@ extension ChangeLog {
         case .create:
             committed = found.map { Self.integer($0[MongoDocument.creationField]) == sequence } ?? false
         case .update:
-            committed = found.map { Self.integer($0[MongoDocument.creationField]) == creation && Self.integer($0["_v"]) >= version } ?? false
+            committed =
+                found.map { Self.integer($0[MongoDocument.creationField]) == creation && Self.integer($0["_v"]) >= version } ?? false
         case .delete:
             committed = found.map { Self.integer($0[MongoDocument.creationField]) != creation } ?? true
         }

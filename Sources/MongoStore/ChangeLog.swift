@@ -74,7 +74,8 @@ final class ChangeLog: Sendable {
     func state(of sequence: Int64) throws(MongoError) -> State? {
         let entry = try pool.find(
             Self.collection, filter: BSONDocument(JSONObject([("_id", .int(sequence))])),
-            projection: BSONDocument(JSONObject([("s", .int(1))])), limit: 1).first
+            projection: BSONDocument(JSONObject([("s", .int(1))])), limit: 1
+        ).first
         return entry?["s"]?.stringValue.flatMap(State.init(rawValue:))
     }
 
@@ -125,10 +126,11 @@ final class ChangeLog: Sendable {
     /// Done entries after `sequence`, up to `head` (settled), oldest first, at most `limit`.
     func done(after sequence: Int64, through head: Int64, limit: Int) throws(MongoError) -> [Change] {
         guard sequence < head, limit > 0 else { return [] }
-        let filter = BSONDocument(JSONObject([
-            ("_id", .object(JSONObject([("$gt", .int(sequence)), ("$lte", .int(head))]))),
-            ("s", .string(State.done.rawValue)),
-        ]))
+        let filter = BSONDocument(
+            JSONObject([
+                ("_id", .object(JSONObject([("$gt", .int(sequence)), ("$lte", .int(head))]))),
+                ("s", .string(State.done.rawValue)),
+            ]))
         let entries = try pool.find(Self.collection, filter: filter, sort: BSONDocument(JSONObject([("_id", .int(1))])), limit: limit)
         return entries.compactMap(Self.change)
     }
@@ -150,13 +152,20 @@ final class ChangeLog: Sendable {
         try storeWatermark(head)
         let cutoff = Self.now() - maxAge * 1000
         let byCount = min(head - Int64(keep), head - 1)
-        let filter = BSONDocument(JSONObject([("$or", .array([
-            .object(JSONObject([("_id", .object(JSONObject([("$lte", .int(byCount))])))])),
-            .object(JSONObject([
-                ("_id", .object(JSONObject([("$lt", .int(head))]))),
-                ("at", .object(JSONObject([("$lt", .int(cutoff))]))),
-            ])),
-        ]))]))
+        let filter = BSONDocument(
+            JSONObject([
+                (
+                    "$or",
+                    .array([
+                        .object(JSONObject([("_id", .object(JSONObject([("$lte", .int(byCount))])))])),
+                        .object(
+                            JSONObject([
+                                ("_id", .object(JSONObject([("$lt", .int(head))]))),
+                                ("at", .object(JSONObject([("$lt", .int(cutoff))]))),
+                            ])),
+                    ])
+                )
+            ]))
         return try pool.delete(Self.collection, filter: filter, limit: 0).n
     }
 
@@ -196,8 +205,8 @@ final class ChangeLog: Sendable {
 
     static func change(_ entry: JSONObject) -> Change? {
         guard let sequence = sequence(entry), let collection = entry["c"]?.stringValue, let id = entry["i"]?.stringValue,
-              let operation = entry["op"]?.stringValue.flatMap(Change.Operation.init(rawValue:)),
-              case .int(let version)? = entry["v"]
+            let operation = entry["op"]?.stringValue.flatMap(Change.Operation.init(rawValue:)),
+            case .int(let version)? = entry["v"]
         else { return nil }
         var time: Int64 = 0
         if case .int(let at)? = entry["at"] { time = at }

@@ -64,7 +64,10 @@ final class MongoClientPool: @unchecked Sendable {
     func command(_ command: BSONDocument) throws(MongoError) -> BSONDocument {
         try withClient { (client) throws(MongoError) -> BSONDocument in
             let reply = CMongoc_bson_alloc()!
-            defer { bson_destroy(reply); CMongoc_free(UnsafeMutableRawPointer(reply)) }
+            defer {
+                bson_destroy(reply)
+                CMongoc_free(UnsafeMutableRawPointer(reply))
+            }
             var error = bson_error_t()
             commandsSent.add(1, ordering: .relaxed)
             let name = command.firstKey ?? "?"

@@ -78,7 +78,8 @@ extension MongoStore {
         for path in layout.unique where path.components != ["id"] {
             let spec = Self.indexSpec(name: "ux_\(path)", key: MongoQuery.field(path))
             spec.append("unique", .bool(true))
-            spec.append("partialFilterExpression", .object(JSONObject([(MongoQuery.field(path), .object(JSONObject([("$exists", .bool(true))])))])))
+            spec.append(
+                "partialFilterExpression", .object(JSONObject([(MongoQuery.field(path), .object(JSONObject([("$exists", .bool(true))])))])))
             specs.append(spec)
         }
         let wanted = Set(specs.compactMap { $0.json["name"]?.stringValue })
@@ -86,7 +87,8 @@ extension MongoStore {
         let existing = (try? pool.command(listed).json["cursor"]?.objectValue?["firstBatch"]?.arrayValue) ?? []
         for index in existing {
             guard let name = index.objectValue?["name"]?.stringValue, name.hasPrefix("ix_") || name.hasPrefix("ux_"),
-                  !wanted.contains(name) else { continue }
+                !wanted.contains(name)
+            else { continue }
             _ = try pool.command(BSONDocument(JSONObject([("dropIndexes", .string(layout.name)), ("index", .string(name))])))
         }
         let command = BSONDocument()

@@ -80,20 +80,24 @@ extension MongoStore {
             case .insert(let d, _):
                 applied = try pool.insert(request.collection, MongoDocument.bson(d, id: request.id, creation: sequence)).n == 1
             case .update(let d, _):
-                applied = try pool.update(
-                    request.collection, filter: MongoDocument.versionFilter(request.id, version: current!.document.version),
-                    update: MongoDocument.bson(d, id: request.id, creation: creationOfCurrent)).n == 1
+                applied =
+                    try pool.update(
+                        request.collection, filter: MongoDocument.versionFilter(request.id, version: current!.document.version),
+                        update: MongoDocument.bson(d, id: request.id, creation: creationOfCurrent)
+                    ).n == 1
             case .delete:
-                applied = try pool.delete(
-                    request.collection, filter: MongoDocument.versionFilter(request.id, version: current!.document.version), limit: 1).n == 1
+                applied =
+                    try pool.delete(
+                        request.collection, filter: MongoDocument.versionFilter(request.id, version: current!.document.version), limit: 1
+                    ).n == 1
             case .refuse:
                 preconditionFailure("a refusal is answered before a sequence is claimed")
             }
-        } catch where error.kind == .duplicateKey {
+        } catch  where error.kind == .duplicateKey {
             try void(sequence)
             if error.storeError.isDuplicateID { return .conflict }  // created meanwhile: decide again
             return .finished(.failure(error.storeError))
-        } catch where error.kind == .unavailable {
+        } catch  where error.kind == .unavailable {
             // Written or not, nobody can tell now: the entry stays pending and the lease
             // settles it by looking at the document.
             settle { $0.release(sequence) }
@@ -120,7 +124,8 @@ extension MongoStore {
             retryMarkDone(change, creation: creationOfCurrent, attempt: 1)
             final = change
         }
-        return .finished(.success(WriteResult(document: stored, change: final, cursor: ChangeCursor(epoch: epoch, sequence: final.sequence))))
+        return .finished(
+            .success(WriteResult(document: stored, change: final, cursor: ChangeCursor(epoch: epoch, sequence: final.sequence))))
     }
 
     /// Inserts the change's entry under the next free sequence.
@@ -131,7 +136,7 @@ extension MongoStore {
             do {
                 try log.insert(claimed, creation: creation, state: state)
                 return claimed
-            } catch where error.kind == .duplicateKey {
+            } catch  where error.kind == .duplicateKey {
                 // Another instance took it (or a reader voided it after a lease).
                 settle { $0.release(sequence) }
                 let top = try log.maxSequence()

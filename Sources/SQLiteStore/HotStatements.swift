@@ -78,13 +78,14 @@ final class HotStatements: @unchecked Sendable {
                 "HotStatements used with a second connection")
             return statement
         }
-        let sql = switch kind {
-        case .read: "SELECT v, body FROM \(table) WHERE id = ?"
-        case .insert: "INSERT INTO \(table) (id, v, body) VALUES (?, ?, ?)"
-        case .update: "UPDATE \(table) SET v = ?, body = ? WHERE id = ?"
-        case .delete: "DELETE FROM \(table) WHERE id = ?"
-        case .logChange: "INSERT INTO changes (collection, doc_id, op, v, doc, prev, origin, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        }
+        let sql =
+            switch kind {
+            case .read: "SELECT v, body FROM \(table) WHERE id = ?"
+            case .insert: "INSERT INTO \(table) (id, v, body) VALUES (?, ?, ?)"
+            case .update: "UPDATE \(table) SET v = ?, body = ? WHERE id = ?"
+            case .delete: "DELETE FROM \(table) WHERE id = ?"
+            case .logChange: "INSERT INTO changes (collection, doc_id, op, v, doc, prev, origin, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            }
         let statement = try db.makeStatement(sql: sql)
         statements[key] = statement
         return statement
@@ -93,11 +94,12 @@ final class HotStatements: @unchecked Sendable {
     private func bind(_ values: [Value], to handle: OpaquePointer, _ db: Database) throws {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
-            let code: Int32 = switch value {
-            case .text(let text): text.withCString { CSQLite_bind_text_copy(handle, index, $0, Int32(text.utf8.count)) }
-            case .integer(let number): sqlite3_bind_int64(handle, index, number)
-            case .null: sqlite3_bind_null(handle, index)
-            }
+            let code: Int32 =
+                switch value {
+                case .text(let text): text.withCString { CSQLite_bind_text_copy(handle, index, $0, Int32(text.utf8.count)) }
+                case .integer(let number): sqlite3_bind_int64(handle, index, number)
+                case .null: sqlite3_bind_null(handle, index)
+                }
             guard code == SQLITE_OK else { throw Self.error(code, db) }
         }
     }

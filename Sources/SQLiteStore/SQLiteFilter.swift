@@ -114,7 +114,9 @@ struct SQLiteFilter {
     /// `known`: the type every stored value at this path has (from the schema). The
     /// type guard is then needless when the operand has that type, and the comparison
     /// can never hold when it has another.
-    private func compare(_ value: String, _ type: String, _ op: Filter.Comparison, _ operand: JSON, _ known: CollectionLayout.FieldType? = nil)
+    private func compare(
+        _ value: String, _ type: String, _ op: Filter.Comparison, _ operand: JSON, _ known: CollectionLayout.FieldType? = nil
+    )
         throws(StoreError) -> SQLFragment
     {
         if let known {
@@ -164,7 +166,9 @@ struct SQLiteFilter {
         }
     }
 
-    private func oneOf(_ value: String, _ type: String, _ operands: [JSON], _ known: CollectionLayout.FieldType?) throws(StoreError) -> SQLFragment {
+    private func oneOf(
+        _ value: String, _ type: String, _ operands: [JSON], _ known: CollectionLayout.FieldType?
+    ) throws(StoreError) -> SQLFragment {
         guard !operands.isEmpty else { return SQLFragment("0") }
         // All strings (the common case): one IN list an index can serve.
         let strings = operands.compactMap(\.stringValue)

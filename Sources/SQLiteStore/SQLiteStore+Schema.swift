@@ -8,21 +8,22 @@ extension SQLiteStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-                CREATE TABLE changes (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    collection TEXT NOT NULL,
-                    doc_id TEXT NOT NULL,
-                    op TEXT NOT NULL,
-                    v INTEGER NOT NULL,
-                    doc TEXT,
-                    prev TEXT,
-                    origin TEXT,
-                    at INTEGER NOT NULL
-                );
-                CREATE INDEX changes_at ON changes(at);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE changes (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        collection TEXT NOT NULL,
+                        doc_id TEXT NOT NULL,
+                        op TEXT NOT NULL,
+                        v INTEGER NOT NULL,
+                        doc TEXT,
+                        prev TEXT,
+                        origin TEXT,
+                        at INTEGER NOT NULL
+                    );
+                    CREATE INDEX changes_at ON changes(at);
+                    """)
             // A random epoch, so that a cursor of a wiped or replaced store is foreign here.
             let epoch = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16)
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [epoch])
@@ -34,14 +35,15 @@ extension SQLiteStore {
     /// are dropped, so the file matches the config it runs with.
     static func createTable(for layout: CollectionLayout, in db: Database) throws {
         let table = table(layout.name)
-        try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS \(table) (
-                rowid INTEGER PRIMARY KEY,
-                id TEXT NOT NULL UNIQUE,
-                v INTEGER NOT NULL,
-                body TEXT NOT NULL
-            )
-            """)
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS \(table) (
+                    rowid INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    v INTEGER NOT NULL,
+                    body TEXT NOT NULL
+                )
+                """)
         var wanted: Set<String> = []
         for path in layout.indexes {
             let name = "ix.\(layout.name).\(path)"
@@ -62,7 +64,8 @@ extension SQLiteStore {
                 try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS \"\(name)\" ON \(table)(\(value), \(kind))")
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 throw StoreError.internalError(
-                    "\(layout.name).\(path) cannot be unique: documents already share a value of it (remove the duplicates, or the field from unique)")
+                    "\(layout.name).\(path) cannot be unique: documents already share a value of it (remove the duplicates, or the field from unique)"
+                )
             }
         }
         let existing = try String.fetchAll(

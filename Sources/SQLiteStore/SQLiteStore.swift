@@ -119,9 +119,10 @@ public final class SQLiteStore: DocumentStore {
                 if let cached = counts.lookup(key, head: head) {
                     total = cached
                 } else {
-                    let counted = try Int.fetchOne(
-                        db.cachedStatement(sql: "SELECT count(*) FROM \(table) WHERE \(whereClause.sql)"),
-                        arguments: StatementArguments(values: whereClause.arguments)) ?? 0
+                    let counted =
+                        try Int.fetchOne(
+                            db.cachedStatement(sql: "SELECT count(*) FROM \(table) WHERE \(whereClause.sql)"),
+                            arguments: StatementArguments(values: whereClause.arguments)) ?? 0
                     counts.store(key, head: head, value: counted)
                     total = counted
                 }
@@ -145,13 +146,15 @@ public final class SQLiteStore: DocumentStore {
     public func changes(after sequence: Int64, limit: Int) throws(StoreError) -> [Change] {
         try reading { db in
             let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: "SELECT seq, collection, doc_id, op, v, doc, prev, origin, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"),
+                db.cachedStatement(
+                    sql: "SELECT seq, collection, doc_id, op, v, doc, prev, origin, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"),
                 arguments: [sequence, limit])
             var out: [Change] = []
             while let row = try rows.next() {
-                out.append(Change(
-                    sequence: row[0], collection: row[1], id: row[2], operation: Change.Operation(rawValue: row[3]) ?? .update,
-                    version: row[4], document: row[5], previous: row[6], origin: row[7], time: row[8]))
+                out.append(
+                    Change(
+                        sequence: row[0], collection: row[1], id: row[2], operation: Change.Operation(rawValue: row[3]) ?? .update,
+                        version: row[4], document: row[5], previous: row[6], origin: row[7], time: row[8]))
             }
             return out
         }
@@ -206,7 +209,8 @@ public final class SQLiteStore: DocumentStore {
 
     public func statistics() -> [StoreStatistic] {
         [
-            StoreStatistic("commits", help: "Transactions committed by the store's writer", value: batcher.commits.load(ordering: .relaxed)),
+            StoreStatistic(
+                "commits", help: "Transactions committed by the store's writer", value: batcher.commits.load(ordering: .relaxed)),
             StoreStatistic(
                 "writes", help: "Writes committed (writes / commits is the mean group-commit batch)",
                 value: batcher.writes.load(ordering: .relaxed)),

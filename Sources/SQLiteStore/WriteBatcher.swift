@@ -190,10 +190,12 @@ final class WriteBatcher: Sendable {
         case .refuse:
             throw StoreError.refused
         }
-        try statements.execute(.logChange, "changes", [
-            .text(request.collection), .text(request.id), .text(operation.rawValue), .integer(version),
-            .init(stored?.json), .init(current?.json), .init(request.origin), .integer(now),
-        ], in: db)
+        try statements.execute(
+            .logChange, "changes",
+            [
+                .text(request.collection), .text(request.id), .text(operation.rawValue), .integer(version),
+                .init(stored?.json), .init(current?.json), .init(request.origin), .integer(now),
+            ], in: db)
         let sequence = db.lastInsertedRowID
         let change = Change(
             sequence: sequence, collection: request.collection, id: request.id, operation: operation,
@@ -209,4 +211,3 @@ final class WriteBatcher: Sendable {
         return .internalError(message)
     }
 }
-

@@ -25,13 +25,22 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "normal: an acknowledged write survives a crash of the process; full: it survives power loss (fsync per commit batch).")
     var durability: SQLiteStore.Durability = .normal
 
-    @Option(help: "SQLite store: page cache of each server thread's read connection, e.g. 64MiB; it fills as pages are read, and a read of a page it does not hold goes to the file.")
+    @Option(
+        help:
+            "SQLite store: page cache of each server thread's read connection, e.g. 64MiB; it fills as pages are read, and a read of a page it does not hold goes to the file."
+    )
     var readCache = "64MiB"
 
-    @Option(help: "MongoDB store: seconds after which a change-log entry left pending by a writer that died is settled by a reader (streams wait for it until then).")
+    @Option(
+        help:
+            "MongoDB store: seconds after which a change-log entry left pending by a writer that died is settled by a reader (streams wait for it until then)."
+    )
     var mongoLease: Double = 30
 
-    @Option(help: "MongoDB store: seconds between reads of the change log for changes made by other servers sharing the database, so that this server's streams get them too (0: never).")
+    @Option(
+        help:
+            "MongoDB store: seconds between reads of the change log for changes made by other servers sharing the database, so that this server's streams get them too (0: never)."
+    )
     var mongoPoll: Double = 0.5
 
     @Option(name: .customLong("static"), help: "Serve files from DIR, or /prefix=DIR (repeatable).")
@@ -135,10 +144,12 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(1)
         }
         // The address stays in the message: scripts and tests read it from there.
-        logger.notice("listening on http://\(host):\(bound)", metadata: [
-            "store": "\(documentStore.description)",
-            "collections": "\(appConfig.collections.map(\.name).joined(separator: ","))",
-        ])
+        logger.notice(
+            "listening on http://\(host):\(bound)",
+            metadata: [
+                "store": "\(documentStore.description)",
+                "collections": "\(appConfig.collections.map(\.name).joined(separator: ","))",
+            ])
         let signal = Signals.wait()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         server.quiesce()
@@ -149,7 +160,8 @@ struct ServeCommand: ParsableCommand {
 
     private func openStore(_ entry: StoreRegistry.Entry?, logger: Logger) throws -> OpenedStore {
         guard case .opener(let open) = entry else {
-            FileHandle.standardError.write(Data("backbone-sse: --store \(store): unsupported (use sqlite:PATH or mongodb://HOST[:PORT]/DATABASE)\n".utf8))
+            FileHandle.standardError.write(
+                Data("backbone-sse: --store \(store): unsupported (use sqlite:PATH or mongodb://HOST[:PORT]/DATABASE)\n".utf8))
             throw ExitCode(2)
         }
         let settings = StoreSettings(

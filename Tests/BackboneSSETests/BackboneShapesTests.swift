@@ -11,7 +11,9 @@ import Testing
 /// with `model=<json>`.
 @Suite struct BackboneShapesTests {
     /// Headers jQuery's $.ajax adds to every Backbone request.
-    static let jq = [(name: "Accept", value: "application/json, text/javascript, */*; q=0.01"), (name: "X-Requested-With", value: "XMLHttpRequest")]
+    static let jq = [
+        (name: "Accept", value: "application/json, text/javascript, */*; q=0.01"), (name: "X-Requested-With", value: "XMLHttpRequest"),
+    ]
     static let jsonType = [(name: "Content-Type", value: "application/json")]
     static let formType = [(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=UTF-8")]
 
@@ -65,7 +67,8 @@ import Testing
 
     @Test func jsonContentTypeWithCharset() async throws {
         try await TestApp.run { app in
-            let r = try await app.request("POST", "/todos", body: #"{"title": "charset"}"#, headers: [("Content-Type", "application/json; charset=UTF-8")])
+            let r = try await app.request(
+                "POST", "/todos", body: #"{"title": "charset"}"#, headers: [("Content-Type", "application/json; charset=UTF-8")])
             #expect(r.status == 201, "\(r.text)")
         }
     }
@@ -76,7 +79,8 @@ import Testing
         try await TestApp.run { app in
             let doc = try await app.create(#"{"title": "emulate put", "priority": 1}"#)
             let sent = doc.with([("title", .string("put via POST"))]).text
-            let r = try await app.request("POST", "/todos/\(doc.string("id"))", body: sent, headers: Self.jq + Self.jsonType + Self.override("PUT"))
+            let r = try await app.request(
+                "POST", "/todos/\(doc.string("id"))", body: sent, headers: Self.jq + Self.jsonType + Self.override("PUT"))
             #expect(r.status == 200, "\(r.text)")
             #expect(r.object?["title"] == .string("put via POST") && r.object?["_v"] == .int(2))
             #expect(try await app.document(doc.string("id"))?["title"] == .string("put via POST"))
@@ -106,7 +110,8 @@ import Testing
     @Test func emulateHTTPPutCreatesWithClientID() async throws {
         try await TestApp.run { app in
             let cid = unique("emu")
-            let r = try await app.request("POST", "/todos/\(cid)", body: #"{"title": "created"}"#, headers: Self.jsonType + Self.override("PUT"))
+            let r = try await app.request(
+                "POST", "/todos/\(cid)", body: #"{"title": "created"}"#, headers: Self.jsonType + Self.override("PUT"))
             #expect(r.status == 201, "\(r.text)")
             #expect(r.object?["id"] == .string(cid))
         }
@@ -160,7 +165,8 @@ import Testing
             let doc = try await app.create(#"{"title": "both put"}"#)
             // Backbone: data = {model: json}; data._method = 'PUT'; header X-HTTP-Method-Override.
             let body = formEncode([("model", doc.with([("title", .string("both put 2"))]).text), ("_method", "PUT")])
-            let r = try await app.request("POST", "/todos/\(doc.string("id"))", body: body, headers: Self.jq + Self.formType + Self.override("PUT"))
+            let r = try await app.request(
+                "POST", "/todos/\(doc.string("id"))", body: body, headers: Self.jq + Self.formType + Self.override("PUT"))
             #expect(r.status == 200, "\(r.text)")
             #expect(r.object?["title"] == .string("both put 2") && r.object?["_v"] == .int(2))
         }
@@ -179,7 +185,8 @@ import Testing
     @Test func emulateJSONAndHTTPDelete() async throws {
         try await TestApp.run { app in
             let doc = try await app.create(#"{"title": "both delete"}"#)
-            let r = try await app.request("POST", "/todos/\(doc.string("id"))", body: "_method=DELETE", headers: Self.formType + Self.override("DELETE"))
+            let r = try await app.request(
+                "POST", "/todos/\(doc.string("id"))", body: "_method=DELETE", headers: Self.formType + Self.override("DELETE"))
             #expect(r.status == 200, "\(r.text)")
             #expect(try await app.get("/todos/\(doc.string("id"))").status == 404)
         }

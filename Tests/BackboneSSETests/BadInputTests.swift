@@ -70,7 +70,8 @@ import Testing
     @Test(arguments: [("[", "]"), (#"{"a":"#, "}")])
     func nesting10000DeepIs400(opener: String, closer: String) async throws {
         try await TestApp.unchanged { app, _ in
-            let body = #"{"title": "deep", "x": "# + String(repeating: opener, count: 10000) + "1" + String(repeating: closer, count: 10000) + "}"
+            let body =
+                #"{"title": "deep", "x": "# + String(repeating: opener, count: 10000) + "1" + String(repeating: closer, count: 10000) + "}"
             expectError(try await app.request("POST", "/todos", body: body, headers: Self.json), 400)
             expectError(try await app.request("POST", "/lists", body: body, headers: Self.json), 400)
         }
@@ -109,12 +110,13 @@ import Testing
 
     // MARK: ids and paths
 
-    @Test(arguments: [
-        "/todos/a%2Fb", "/todos/..", "/todos/.", "/todos/%2E%2E", "/todos/%2e", "/todos/..%2F..%2Fetc%2Fpasswd",
-        "/todos/.hidden", "/todos/a%00b", "/todos/%C3%A9", "/todos/a+b", "/todos/a%20b", "/todos/%FF", "/todos/%ZZ",
-        "/todos/" + String(repeating: "x", count: 1000), "/todos/" + String(repeating: "x", count: 129),
-        "/todos/../todos/x", "/todos/x/y", "/todos/%2F",
-    ], ["GET", "PUT", "PATCH", "DELETE", "POST"])
+    @Test(
+        arguments: [
+            "/todos/a%2Fb", "/todos/..", "/todos/.", "/todos/%2E%2E", "/todos/%2e", "/todos/..%2F..%2Fetc%2Fpasswd",
+            "/todos/.hidden", "/todos/a%00b", "/todos/%C3%A9", "/todos/a+b", "/todos/a%20b", "/todos/%FF", "/todos/%ZZ",
+            "/todos/" + String(repeating: "x", count: 1000), "/todos/" + String(repeating: "x", count: 129),
+            "/todos/../todos/x", "/todos/x/y", "/todos/%2F",
+        ], ["GET", "PUT", "PATCH", "DELETE", "POST"])
     func badIDsAre400Or404AndWriteNothing(path: String, method: String) async throws {
         try await TestApp.unchanged { app, _ in
             var headers: [(name: String, value: String)] = []
@@ -147,7 +149,8 @@ import Testing
     func unknownCollectionIs404AndWritesNothing(path: String) async throws {
         try await TestApp.unchanged { app, _ in
             for method in ["POST", "PUT", "PATCH", "DELETE", "GET"] {
-                let r = method == "GET"
+                let r =
+                    method == "GET"
                     ? try await app.request(method, path)
                     : try await app.request(method, path, json: #"{"title": "x"}"#)
                 #expect([404, 405].contains(r.status), "\(method) \(path) \(r.status)")

@@ -68,7 +68,8 @@ import Testing
     @Test func deeplyNestedWhereIs400() async throws {
         try await TestApp.unchanged { app, _ in
             // Deep JSON (past the parser's limit), and deep $and (past the filter's limit).
-            let deepJSON = #"{"priority": {"$in": "# + String(repeating: "[", count: 1000) + "1" + String(repeating: "]", count: 1000) + "}}"
+            let deepJSON =
+                #"{"priority": {"$in": "# + String(repeating: "[", count: 1000) + "1" + String(repeating: "]", count: 1000) + "}}"
             expectError(try await app.get(Self.list("where", deepJSON)), 400)
             let deepAnd = String(repeating: #"{"$and": ["#, count: 40) + #"{"done": true}"# + String(repeating: "]}", count: 40)
             expectError(try await app.get(Self.list("where", deepAnd)), 400)

@@ -34,24 +34,31 @@ import Testing
 
     @Test func preflightAllowsTheClientHeaders() async throws {
         try await TestApp.run(options: Self.options) { app in
-            let r = try await app.options("/todos/abc", headers: [
-                ("Origin", Self.origin),
-                ("Access-Control-Request-Method", "PUT"),
-                ("Access-Control-Request-Headers", "content-type, x-client-id, if-match, x-http-method-override"),
-            ])
+            let r = try await app.options(
+                "/todos/abc",
+                headers: [
+                    ("Origin", Self.origin),
+                    ("Access-Control-Request-Method", "PUT"),
+                    ("Access-Control-Request-Headers", "content-type, x-client-id, if-match, x-http-method-override"),
+                ])
             #expect([200, 204].contains(r.status))
             #expect(r.header("Access-Control-Allow-Origin") == Self.origin)
             #expect(r.headerSet("Access-Control-Allow-Methods").contains("put"))
-            #expect(r.headerSet("Access-Control-Allow-Headers").isSuperset(of: ["x-client-id", "if-match", "x-http-method-override", "content-type"]))
+            #expect(
+                r.headerSet("Access-Control-Allow-Headers").isSuperset(of: [
+                    "x-client-id", "if-match", "x-http-method-override", "content-type",
+                ]))
         }
     }
 
     @Test func preflightOnTheCollection() async throws {
         try await TestApp.run(options: Self.options) { app in
-            let r = try await app.options("/todos", headers: [
-                ("Origin", Self.origin), ("Access-Control-Request-Method", "POST"),
-                ("Access-Control-Request-Headers", "content-type, x-client-id"),
-            ])
+            let r = try await app.options(
+                "/todos",
+                headers: [
+                    ("Origin", Self.origin), ("Access-Control-Request-Method", "POST"),
+                    ("Access-Control-Request-Headers", "content-type, x-client-id"),
+                ])
             #expect([200, 204].contains(r.status))
             #expect(r.header("Access-Control-Allow-Origin") == Self.origin)
             #expect(r.headerSet("Access-Control-Allow-Methods").contains("post"))
@@ -75,7 +82,8 @@ import Testing
             let r = try await app.get("/todos", headers: [("Origin", "http://evil.test")])
             #expect(r.status == 200)
             #expect(!r.has("Access-Control-Allow-Origin"))
-            let preflight = try await app.options("/todos", headers: [("Origin", "http://evil.test"), ("Access-Control-Request-Method", "POST")])
+            let preflight = try await app.options(
+                "/todos", headers: [("Origin", "http://evil.test"), ("Access-Control-Request-Method", "POST")])
             #expect(!preflight.has("Access-Control-Allow-Origin"))
             #expect(!preflight.has("Access-Control-Allow-Headers"))
         }

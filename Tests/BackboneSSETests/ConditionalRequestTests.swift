@@ -47,7 +47,9 @@ import Testing
 
     /// The request of pytest's `server.request(method, path, headers=..., json=...)`:
     /// DELETE without a body, PUT and PATCH with `{"title": "changed"}`.
-    private func write(_ app: TestApp, _ method: String, _ path: String, _ headers: [(name: String, value: String)]) async throws -> TestResponse {
+    private func write(
+        _ app: TestApp, _ method: String, _ path: String, _ headers: [(name: String, value: String)]
+    ) async throws -> TestResponse {
         if method == "DELETE" { return try await app.request(method, path, headers: headers) }
         return try await app.request(method, path, json: #"{"title": "changed"}"#, headers: headers)
     }

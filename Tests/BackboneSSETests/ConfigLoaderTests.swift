@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct ConfigLoaderTests {
     @Test func readsTheDesignExample() throws {
-        let config = try ConfigLoader.parse("""
+        let config = try ConfigLoader.parse(
+            """
             collections:
               todos:
                 timestamps: true
@@ -64,7 +65,8 @@ import Testing
              k: 1e3, l: False, m: .5, n: 1.2.3, o: !!int "7", p: "", q: [SE, NO], r: 2024-01-01}
             """#
         let json = try YAMLConversion.parse(yaml)
-        let expected = try JSONParser.parse(#"""
+        let expected = try JSONParser.parse(
+            #"""
             {"a": 12, "b": -3, "c": 1.5, "d": true, "e": null, "f": "12", "g": "true", "h": "no", "i": 31,
              "j": null, "k": 1000.0, "l": false, "m": 0.5, "n": "1.2.3", "o": 7, "p": "", "q": ["SE", "NO"],
              "r": "2024-01-01"}

@@ -64,30 +64,36 @@ func path(_ s: String) -> FieldPath { FieldPath(s)! }
 @Suite struct ListQueryParserTests {
     @Test func equalityParamsAreTypedBySchema() throws {
         let q = try listQuery("done=false&priority=2&title=3&unknown=true&_=123")
-        #expect(q.filter == .and([
-            .compare(path("done"), .eq, .bool(false)),
-            .compare(path("priority"), .eq, .int(2)),
-            .compare(path("title"), .eq, .string("3")),
-            .isIn(path("unknown"), [.string("true"), .bool(true)]),
-        ]))
+        #expect(
+            q.filter
+                == .and([
+                    .compare(path("done"), .eq, .bool(false)),
+                    .compare(path("priority"), .eq, .int(2)),
+                    .compare(path("title"), .eq, .string("3")),
+                    .isIn(path("unknown"), [.string("true"), .bool(true)]),
+                ]))
     }
 
     @Test func bracketWhereIsTypedBySchemaIncludingArrayItems() throws {
         let q = try listQuery("where[priority][$gte]=2&where[tags][$in][]=a&where[owner.age][$lt]=30")
-        #expect(q.filter == .and([
-            .compare(path("priority"), .gte, .int(2)),
-            .isIn(path("tags"), [.string("a")]),
-            .compare(path("owner.age"), .lt, .int(30)),
-        ]))
+        #expect(
+            q.filter
+                == .and([
+                    .compare(path("priority"), .gte, .int(2)),
+                    .isIn(path("tags"), [.string("a")]),
+                    .compare(path("owner.age"), .lt, .int(30)),
+                ]))
     }
 
     @Test func jsonWhereKeepsItsOwnTypes() throws {
         let q = try listQuery(#"where={"title":3,"owner.name":{"$ne":"ann"},"$or":[{"done":true},{"score":{"$exists":false}}]}"#)
-        #expect(q.filter == .and([
-            .compare(path("title"), .eq, .int(3)),
-            .compare(path("owner.name"), .ne, .string("ann")),
-            .or([.compare(path("done"), .eq, .bool(true)), .exists(path("score"), false)]),
-        ]))
+        #expect(
+            q.filter
+                == .and([
+                    .compare(path("title"), .eq, .int(3)),
+                    .compare(path("owner.name"), .ne, .string("ann")),
+                    .or([.compare(path("done"), .eq, .bool(true)), .exists(path("score"), false)]),
+                ]))
     }
 
     @Test func queryIsAnAliasOfWhere() throws {
@@ -107,7 +113,8 @@ func path(_ s: String) -> FieldPath { FieldPath(s)! }
 
     @Test func sortInBothForms() throws {
         #expect(try listQuery("sort=-created,title").sort == [SortKey(path("created"), descending: true), SortKey(path("title"))])
-        #expect(try listQuery("sort[priority]=-1&sort[title]=1").sort == [SortKey(path("priority"), descending: true), SortKey(path("title"))])
+        #expect(
+            try listQuery("sort[priority]=-1&sort[title]=1").sort == [SortKey(path("priority"), descending: true), SortKey(path("title"))])
     }
 
     @Test func limitIsCappedAndDefaultsToTheCap() throws {

@@ -47,7 +47,8 @@ import Testing
     private func insert(_ store: SQLiteStore, id: String) throws {
         let object = JSONObject([("id", .string(id)), ("_v", .int(1))])
         _ = try waitFor {
-            store.write(WriteRequest(collection: "todos", id: id, origin: nil, decide: { _ in .insert(object, version: 1) }), completion: $0)
+            store.write(
+                WriteRequest(collection: "todos", id: id, origin: nil, decide: { _ in .insert(object, version: 1) }), completion: $0)
         }.get()
     }
 
@@ -58,7 +59,10 @@ import Testing
         while Date() < deadline {
             let n = chunk.withUnsafeMutableBufferPointer { stream.read(into: $0.baseAddress!, max: $0.count) }
             if n < 0 { break }  // ended
-            if n == 0 { Thread.sleep(forTimeInterval: 0.005); continue }
+            if n == 0 {
+                Thread.sleep(forTimeInterval: 0.005)
+                continue
+            }
             bytes += chunk[0..<n].map { UInt8(bitPattern: $0) }
         }
         return String(decoding: bytes, as: UTF8.self)

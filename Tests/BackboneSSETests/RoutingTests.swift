@@ -11,7 +11,8 @@ import Testing
     ])
     func unknownCollectionIs404(method: String, path: String) async throws {
         try await TestApp.run { app in
-            let r = method == "POST" || method == "PUT"
+            let r =
+                method == "POST" || method == "PUT"
                 ? try await app.request(method, path, json: #"{"title": "x"}"#)
                 : try await app.request(method, path)
             expectError(r, 404)
@@ -40,7 +41,8 @@ import Testing
     func wrongMethodIs405WithAllow(method: String, path: String, allowed: [String]) async throws {
         try await TestApp.run { app in
             let n = try await app.count()
-            let r = method == "DELETE"
+            let r =
+                method == "DELETE"
                 ? try await app.request(method, path)
                 : try await app.request(method, path, json: #"{"title": "x"}"#)
             expectError(r, 405)

@@ -3,7 +3,8 @@ import DocumentStore
 import Testing
 
 @Suite struct SchemaValidationTests {
-    let schema: Schema = try! ConfigLoader.parse("""
+    let schema: Schema = try! ConfigLoader.parse(
+        """
         collections:
           things:
             schema:
@@ -20,14 +21,17 @@ import Testing
                 tags: {type: array, items: {type: string}}
                 done: {type: boolean, default: false}
                 opt: {type: [string, "null"]}
-        """).collections[0].schema
+        """
+    ).collections[0].schema
 
     func issues(_ json: String) throws -> [ValidationIssue] {
         SchemaValidator.validate(try JSONParser.parse(json), against: schema)
     }
 
     @Test func acceptsAValidDocument() throws {
-        #expect(try issues(#"{"title":"ab","kind":"a","n":3,"x":1.5,"code":"AB","when":"2024-01-02T03:04:05Z","tags":["q"],"opt":null}"#).isEmpty)
+        #expect(
+            try issues(#"{"title":"ab","kind":"a","n":3,"x":1.5,"code":"AB","when":"2024-01-02T03:04:05Z","tags":["q"],"opt":null}"#)
+                .isEmpty)
         #expect(try issues(#"{"title":"ab","n":2.0,"x":2}"#).isEmpty)
     }
 

@@ -4,8 +4,9 @@ import Testing
 /// How `LogPollingFeed` merges its upstream's changes with the log's, without I/O.
 @Suite struct ChangeMergeTests {
     func change(_ sequence: Int64) -> Change {
-        Change(sequence: sequence, collection: "c", id: "d\(sequence)", operation: .create, version: 1,
-               document: "{}", previous: nil, origin: nil, time: 0)
+        Change(
+            sequence: sequence, collection: "c", id: "d\(sequence)", operation: .create, version: 1,
+            document: "{}", previous: nil, origin: nil, time: 0)
     }
 
     func sequences(_ changes: [Change]) -> [Int64] { changes.map(\.sequence) }

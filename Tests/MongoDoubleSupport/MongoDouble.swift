@@ -69,7 +69,7 @@ public final class MongoDouble: @unchecked Sendable {
                 let launched = try Self.launch(port: port)
                 (process, stdin) = (launched.process, launched.stdin)
                 return
-            } catch where attempt < 49 {
+            } catch  where attempt < 49 {
                 Thread.sleep(forTimeInterval: 0.1)  // the port may still be in TIME_WAIT
             }
         }
@@ -106,7 +106,8 @@ public final class MongoDouble: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline && process.isRunning {
             if let text = try? String(contentsOf: portFile, encoding: .utf8),
-               let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
                 return (process, stdin, port)
             }
             Thread.sleep(forTimeInterval: 0.05)

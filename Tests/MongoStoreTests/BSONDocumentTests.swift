@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct BSONDocumentTests {
     @Test func jsonSurvivesTheRoundTripWithItsTypes() throws {
-        let text = #"{"id":"x","n":3,"big":9007199254740993,"d":2.5,"whole":2.0,"t":true,"f":false,"z":null,"s":"é\"","a":[1,"two",[3],{"four":4}],"o":{"p":{"q":[]}},"e":{}}"#
+        let text =
+            #"{"id":"x","n":3,"big":9007199254740993,"d":2.5,"whole":2.0,"t":true,"f":false,"z":null,"s":"é\"","a":[1,"two",[3],{"four":4}],"o":{"p":{"q":[]}},"e":{}}"#
         let original = try #require(try JSONParser.parse(text).objectValue)
         let back = BSONDocument(original).json
         #expect(back == original)

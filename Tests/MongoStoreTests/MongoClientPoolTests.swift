@@ -9,10 +9,12 @@ import Testing
         let pool = try MongoClientPool(MongoDouble.shared.uri())
         let ping = try pool.command(BSONDocument(JSONObject([("ping", .int(1))])))
         #expect(ping.json["ok"]?.numberValue == 1)
-        let insert = try pool.command(BSONDocument(JSONObject([
-            ("insert", .string("things")),
-            ("documents", .array([.object(JSONObject([("_id", .string("a")), ("n", .int(5_000_000_000))]))])),
-        ])))
+        let insert = try pool.command(
+            BSONDocument(
+                JSONObject([
+                    ("insert", .string("things")),
+                    ("documents", .array([.object(JSONObject([("_id", .string("a")), ("n", .int(5_000_000_000))]))])),
+                ])))
         #expect(insert.json["n"]?.numberValue == 1)
         let found = try pool.command(BSONDocument(JSONObject([("find", .string("things")), ("filter", .object(JSONObject()))])))
         let batch = found.json["cursor"]?.objectValue?["firstBatch"]?.arrayValue

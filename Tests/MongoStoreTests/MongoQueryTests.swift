@@ -15,8 +15,9 @@ import Testing
         #expect(text(.isIn(p("tags"), [.string("a"), .int(1)])) == #"{"tags":{"$in":["a",1]}}"#)
         #expect(text(.notIn(p("tags"), [])) == #"{"tags":{"$nin":[]}}"#)
         #expect(text(.exists(p("x"), false)) == #"{"x":{"$exists":false}}"#)
-        #expect(text(.or([.compare(p("id"), .eq, .string("a")), .and([.exists(p("y"), true)])]))
-            == #"{"$or":[{"_id":{"$eq":"a"}},{"$and":[{"y":{"$exists":true}}]}]}"#)
+        #expect(
+            text(.or([.compare(p("id"), .eq, .string("a")), .and([.exists(p("y"), true)])]))
+                == #"{"$or":[{"_id":{"$eq":"a"}},{"$and":[{"y":{"$exists":true}}]}]}"#)
     }
 
     @Test func operandsAreValuesNeverOperators() {

@@ -50,9 +50,13 @@ import Testing
         let raw = try store.pool.find("todos", filter: MongoDocument.idFilter(id), limit: 1)
         #expect(raw.first?.keys == ["_id", "_c", "title", "_v"])
         #expect(raw.first?["_c"] == .int(created.change.sequence))
-        let typed = try store.pool.command(BSONDocument(JSONObject([
-            ("count", .string("todos")), ("query", .object(JSONObject([("_id", .object(JSONObject([("$type", .string("objectId"))])))]))),
-        ]))).json["n"]?.numberValue
+        let typed = try store.pool.command(
+            BSONDocument(
+                JSONObject([
+                    ("count", .string("todos")),
+                    ("query", .object(JSONObject([("_id", .object(JSONObject([("$type", .string("objectId"))])))]))),
+                ]))
+        ).json["n"]?.numberValue
         #expect(typed == 1)
     }
 
@@ -60,8 +64,9 @@ import Testing
         let store = try Self.store(lease: 2)
         let first = try create(store, "a").change.sequence
         // A writer that claimed the next sequence and died before writing its document.
-        let dead = Change(sequence: first + 1, collection: "todos", id: "ghost", operation: .create, version: 1,
-                          document: #"{"id":"ghost","_v":1}"#, previous: nil, origin: nil, time: ChangeLog.now())
+        let dead = Change(
+            sequence: first + 1, collection: "todos", id: "ghost", operation: .create, version: 1,
+            document: #"{"id":"ghost","_v":1}"#, previous: nil, origin: nil, time: ChangeLog.now())
         try store.log.insert(dead, creation: 0, state: .pending)
         store.order.withLock { $0.raise(to: first + 1) }
         let after = try create(store, "b").change.sequence
@@ -79,10 +84,12 @@ import Testing
         let first = try create(store, "a").change.sequence
         // Died after writing the document, before marking its entry done.
         let sequence = first + 1
-        let change = Change(sequence: sequence, collection: "todos", id: "late", operation: .create, version: 1,
-                            document: #"{"id":"late","_v":1}"#, previous: nil, origin: nil, time: ChangeLog.now())
+        let change = Change(
+            sequence: sequence, collection: "todos", id: "late", operation: .create, version: 1,
+            document: #"{"id":"late","_v":1}"#, previous: nil, origin: nil, time: ChangeLog.now())
         try store.log.insert(change, creation: 0, state: .pending)
-        _ = try store.pool.insert("todos", MongoDocument.bson(JSONObject([("id", .string("late")), ("_v", .int(1))]), id: "late", creation: sequence))
+        _ = try store.pool.insert(
+            "todos", MongoDocument.bson(JSONObject([("id", .string("late")), ("_v", .int(1))]), id: "late", creation: sequence))
         store.order.withLock { $0.raise(to: sequence) }
         #expect(try store.head().sequence == first)
         Thread.sleep(forTimeInterval: 2.1)
@@ -101,8 +108,9 @@ import Testing
         Thread.sleep(forTimeInterval: 2.1)
         #expect(try store.head().sequence == next)
         // The late writer's claim of that number now fails: it would claim another.
-        let late = Change(sequence: first + 1, collection: "todos", id: "z", operation: .create, version: 1,
-                          document: "{}", previous: nil, origin: nil, time: ChangeLog.now())
+        let late = Change(
+            sequence: first + 1, collection: "todos", id: "z", operation: .create, version: 1,
+            document: "{}", previous: nil, origin: nil, time: ChangeLog.now())
         #expect(throws: MongoError.self) { try store.log.insert(late, creation: 0, state: .pending) }
     }
 
@@ -116,15 +124,17 @@ import Testing
         feed.start(after: try store.head().sequence) { changes in seen.withLock { $0 += changes.map(\.sequence) } }
         let first = try create(store, "a").change.sequence
         // Another instance holds first+1, pending: this process's next commit must wait.
-        let foreign = Change(sequence: first + 1, collection: "todos", id: "f", operation: .create, version: 1,
-                             document: #"{"id":"f","_v":1}"#, previous: nil, origin: nil, time: ChangeLog.now())
+        let foreign = Change(
+            sequence: first + 1, collection: "todos", id: "f", operation: .create, version: 1,
+            document: #"{"id":"f","_v":1}"#, previous: nil, origin: nil, time: ChangeLog.now())
         try store.log.insert(foreign, creation: 0, state: .pending)
         let mine = try create(store, "b").change.sequence
         #expect(mine == first + 2)
         Thread.sleep(forTimeInterval: 0.3)
         #expect(seen.withLock { $0 } == [first])
         // The other instance finishes: both arrive, in order.
-        _ = try store.pool.insert("todos", MongoDocument.bson(JSONObject([("id", .string("f")), ("_v", .int(1))]), id: "f", creation: first + 1))
+        _ = try store.pool.insert(
+            "todos", MongoDocument.bson(JSONObject([("id", .string("f")), ("_v", .int(1))]), id: "f", creation: first + 1))
         #expect(try store.log.settle(first + 1, as: .done))
         let deadline = Date().addingTimeInterval(5)
         while seen.withLock({ $0.count }) < 3 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
@@ -138,20 +148,38 @@ import Testing
             try store.prepare([])
             Issue.record("prepare against a closed port succeeded")
         } catch {
-            guard case .unavailable = error else { Issue.record("expected unavailable, got \(error)"); return }
+            guard case .unavailable = error else {
+                Issue.record("expected unavailable, got \(error)")
+                return
+            }
         }
     }
 }
 
 @Suite struct MongoErrorTests {
     @Test func aDuplicateKeyNamesItsField() {
-        #expect(MongoError.duplicateField(in: #"E11000 duplicate key error collection: db.todos index: ux_slug dup key: { slug: "milk" }"#) == "slug")
-        #expect(MongoError.duplicateField(in: #"E11000 duplicate key error collection: db.todos index: ux_owner.name dup key: { : "ann" }"#) == "owner.name")
-        #expect(MongoError.duplicateField(in: #"E11000 duplicate key error collection: db.todos index: _id_ dup key: { _id: "a" }"#) == "_id")
-        let unique = MongoError(writeError: JSONObject([("code", .int(11000)), ("errmsg", .string("E11000")), ("keyPattern", .object(JSONObject([("slug", .int(1))])))]))
-        guard case .uniqueViolation(let field) = unique.storeError else { Issue.record("\(unique.storeError)"); return }
+        #expect(
+            MongoError.duplicateField(in: #"E11000 duplicate key error collection: db.todos index: ux_slug dup key: { slug: "milk" }"#)
+                == "slug")
+        #expect(
+            MongoError.duplicateField(in: #"E11000 duplicate key error collection: db.todos index: ux_owner.name dup key: { : "ann" }"#)
+                == "owner.name")
+        #expect(
+            MongoError.duplicateField(in: #"E11000 duplicate key error collection: db.todos index: _id_ dup key: { _id: "a" }"#) == "_id")
+        let unique = MongoError(
+            writeError: JSONObject([
+                ("code", .int(11000)), ("errmsg", .string("E11000")), ("keyPattern", .object(JSONObject([("slug", .int(1))]))),
+            ]))
+        guard case .uniqueViolation(let field) = unique.storeError else {
+            Issue.record("\(unique.storeError)")
+            return
+        }
         #expect(field == "slug")
-        guard case .duplicateID = MongoError(writeError: JSONObject([("code", .int(11000)), ("errmsg", .string("E11000 index: _id_ dup key: { _id: 1 }"))])).storeError else {
+        guard
+            case .duplicateID = MongoError(
+                writeError: JSONObject([("code", .int(11000)), ("errmsg", .string("E11000 index: _id_ dup key: { _id: 1 }"))])
+            ).storeError
+        else {
             Issue.record("a duplicate _id is a duplicate id")
             return
         }

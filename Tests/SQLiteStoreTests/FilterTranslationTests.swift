@@ -79,12 +79,18 @@ import Testing
         func store(typed: Bool) throws -> SQLiteStore {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("typed-\(UUID().uuidString)")
             let s = try SQLiteStore(path: dir.appendingPathComponent("a.sqlite").path, logger: .init(label: "t"))
-            let types: [FieldPath: CollectionLayout.FieldType] = typed
+            let types: [FieldPath: CollectionLayout.FieldType] =
+                typed
                 ? [FieldPath("done")!: .boolean, FieldPath("n")!: .number, FieldPath("title")!: .string] : [:]
-            try s.prepare([CollectionLayout(name: "todos", indexes: [FieldPath("done")!], unique: [],
-                                            scalarPaths: [FieldPath("done")!, FieldPath("n")!, FieldPath("title")!], fieldTypes: types)])
-            for doc in [#"{"id":"a","done":true,"n":1,"title":"x"}"#, #"{"id":"b","done":false,"n":2.5,"title":"y"}"#,
-                        #"{"id":"c","n":0}"#, #"{"id":"d","done":false,"title":"z"}"#] {
+            try s.prepare([
+                CollectionLayout(
+                    name: "todos", indexes: [FieldPath("done")!], unique: [],
+                    scalarPaths: [FieldPath("done")!, FieldPath("n")!, FieldPath("title")!], fieldTypes: types)
+            ])
+            for doc in [
+                #"{"id":"a","done":true,"n":1,"title":"x"}"#, #"{"id":"b","done":false,"n":2.5,"title":"y"}"#,
+                #"{"id":"c","n":0}"#, #"{"id":"d","done":false,"title":"z"}"#,
+            ] {
                 try insert(s, doc)
             }
             return s

@@ -22,9 +22,13 @@ func makeStore(
 }
 
 /// Writes synchronously (the store answers through a callback).
-func write(_ store: SQLiteStore, _ id: String, _ decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision) -> Result<WriteResult, StoreError> {
+func write(
+    _ store: SQLiteStore, _ id: String, _ decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision
+) -> Result<WriteResult, StoreError> {
     // A decision that throws (a test's own mistake) refuses the write.
-    waitFor { store.write(WriteRequest(collection: "todos", id: id, origin: "test", decide: { (try? decide($0)) ?? .refuse }), completion: $0) }
+    waitFor {
+        store.write(WriteRequest(collection: "todos", id: id, origin: "test", decide: { (try? decide($0)) ?? .refuse }), completion: $0)
+    }
 }
 
 func insert(_ store: SQLiteStore, _ json: String) throws {
@@ -52,7 +56,10 @@ func insert(_ store: SQLiteStore, _ json: String) throws {
         let store = try makeStore()
         let head = try store.head()
         let result = write(store, "a") { _ in .refuse }
-        guard case .failure(.refused) = result else { Issue.record("expected refused, got \(result)"); return }
+        guard case .failure(.refused) = result else {
+            Issue.record("expected refused, got \(result)")
+            return
+        }
         #expect(try store.get("todos", id: "a") == nil)
         #expect(try store.head() == head)
     }
@@ -61,7 +68,10 @@ func insert(_ store: SQLiteStore, _ json: String) throws {
         let store = try makeStore()
         try insert(store, #"{"id":"a","slug":"s","_v":1}"#)
         let result = write(store, "b") { _ in .insert(JSONObject([("id", .string("b")), ("slug", .string("s"))]), version: 1) }
-        guard case .failure(.uniqueViolation(let field)) = result else { Issue.record("expected unique violation, got \(result)"); return }
+        guard case .failure(.uniqueViolation(let field)) = result else {
+            Issue.record("expected unique violation, got \(result)")
+            return
+        }
         #expect(field == "slug")
         #expect(try store.get("todos", id: "b") == nil)
     }
@@ -101,6 +111,14 @@ func insert(_ store: SQLiteStore, _ json: String) throws {
 final class ConcurrentBox: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [Int64] = []
-    func append(_ v: Int64) { lock.lock(); storage.append(v); lock.unlock() }
-    var values: [Int64] { lock.lock(); defer { lock.unlock() }; return storage }
+    func append(_ v: Int64) {
+        lock.lock()
+        storage.append(v)
+        lock.unlock()
+    }
+    var values: [Int64] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
 }

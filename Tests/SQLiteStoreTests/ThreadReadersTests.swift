@@ -80,7 +80,7 @@ private final class ReaderThread: @unchecked Sendable {
         let reader = ReaderThread()
         defer { reader.stop() }
         _ = try onThread(reader) { try store.get("todos", id: "a") }  // opens its snapshot
-        try insert(store, #"{"id":"b","title":"y","_v":1}"#)          // which is now stale
+        try insert(store, #"{"id":"b","title":"y","_v":1}"#)  // which is now stale
         Thread.sleep(forTimeInterval: 1.6)
         let started = Date()
         try store.checkpointTruncating()

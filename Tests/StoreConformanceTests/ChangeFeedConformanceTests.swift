@@ -24,12 +24,13 @@ import Testing
         feed.start(after: try store.head().sequence) { seen.append(contentsOf: $0) }
         let results = Collector<Result<WriteResult, StoreError>>()
         DispatchQueue.concurrentPerform(iterations: 60) { i in
-            results.append(commit(store, "f\(i % 20)") { current in
-                var document = current?.parsed() ?? JSONObject([("id", .string("f\(i % 20)"))])
-                let version = (current?.version ?? 0) + 1
-                document["_v"] = .int(version)
-                return current == nil ? .insert(document, version: version) : .update(document, version: version)
-            })
+            results.append(
+                commit(store, "f\(i % 20)") { current in
+                    var document = current?.parsed() ?? JSONObject([("id", .string("f\(i % 20)"))])
+                    let version = (current?.version ?? 0) + 1
+                    document["_v"] = .int(version)
+                    return current == nil ? .insert(document, version: version) : .update(document, version: version)
+                })
         }
         let committed = try results.values.map { try $0.get().change }.sorted { $0.sequence < $1.sequence }
         #expect(committed.count == 60)

@@ -69,14 +69,15 @@ import Testing
         let start = try store.head().sequence
         let results = Collector<Result<WriteResult, StoreError>>()
         DispatchQueue.concurrentPerform(iterations: 60) { i in
-            results.append(commit(store, "w\(i % 20)") { current in
-                if let current {
-                    var document = current.parsed()
-                    document["_v"] = .int(current.version + 1)
-                    return .update(document, version: current.version + 1)
-                }
-                return .insert(JSONObject([("id", .string("w\(i % 20)")), ("_v", .int(1))]), version: 1)
-            })
+            results.append(
+                commit(store, "w\(i % 20)") { current in
+                    if let current {
+                        var document = current.parsed()
+                        document["_v"] = .int(current.version + 1)
+                        return .update(document, version: current.version + 1)
+                    }
+                    return .insert(JSONObject([("id", .string("w\(i % 20)")), ("_v", .int(1))]), version: 1)
+                })
         }
         let committed = try results.values.map { try $0.get().change.sequence }.sorted()
         #expect(committed.count == 60)
@@ -125,7 +126,9 @@ import Testing
         let store = try StoreFixture(kind).store
         let sequences = Collector<Int64>()
         DispatchQueue.concurrentPerform(iterations: 100) { i in
-            if case .success(let w) = commit(store, "c\(i)", { _ in .insert(JSONObject([("id", .string("c\(i)")), ("_v", .int(1))]), version: 1) }) {
+            if case .success(let w) = commit(
+                store, "c\(i)", { _ in .insert(JSONObject([("id", .string("c\(i)")), ("_v", .int(1))]), version: 1) })
+            {
                 sequences.append(w.change.sequence)
             }
         }

@@ -64,7 +64,9 @@ func commit(
     _ decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision
 ) -> Result<WriteResult, StoreError> {
     // A decision that throws (a test's own mistake) refuses the write.
-    waitFor { store.write(WriteRequest(collection: collection, id: id, origin: origin, decide: { (try? decide($0)) ?? .refuse }), completion: $0) }
+    waitFor {
+        store.write(WriteRequest(collection: collection, id: id, origin: origin, decide: { (try? decide($0)) ?? .refuse }), completion: $0)
+    }
 }
 
 func object(_ json: String) throws -> JSONObject {
@@ -96,9 +98,21 @@ func update(_ store: any DocumentStore, _ id: String, _ changes: [(String, JSON)
 final class Collector<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [T] = []
-    func append(_ v: T) { lock.lock(); storage.append(v); lock.unlock() }
-    func append(contentsOf v: [T]) { lock.lock(); storage += v; lock.unlock() }
-    var values: [T] { lock.lock(); defer { lock.unlock() }; return storage }
+    func append(_ v: T) {
+        lock.lock()
+        storage.append(v)
+        lock.unlock()
+    }
+    func append(contentsOf v: [T]) {
+        lock.lock()
+        storage += v
+        lock.unlock()
+    }
+    var values: [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
 }
 
 extension Result {

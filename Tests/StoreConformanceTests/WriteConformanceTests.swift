@@ -6,13 +6,18 @@ import Testing
 @Suite struct WriteConformanceTests {
     @Test(arguments: StoreKind.allCases) func documentsKeepTheirJSONTypesAndOrder(_ kind: StoreKind) throws {
         let store = try StoreFixture(kind).store
-        let text = #"{"id":"a","n":3,"big":9007199254740993,"d":2.5,"whole":2.0,"t":true,"z":null,"s":"é\"","arr":[1,"two",[3],{"four":4}],"o":{"p":{"q":[]}},"_v":1}"#
+        let text =
+            #"{"id":"a","n":3,"big":9007199254740993,"d":2.5,"whole":2.0,"t":true,"z":null,"s":"é\"","arr":[1,"two",[3],{"four":4}],"o":{"p":{"q":[]}},"_v":1}"#
         let result = try commit(store, "a") { _ in .insert(try object(text), version: 1) }.get()
         #expect(result.document?.json == text)
         let stored = try #require(try store.get("todos", id: "a"))
         #expect(stored.json == text)
         #expect(stored.version == 1)
-        if case .int(let big)? = stored.parsed()["big"] { #expect(big == 9_007_199_254_740_993) } else { Issue.record("an integer must stay an integer") }
+        if case .int(let big)? = stored.parsed()["big"] {
+            #expect(big == 9_007_199_254_740_993)
+        } else {
+            Issue.record("an integer must stay an integer")
+        }
         if case .double? = stored.parsed()["whole"] {} else { Issue.record("2.0 must stay a double") }
     }
 
@@ -24,7 +29,8 @@ import Testing
         #expect(try store.get("todos", id: id)?.parsed()["id"] == .string(id))
         let byID = try store.list("todos", query: ListQuery(filter: .compare(FieldPath("id")!, .eq, .string(id))))
         #expect(byID.documents.map(\.id) == [id])
-        let byIn = try store.list("todos", query: ListQuery(filter: .isIn(FieldPath("id")!, [.string(id), .string("ABCDEF0123456789abcdef01")])))
+        let byIn = try store.list(
+            "todos", query: ListQuery(filter: .isIn(FieldPath("id")!, [.string(id), .string("ABCDEF0123456789abcdef01")])))
         #expect(byIn.documents.map(\.id) == [id, "ABCDEF0123456789abcdef01"])
     }
 
@@ -75,7 +81,10 @@ import Testing
         let store = try StoreFixture(kind).store
         let head = try store.head()
         let result = commit(store, "a") { _ in .refuse }
-        guard case .refused? = result.failure else { Issue.record("expected refused, got \(result)"); return }
+        guard case .refused? = result.failure else {
+            Issue.record("expected refused, got \(result)")
+            return
+        }
         #expect(try store.get("todos", id: "a") == nil)
         #expect(try store.head() == head)
         #expect(try store.changes(after: head.sequence, limit: 10).isEmpty)
@@ -86,7 +95,10 @@ import Testing
         try insert(store, #"{"id":"a"}"#)
         let head = try store.head()
         let result = commit(store, "a") { _ in .insert(try object(#"{"id":"a","_v":1}"#), version: 1) }
-        guard case .duplicateID? = result.failure else { Issue.record("expected duplicateID, got \(result)"); return }
+        guard case .duplicateID? = result.failure else {
+            Issue.record("expected duplicateID, got \(result)")
+            return
+        }
         #expect(try store.head() == head)
     }
 
@@ -95,7 +107,10 @@ import Testing
         try insert(store, #"{"id":"a","slug":"s"}"#)
         let head = try store.head()
         let result = commit(store, "b") { _ in .insert(try object(#"{"id":"b","slug":"s","_v":1}"#), version: 1) }
-        guard case .uniqueViolation(let field)? = result.failure else { Issue.record("expected unique violation, got \(result)"); return }
+        guard case .uniqueViolation(let field)? = result.failure else {
+            Issue.record("expected unique violation, got \(result)")
+            return
+        }
         #expect(field == "slug")
         #expect(try store.get("todos", id: "b") == nil)
         // Nothing logged (MongoDB's log may have a void entry: the head can move on).
@@ -113,13 +128,14 @@ import Testing
         try insert(store, #"{"id":"counter","n":0}"#)
         let results = Collector<Result<WriteResult, StoreError>>()
         DispatchQueue.concurrentPerform(iterations: 20) { _ in
-            results.append(commit(store, "counter") { current in
-                guard let current, case .int(let n)? = current.parsed()["n"] else { throw StoreError.internalError("missing") }
-                var document = current.parsed()
-                document["n"] = .int(n + 1)
-                document["_v"] = .int(current.version + 1)
-                return .update(document, version: current.version + 1)
-            })
+            results.append(
+                commit(store, "counter") { current in
+                    guard let current, case .int(let n)? = current.parsed()["n"] else { throw StoreError.internalError("missing") }
+                    var document = current.parsed()
+                    document["n"] = .int(n + 1)
+                    document["_v"] = .int(current.version + 1)
+                    return .update(document, version: current.version + 1)
+                })
         }
         let changes = try results.values.map { try $0.get().change }
         #expect(changes.count == 20)

@@ -112,7 +112,9 @@ public enum ConfigLoader {
     public static func isValidName(_ name: String) -> Bool {
         let b = Array(name.utf8)
         guard let first = b.first, b.count <= 64, first >= 0x61, first <= 0x7A else { return false }
-        return b.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return b.allSatisfy {
+            ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
     }
 }
 

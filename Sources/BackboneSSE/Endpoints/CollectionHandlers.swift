@@ -38,7 +38,9 @@ struct CollectionHandlers {
 
     /// A page of documents, the stream cursor it reflects, and paging headers when the
     /// page is not the whole result.
-    private func list(_ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)]) throws
+    private func list(
+        _ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)]
+    ) throws
         -> (response: HTTPResponse, cursor: ChangeCursor)
     {
         let query = try parse(pairs).query
@@ -87,9 +89,10 @@ struct CollectionHandlers {
     func replace(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, respond: @escaping Answer) {
         let collection = service.name
         service.replace(id, body, condition: condition, origin: origin) { result in
-            respond(result.map { written in
-                Self.answer(written, created: written.change.operation == .create, location: { "/\(collection)/\(Self.encode($0))" })
-            })
+            respond(
+                result.map { written in
+                    Self.answer(written, created: written.change.operation == .create, location: { "/\(collection)/\(Self.encode($0))" })
+                })
         }
     }
 

@@ -46,7 +46,8 @@ struct RequestBody {
             throw .badRequest("malformed JSON: \(error)", code: "bad_json")
         }
         guard case .object(let object) = value else {
-            throw .badRequest("the body must be a JSON object, not \(value.typeName == "array" ? "an array" : "a \(value.typeName)")", code: "bad_json")
+            throw .badRequest(
+                "the body must be a JSON object, not \(value.typeName == "array" ? "an array" : "a \(value.typeName)")", code: "bad_json")
         }
         return object
     }

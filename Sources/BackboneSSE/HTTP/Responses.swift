@@ -28,7 +28,10 @@ enum Responses {
         var any = false
         for raw in header.split(separator: ",") {
             var tag = raw.trimmingCharacters(in: .whitespaces)[...]
-            if tag == "*" { any = true; continue }
+            if tag == "*" {
+                any = true
+                continue
+            }
             if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
             if tag.hasPrefix("\"") && tag.hasSuffix("\"") && tag.count >= 2 { tag = tag.dropFirst().dropLast() }
             if let v = Int64(tag) { versions.insert(v) }
@@ -40,4 +43,3 @@ enum Responses {
         APIError(status, code, message).response
     }
 }
-

@@ -158,7 +158,9 @@ struct FilterParser {
         case "false": candidates.append(.bool(false))
         case "null": candidates.append(.null)
         default:
-            if let i = Int64(s) { candidates.append(.int(i)) } else if let d = Double(s), d.isFinite, s.first != "." {
+            if let i = Int64(s) {
+                candidates.append(.int(i))
+            } else if let d = Double(s), d.isFinite, s.first != "." {
                 candidates.append(.double(d))
             }
         }

@@ -15,7 +15,7 @@ enum DateTime {
             }
             return n
         }
-        guard b.count >= 20, let _ = digits(0..<4), b[4] == UInt8(ascii: "-"), let month = digits(5..<7),
+        guard b.count >= 20, digits(0..<4) != nil, b[4] == UInt8(ascii: "-"), let month = digits(5..<7),
             b[7] == UInt8(ascii: "-"), let day = digits(8..<10),
             b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
             let hour = digits(11..<13), b[13] == UInt8(ascii: ":"), let minute = digits(14..<16),

@@ -28,7 +28,8 @@ extension Schema {
             throw ConfigError(key: key, message: "a schema must be a mapping")
         }
         for member in object.members where !keywords.contains(member.key) && !annotations.contains(member.key) {
-            throw ConfigError(key: "\(key).\(member.key)", message: "unknown schema keyword (supported: \(keywords.sorted().joined(separator: ", ")))")
+            throw ConfigError(
+                key: "\(key).\(member.key)", message: "unknown schema keyword (supported: \(keywords.sorted().joined(separator: ", ")))")
         }
         var types: Set<String>?
         if let t = object["type"] {
@@ -39,7 +40,8 @@ extension Schema {
             default: throw ConfigError(key: "\(key).type", message: "must be a type name or a list of them")
             }
             for name in names where !typeNames.contains(name) {
-                throw ConfigError(key: "\(key).type", message: "unknown type '\(name)' (one of \(typeNames.sorted().joined(separator: ", ")))")
+                throw ConfigError(
+                    key: "\(key).type", message: "unknown type '\(name)' (one of \(typeNames.sorted().joined(separator: ", ")))")
             }
             types = Set(names)
         }
@@ -109,7 +111,9 @@ extension Schema {
         if let d = schema.defaultValue {
             let issues = SchemaValidator.validate(d, against: schema)
             if let first = issues.first {
-                throw ConfigError(key: "\(key).default", message: "the default itself is invalid: \(first.path.isEmpty ? "" : first.path + " ")\(first.message)")
+                throw ConfigError(
+                    key: "\(key).default",
+                    message: "the default itself is invalid: \(first.path.isEmpty ? "" : first.path + " ")\(first.message)")
             }
         }
         return schema

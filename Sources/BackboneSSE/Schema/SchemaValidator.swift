@@ -35,7 +35,8 @@ public enum SchemaValidator {
 
     private static func check(_ value: JSON, _ schema: Schema, _ path: String, _ issues: inout [ValidationIssue]) {
         if let types = schema.types, !matchesType(value, types) {
-            issues.append(ValidationIssue(path: path, message: "must be \(types.sorted().joined(separator: " or ")), not \(describe(value))"))
+            issues.append(
+                ValidationIssue(path: path, message: "must be \(types.sorted().joined(separator: " or ")), not \(describe(value))"))
             return
         }
         if let options = schema.enumeration, !options.contains(value) {
@@ -49,7 +50,8 @@ public enum SchemaValidator {
         case .string(let s):
             let length = s.unicodeScalars.count
             if let min = schema.minLength, length < min {
-                issues.append(ValidationIssue(path: path, message: min == 1 ? "must not be empty" : "must be at least \(min) characters long"))
+                issues.append(
+                    ValidationIssue(path: path, message: min == 1 ? "must not be empty" : "must be at least \(min) characters long"))
             }
             if let max = schema.maxLength, length > max {
                 issues.append(ValidationIssue(path: path, message: "must be at most \(max) characters long"))

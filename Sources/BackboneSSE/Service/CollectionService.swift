@@ -110,10 +110,11 @@ public final class CollectionService: Sendable {
             }
         }
         store.write(request) { result in
-            completion(result.mapError { error in
-                if case .refused = error, let reason = refusal.reason.withLock({ $0 }) { return reason }
-                return ServiceError(error)
-            })
+            completion(
+                result.mapError { error in
+                    if case .refused = error, let reason = refusal.reason.withLock({ $0 }) { return reason }
+                    return ServiceError(error)
+                })
         }
     }
 

@@ -59,18 +59,21 @@ struct StreamHandlers {
             }
         }
         var initial = SSEFrame.retry(milliseconds: 2000 + Int.random(in: 0..<2000))
-        initial += SSEFrame.hello(cursor: ChangeCursor(epoch: hub.epoch, sequence: start), heartbeatMilliseconds: hub.options.heartbeat * 1000)
+        initial += SSEFrame.hello(
+            cursor: ChangeCursor(epoch: hub.epoch, sequence: start), heartbeatMilliseconds: hub.options.heartbeat * 1000)
         if let reset { initial += SSEFrame.reset(reason: reset, head: head) }
         let stream = ResponseStream(capacity: hub.options.bufferBytes, initial: initial)
         hub.subscribe(subscription, stream: stream, start: start)
-        return HTTPResponse(status: 200, headers: [
-            ("Content-Type", "text/event-stream; charset=utf-8"),
-            ("Cache-Control", "no-cache, no-transform"),
-            ("X-Accel-Buffering", "no"),
-            // A stream ends with `bye` or `reset` and its client then reconnects: the
-            // connection is closed rather than kept idle (with whatever an overflowed
-            // reader left unread in the socket buffers).
-            ("Connection", "close"),
-        ], stream: stream)
+        return HTTPResponse(
+            status: 200,
+            headers: [
+                ("Content-Type", "text/event-stream; charset=utf-8"),
+                ("Cache-Control", "no-cache, no-transform"),
+                ("X-Accel-Buffering", "no"),
+                // A stream ends with `bye` or `reset` and its client then reconnects: the
+                // connection is closed rather than kept idle (with whatever an overflowed
+                // reader left unread in the socket buffers).
+                ("Connection", "close"),
+            ], stream: stream)
     }
 }

@@ -37,7 +37,8 @@ public final class StreamHub: Sendable {
         admission = StreamAdmission(limit: options.maxStreams)
         let head = try store.head()
         epoch = head.epoch
-        fanOut = StreamFanOut(store: store, epoch: head.epoch, dispatched: head.sequence, options: options, metrics: metrics, logger: logger)
+        fanOut = StreamFanOut(
+            store: store, epoch: head.epoch, dispatched: head.sequence, options: options, metrics: metrics, logger: logger)
         housekeeping = StreamHousekeeping(fanOut: fanOut, store: store, options: options, logger: logger)
         self.feed = feed ?? StoreCommitFeed(store)
         self.feed.start(after: head.sequence) { [weak self] changes in self?.publish(changes) }

@@ -9,8 +9,10 @@ public struct StreamOptions: Sendable {
     public var retainCount: Int
     public var retainSeconds: Int64
 
-    public init(maxStreams: Int = 10_000, heartbeat: Int = 15, bufferBytes: Int = 256 * 1024,
-                retainCount: Int = 100_000, retainSeconds: Int64 = 7 * 24 * 3600) {
+    public init(
+        maxStreams: Int = 10_000, heartbeat: Int = 15, bufferBytes: Int = 256 * 1024,
+        retainCount: Int = 100_000, retainSeconds: Int64 = 7 * 24 * 3600
+    ) {
         self.maxStreams = maxStreams
         self.heartbeat = heartbeat
         self.bufferBytes = bufferBytes

@@ -10,33 +10,43 @@ public final class ServerMetrics: Sendable {
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
     ]
-    private var requestsName: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "backbone_sse", metricName: "http_requests", unitName: "total",
-        helpText: "HTTP requests answered, by route, method and status") }
-    private var latencyName: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "backbone_sse", metricName: "http_request_duration", unitName: "seconds",
-        helpText: "Time from the request's headers to its answer, by route") }
-    private var writtenName: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "backbone_sse", metricName: "documents_written", unitName: "total",
-        helpText: "Documents created, replaced, patched or deleted, by collection and operation") }
+    private var requestsName: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "backbone_sse", metricName: "http_requests", unitName: "total",
+            helpText: "HTTP requests answered, by route, method and status")
+    }
+    private var latencyName: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "backbone_sse", metricName: "http_request_duration", unitName: "seconds",
+            helpText: "Time from the request's headers to its answer, by route")
+    }
+    private var writtenName: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "backbone_sse", metricName: "documents_written", unitName: "total",
+            helpText: "Documents created, replaced, patched or deleted, by collection and operation")
+    }
 
     /// The stream figures, made once: the registry takes a lock and builds labels per call.
     private let streamFigures: (sent: Counter, replayed: Counter, overflowed: Counter, open: Gauge)
 
     public init() {
         streamFigures = (
-            registry.makeCounter(descriptor: MetricNameDescriptor(
-                namespace: "backbone_sse", metricName: "stream_events_sent", unitName: "total",
-                helpText: "Live events written to streams")),
-            registry.makeCounter(descriptor: MetricNameDescriptor(
-                namespace: "backbone_sse", metricName: "stream_events_replayed", unitName: "total",
-                helpText: "Events replayed from the change log to resuming streams")),
-            registry.makeCounter(descriptor: MetricNameDescriptor(
-                namespace: "backbone_sse", metricName: "streams_overflowed", unitName: "total",
-                helpText: "Streams reset and closed because their reader fell past the buffer")),
-            registry.makeGauge(descriptor: MetricNameDescriptor(
-                namespace: "backbone_sse", metricName: "streams_open", unitName: "",
-                helpText: "Open event streams"))
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "backbone_sse", metricName: "stream_events_sent", unitName: "total",
+                    helpText: "Live events written to streams")),
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "backbone_sse", metricName: "stream_events_replayed", unitName: "total",
+                    helpText: "Events replayed from the change log to resuming streams")),
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "backbone_sse", metricName: "streams_overflowed", unitName: "total",
+                    helpText: "Streams reset and closed because their reader fell past the buffer")),
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "backbone_sse", metricName: "streams_open", unitName: "",
+                    helpText: "Open event streams"))
         )
     }
 
@@ -90,12 +100,14 @@ public final class ServerMetrics: Sendable {
     func storeStatistics(_ statistics: [StoreStatistic]) {
         storeCounters.withLock { counters in
             for statistic in statistics {
-                let entry = counters[statistic.name] ?? (
-                    registry.makeCounter(descriptor: MetricNameDescriptor(
-                        namespace: "backbone_sse", metricName: "store_" + statistic.name, unitName: "total",
-                        helpText: statistic.help)),
-                    0
-                )
+                let entry =
+                    counters[statistic.name] ?? (
+                        registry.makeCounter(
+                            descriptor: MetricNameDescriptor(
+                                namespace: "backbone_sse", metricName: "store_" + statistic.name, unitName: "total",
+                                helpText: statistic.help)),
+                        0
+                    )
                 if statistic.value > entry.reported { entry.counter.increment(by: Int64(statistic.value - entry.reported)) }
                 counters[statistic.name] = (entry.counter, max(entry.reported, statistic.value))
             }

@@ -11,12 +11,13 @@ struct SystemEndpoints: Sendable {
     func health() -> HTTPResponse {
         let health = store.health()
         let uptime = Double((ContinuousClock.now - startedAt).microseconds) / 1e6
-        let body = JSON.object(JSONObject([
-            ("status", .string(health.ok ? "ok" : "unavailable")),
-            ("store", .string(store.description)),
-            ("storeStatus", .string(health.ok ? "ok" : health.detail)),
-            ("uptime", .double((uptime * 1000).rounded() / 1000)),
-        ]))
+        let body = JSON.object(
+            JSONObject([
+                ("status", .string(health.ok ? "ok" : "unavailable")),
+                ("store", .string(store.description)),
+                ("storeStatus", .string(health.ok ? "ok" : health.detail)),
+                ("uptime", .double((uptime * 1000).rounded() / 1000)),
+            ]))
         return Responses.json(health.ok ? 200 : 503, body, health.ok ? [] : [("Retry-After", "2")])
     }
 
@@ -27,8 +28,9 @@ struct SystemEndpoints: Sendable {
     }
 
     static func bundled(_ name: String, _ ext: String) -> [UInt8]? {
-        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Resources")
-            ?? Bundle.module.url(forResource: name, withExtension: ext),
+        guard
+            let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Resources")
+                ?? Bundle.module.url(forResource: name, withExtension: ext),
             let data = try? Data(contentsOf: url)
         else { return nil }
         return [UInt8](data)

@@ -85,12 +85,16 @@ struct TestApp: Sendable {
         return TestResponse(response)
     }
 
-    func request(_ method: String, _ target: String, body: String, headers: [(name: String, value: String)] = []) async throws -> TestResponse {
+    func request(
+        _ method: String, _ target: String, body: String, headers: [(name: String, value: String)] = []
+    ) async throws -> TestResponse {
         try await request(method, target, body: Array(body.utf8), headers: headers)
     }
 
     /// A request with a JSON body and `Content-Type: application/json`.
-    func request(_ method: String, _ target: String, json: String, headers: [(name: String, value: String)] = []) async throws -> TestResponse {
+    func request(
+        _ method: String, _ target: String, json: String, headers: [(name: String, value: String)] = []
+    ) async throws -> TestResponse {
         try await request(method, target, body: Array(json.utf8), headers: [("Content-Type", "application/json")] + headers)
     }
 
@@ -122,14 +126,18 @@ struct TestApp: Sendable {
 
     /// `POST /{collection}` that must answer 201; the stored document.
     @discardableResult
-    func create(_ json: String, in collection: String = "todos", sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONObject {
+    func create(
+        _ json: String, in collection: String = "todos", sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> JSONObject {
         let r = try await post("/\(collection)", json: json)
         #expect(r.status == 201, "\(r.text)", sourceLocation: sourceLocation)
         return try #require(r.object, sourceLocation: sourceLocation)
     }
 
     /// The stored document, or nil on 404.
-    func document(_ id: String, in collection: String = "todos", sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONObject? {
+    func document(
+        _ id: String, in collection: String = "todos", sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> JSONObject? {
         let r = try await get("/\(collection)/\(id)")
         if r.status == 404 { return nil }
         #expect(r.status == 200, "\(r.text)", sourceLocation: sourceLocation)
