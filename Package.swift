@@ -97,7 +97,7 @@ let package = Package(
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
         .target(name: "MongoDoubleSupport", path: "Tests/MongoDoubleSupport"),
         // Helpers shared by the test targets (waiting for a callback's answer).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["DocumentStore"], path: "Tests/TestSupport"),
         .testTarget(
             name: "MongoStoreTests",
             dependencies: [

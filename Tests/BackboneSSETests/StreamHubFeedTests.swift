@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SQLiteStore
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import BackboneSSE
@@ -14,7 +15,7 @@ import Testing
 @Suite struct StreamHubFeedTests {
     @Test func theHubFansOutTheFeedsChangesReadingTheLogOnAGap() throws {
         let store = try Self.store()
-        let feed = DrivenFeed()
+        let feed = ManualFeed()
         let hub = try StreamHub(store: store, feed: feed, options: StreamOptions(), metrics: ServerMetrics(), logger: Logger(label: "test"))
         defer { hub.shutdown(deadline: .milliseconds(100)) }
         #expect(feed.startedAfter == 0)
@@ -86,28 +87,5 @@ import Testing
             bytes += chunk[0..<n].map { UInt8(bitPattern: $0) }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// A feed the test drives (the store's own commits are not listened to).
-final class DrivenFeed: ChangeFeed {
-    private struct Receiver {
-        let receive: @Sendable ([Change]) -> Void
-    }
-
-    private let state = Mutex<(receiver: Receiver?, position: Int64?)>((nil, nil))
-
-    func start(after position: Int64, _ receive: @escaping @Sendable ([Change]) -> Void) {
-        state.withLock { $0 = (Receiver(receive: receive), position) }
-    }
-
-    func stop() {
-        state.withLock { $0.receiver = nil }
-    }
-
-    var startedAfter: Int64? { state.withLock { $0.position } }
-
-    func send(_ changes: [Change]) {
-        state.withLock { $0.receiver }?.receive(changes)
     }
 }

@@ -2,6 +2,7 @@ import DocumentStore
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 /// The change feeds the stream hub listens to: every change once, in sequence order,
@@ -93,29 +94,6 @@ import Testing
         nudged.logMayHaveGrown()
         waitFor { !heard.values.isEmpty }
         #expect(heard.values == [later])
-    }
-}
-
-/// An upstream feed the test drives.
-final class ManualFeed: ChangeFeed {
-    private struct Receiver {
-        let receive: @Sendable ([Change]) -> Void
-    }
-
-    private let state = Mutex<(receiver: Receiver?, position: Int64?)>((nil, nil))
-
-    func start(after position: Int64, _ receive: @escaping @Sendable ([Change]) -> Void) {
-        state.withLock { $0 = (Receiver(receive: receive), position) }
-    }
-
-    func stop() {
-        state.withLock { $0.receiver = nil }
-    }
-
-    var startedAfter: Int64? { state.withLock { $0.position } }
-
-    func send(_ changes: [Change]) {
-        state.withLock { $0.receiver }?.receive(changes)
     }
 }
 

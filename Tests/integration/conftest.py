@@ -39,25 +39,10 @@ import backbone_server  # noqa: E402
 from backbone_server import (  # noqa: E402,F401
     BIN, LISTEN_RE, REPO, START_TIMEOUT, STORE, MongoDouble, ServerSet, not_on_the_double, scratch_dir, sqlite_only)
 
-# The config of DESIGN.md §3, as the brief specifies it (JSON is valid YAML; the
-# loader also takes .json files, but the test writes YAML to exercise that path).
-CONFIG_YAML = """\
-collections:
-  todos:
-    timestamps: true
-    indexes: [done, created]
-    unique: [slug]
-    schema:
-      type: object
-      required: [title]
-      properties:
-        title: {type: string, minLength: 1, maxLength: 200}
-        done: {type: boolean, default: false}
-        priority: {type: integer}
-        slug: {type: string}
-        tags: {type: array, items: {type: string}}
-  lists: {}
-"""
+# The collections every test server serves, shared with the in-process Swift tests
+# (written to the server's folder as YAML, which is what the loader reads by default).
+with open(os.path.join(REPO, "Tests", "support", "collections.yaml"), encoding="utf-8") as f:
+    CONFIG_YAML = f.read()
 
 _running = backbone_server.running  # every Server currently running, for failure reports
 

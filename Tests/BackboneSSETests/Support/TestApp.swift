@@ -17,25 +17,16 @@ import Testing
 ///
 /// Only the app's public entry points are used, so routing can change underneath.
 struct TestApp: Sendable {
-    /// The config of Tests/integration/conftest.py (DESIGN.md §3), so that tests moved
-    /// from pytest see the same collections.
-    static let defaultConfig = """
-        collections:
-          todos:
-            timestamps: true
-            indexes: [done, created]
-            unique: [slug]
-            schema:
-              type: object
-              required: [title]
-              properties:
-                title: {type: string, minLength: 1, maxLength: 200}
-                done: {type: boolean, default: false}
-                priority: {type: integer}
-                slug: {type: string}
-                tags: {type: array, items: {type: string}}
-          lists: {}
-        """
+    /// The collections of the integration suite (Tests/support/collections.yaml), so
+    /// that tests moved from pytest see the same collections.
+    static let defaultConfig: String = {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../support/collections.yaml").standardized
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            fatalError("the test config is missing: \(file.path)")
+        }
+        return text
+    }()
 
     let app: BackboneSSEApp
     let directory: URL
