@@ -11,7 +11,9 @@ enum FileLimits {
             _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
         if Int(limit.rlim_cur) < wanted {
-            logger.warning("open-file limit \(limit.rlim_cur) is below --max-streams + 1024 (\(wanted)): streams past it will fail")
+            logger.warning(
+                "the open-file limit is below --max-streams + 1024: streams past it will fail",
+                metadata: ["limit": "\(limit.rlim_cur)", "wanted": "\(wanted)"])
         }
     }
 }

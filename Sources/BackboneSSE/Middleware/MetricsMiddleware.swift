@@ -10,8 +10,9 @@ struct MetricsMiddleware: Middleware {
         let method = Self.methods.contains(request.method) ? request.method : "other"
         let route = request.routeLabel
         let written = Self.writeMethods.contains(method) ? request.collection?.name : nil
+        let startedAt = request.http.startedAt
         next(request) { [metrics] response in
-            metrics.request(route: route, method: method, status: response.status, duration: .now - request.http.startedAt)
+            metrics.request(route: route, method: method, status: response.status, duration: .now - startedAt)
             if let written, (200..<300).contains(response.status) {
                 metrics.documentWritten(collection: written, operation: method)
             }
