@@ -50,7 +50,10 @@ public final class BackboneSSEApp: Sendable {
         self.cors = CORSMiddleware(origins: Set(options.corsOrigins))
         self.router = Router(
             routes: Routes.table,
-            middleware: [RequestLogging(logger: logger), MetricsMiddleware(metrics: metrics), cors],
+            middleware: [
+                RequestID(), RequestLogging(logger: logger), MetricsMiddleware(metrics: metrics), cors,
+                CrossOriginWrites(cors: cors),
+            ],
             fallback: StaticRoute.answer)
     }
 

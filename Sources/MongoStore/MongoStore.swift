@@ -66,9 +66,11 @@ public final class MongoStore: DocumentStore {
     }
 
     public var description: String {
-        // No credentials in logs or /healthz.
-        guard let at = connectionString.range(of: "@") else { return connectionString }
-        return "mongodb://…" + connectionString[at.lowerBound...]
+        // No credentials in logs: neither the user's password nor the options of the
+        // query string (`tlsCertificateKeyFilePassword`, …).
+        let withoutQuery = connectionString.prefix { $0 != "?" }
+        guard let at = withoutQuery.range(of: "@") else { return String(withoutQuery) }
+        return "mongodb://…" + withoutQuery[at.lowerBound...]
     }
 
     var epoch: String { epochValue.withLock { $0 } }

@@ -186,7 +186,7 @@ import Testing
 
     @Test func badClientIDIs400() async throws {
         try await TestApp.unchanged { app, _ in
-            for value in [String(repeating: "x", count: 129), "tab\u{7F}", "a b"] {
+            for value in [String(repeating: "x", count: 129), "tab\u{7F}", "a b", ""] {
                 expectError(try await app.post("/todos", json: #"{"title": "x"}"#, headers: [("X-Client-Id", value)]), 400)
             }
         }

@@ -88,4 +88,26 @@ import Testing
             #expect(!preflight.has("Access-Control-Allow-Headers"))
         }
     }
+
+    /// A cache must not hand one origin's answer (with or without the CORS headers) to
+    /// another: every answer says it varies by Origin when only some origins are allowed.
+    @Test func everyAnswerVariesByOriginWhenSomeOriginsAreAllowed() async throws {
+        try await TestApp.run(options: Self.options) { app in
+            for headers in [[("Origin", "http://evil.test")], [("Origin", Self.origin)], []] {
+                let r = try await app.get("/todos", headers: headers)
+                #expect(Self.vary(r).contains("origin"), "\(headers): \(r.response.headers)")
+            }
+        }
+        try await TestApp.run(options: ServiceOptions(corsOrigins: ["*"])) { app in
+            let r = try await app.get("/todos", headers: [("Origin", "http://any.test")])
+            #expect(!Self.vary(r).contains("origin"))
+        }
+    }
+
+    /// Every `Vary` header's items, lower-cased (an answer may carry several).
+    static func vary(_ r: TestResponse) -> Set<String> {
+        Set(
+            r.response.headers.filter { $0.name.lowercased() == "vary" }
+                .flatMap { $0.value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
+    }
 }

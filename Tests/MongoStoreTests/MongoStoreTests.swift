@@ -154,6 +154,15 @@ import Testing
             }
         }
     }
+
+    /// The description goes to logs: no password, and no query string (its options can
+    /// hold one, `tlsCertificateKeyFilePassword`).
+    @Test func theDescriptionHoldsNoSecret() throws {
+        let store = try MongoStore(
+            connectionString: "mongodb://ann:s3cret@127.0.0.1:9/db?tls=true&tlsCertificateKeyFilePassword=hunter2",
+            logger: Logger(label: "test"))
+        #expect(store.description == "mongodb://…@127.0.0.1:9/db")
+    }
 }
 
 @Suite struct MongoErrorTests {

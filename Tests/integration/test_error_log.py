@@ -1,5 +1,6 @@
 """A 5xx tells the client nothing of its cause, so the log must: once per failed
-request, at error level, with the request's method and route."""
+request, at error level, with the request's method and route, and the request id that
+the answer carries (X-Request-Id)."""
 
 import sqlite3
 
@@ -20,12 +21,16 @@ def test_a_500_logs_its_cause_once_with_method_and_route(make_server):
     db.commit()
     db.close()
 
-    err = assert_error(srv.get(f"/todos/{created['id']}"), 500, "internal_error")
+    read_answer = srv.get(f"/todos/{created['id']}")
+    err = assert_error(read_answer, 500, "internal_error")
     assert "no such table" not in err["message"]  # nothing internal reaches the client
-    assert_error(srv.post("/todos", json={"title": "after"}), 500, "internal_error")
+    write_answer = srv.post("/todos", json={"title": "after"})
+    assert_error(write_answer, 500, "internal_error")
 
     lines = error_lines(srv)
     assert len(lines) == 2, srv.stderr_tail()
     read, write = lines
     assert "http.method=GET" in read and "http.route=/{collection}/{id}" in read and "no such table" in read, read
     assert "http.method=POST" in write and "http.route=/{collection}" in write and "no such table" in write, write
+    assert f"request.id={read_answer.headers['X-Request-Id']} " in read, read
+    assert f"request.id={write_answer.headers['X-Request-Id']} " in write, write

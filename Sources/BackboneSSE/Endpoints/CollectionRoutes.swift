@@ -78,9 +78,9 @@ enum CollectionRoutes {
 
     /// `X-Client-Id`, kept as the change's origin so a page can spot its own echo.
     private static func clientID(_ request: RouteRequest) throws(APIError) -> String? {
-        guard let id = request.header("X-Client-Id"), !id.isEmpty else { return nil }
-        guard id.utf8.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw .badRequest("X-Client-Id must be at most 128 printable ASCII characters", code: "bad_client_id")
+        guard let id = request.header("X-Client-Id") else { return nil }
+        guard !id.isEmpty, id.utf8.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw .badRequest("X-Client-Id must be 1 to 128 printable ASCII characters", code: "bad_client_id")
         }
         return id
     }

@@ -7,11 +7,20 @@ import HTTPServer
 struct CORSMiddleware: Middleware {
     let origins: Set<String>
 
-    static let exposed = "X-Stream-Cursor, X-Total-Count, Link, ETag, Location"
+    static let exposed = "X-Stream-Cursor, X-Total-Count, Link, ETag, Location, X-Request-Id"
     static let allowedHeaders = "Content-Type, X-Client-Id, If-Match, If-None-Match, X-HTTP-Method-Override, Last-Event-ID"
 
     func handle(_ request: RouteRequest, respond: @escaping Respond, next: Next) {
-        guard let allowed = allowedOrigin(request.header("Origin")) else { return next(request, respond) }
+        guard let allowed = allowedOrigin(request.header("Origin")) else {
+            // Answers differ by Origin when only some origins are allowed: say so to
+            // caches on every answer, not only on the allowed origins'.
+            guard variesByOrigin else { return next(request, respond) }
+            return next(request) { response in
+                var response = response
+                response.headers.append(("Vary", "Origin"))
+                respond(response)
+            }
+        }
         let preflight = request.method == "OPTIONS" && request.header("Access-Control-Request-Method") != nil
         next(request) { response in
             var response = response
@@ -24,6 +33,9 @@ struct CORSMiddleware: Middleware {
             respond(response)
         }
     }
+
+    /// Some origins are allowed, not all (`*`).
+    var variesByOrigin: Bool { !origins.isEmpty && !origins.contains("*") }
 
     /// The `Access-Control-Allow-Origin` value for a request's `Origin`, if allowed.
     func allowedOrigin(_ origin: String?) -> String? {

@@ -11,7 +11,7 @@ struct RequestLogging: Middleware {
             logger.debug(
                 "answered",
                 metadata: [
-                    "http.method": "\(request.method)", "http.route": "\(request.routeLabel)",
+                    "request.id": "\(request.requestID)", "http.method": "\(request.method)", "http.route": "\(request.routeLabel)",
                     "http.status": "\(response.status)",
                     "duration.us": "\((ContinuousClock.now - request.http.startedAt).microseconds)",
                 ])

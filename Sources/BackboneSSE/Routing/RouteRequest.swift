@@ -12,6 +12,9 @@ struct RouteRequest: Sendable {
     let method: String
     let destination: Destination
     let app: BackboneSSEApp
+    /// Names the request in the logs and in its answer's `X-Request-Id` (set by
+    /// `RequestID`, the outermost middleware).
+    var requestID = ""
 
     /// Where the router sends a request.
     enum Destination: Sendable {
@@ -64,7 +67,7 @@ struct RouteRequest: Sendable {
                 "answered \(api.status) \(api.code)",
                 metadata: [
                     "http.method": "\(method)", "http.route": "\(routeLabel)", "http.status": "\(api.status)",
-                    "error.cause": "\(api.cause ?? api.message)",
+                    "request.id": "\(requestID)", "error.cause": "\(api.cause ?? api.message)",
                 ])
         }
         return api.response

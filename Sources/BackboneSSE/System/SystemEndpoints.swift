@@ -14,7 +14,9 @@ struct SystemEndpoints: Sendable {
         let body = JSON.object(
             JSONObject([
                 ("status", .string(health.ok ? "ok" : "unavailable")),
-                ("store", .string(store.description)),
+                // The kind of store only: a path or a connection string tells a stranger
+                // where the data lives (and a MongoDB URL's query can hold a key's password).
+                ("store", .string(String(store.description.prefix { $0 != ":" }))),
                 ("storeStatus", .string(health.ok ? "ok" : health.detail)),
                 ("uptime", .double((uptime * 1000).rounded() / 1000)),
             ]))

@@ -1,0 +1,33 @@
+import Synchronization
+
+/// Gives every request an id, carried by its answer as `X-Request-Id` and by the log
+/// lines about it, so that a user's report of a failure finds its cause in the log. An
+/// id sent by a proxy in front (`X-Request-Id`, up to 64 characters of `A-Z a-z 0-9 . _ -`)
+/// is kept; otherwise it is this process's random prefix and a counter.
+final class RequestID: Middleware {
+    private let prefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    private let counter = Atomic<Int>(0)
+
+    func handle(_ request: RouteRequest, respond: @escaping Respond, next: Next) {
+        var request = request
+        if let sent = request.header("X-Request-Id"), Self.isAcceptable(sent) {
+            request.requestID = sent
+        } else {
+            request.requestID = prefix + "-" + String(counter.add(1, ordering: .relaxed).newValue, radix: 16)
+        }
+        let id = request.requestID
+        next(request) { response in
+            var response = response
+            response.headers.append(("X-Request-Id", id))
+            respond(response)
+        }
+    }
+
+    static func isAcceptable(_ id: String) -> Bool {
+        let bytes = id.utf8
+        return !bytes.isEmpty && bytes.count <= 64
+            && bytes.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
+            }
+    }
+}
