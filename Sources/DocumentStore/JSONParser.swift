@@ -84,6 +84,7 @@ public struct JSONParser {
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         index += 1
         var members: [(key: String, value: JSON)] = []
+        var names: Set<String> = []  // filled once the object outgrows a linear scan
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -94,7 +95,11 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw error("expected a member name")
             }
+            let keyOffset = index
             let key = try parseString()
+            if isRepeated(key, in: members, names: &names) {
+                throw Error(message: "duplicate member name \(JSON.string(String(key.prefix(100))).serialized)", offset: keyOffset)
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
                 throw error("expected ':'")
@@ -102,11 +107,7 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            if let i = members.firstIndex(where: { $0.key == key }) {
-                members[i].value = value  // a repeated name: the last one wins
-            } else {
-                members.append((key, value))
-            }
+            members.append((key, value))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of JSON") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -117,6 +118,15 @@ public struct JSONParser {
             index += 1
             return .object(JSONObject(members))
         }
+    }
+
+    /// Objects with a repeated name are refused rather than read one way here and
+    /// another by the next parser (last wins, first wins). Small objects are scanned;
+    /// larger ones use a set, so that 100,000 members cost no 10^10 comparisons.
+    private func isRepeated(_ key: String, in members: [(key: String, value: JSON)], names: inout Set<String>) -> Bool {
+        if members.count < 16 { return members.contains { $0.key == key } }
+        if names.isEmpty { names = Set(members.map(\.key)) }
+        return !names.insert(key).inserted
     }
 
     private mutating func parseArray(depth: Int) throws(Error) -> JSON {
@@ -147,6 +157,7 @@ public struct JSONParser {
         let start = index
         var isInteger = true
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let digits = index
         guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
@@ -159,6 +170,7 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
+        let mantissaEnd = index
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             isInteger = false
             index += 1
@@ -171,6 +183,10 @@ public struct JSONParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let i = Int64(text) { return .int(i) }
         guard let d = Double(text), d.isFinite else { throw error("number out of range") }
+        // Underflow, like overflow, is refused: `1e-999999` must not silently become 0.
+        if d == 0, bytes[digits..<mantissaEnd].contains(where: { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }) {
+            throw error("number out of range")
+        }
         return .double(d)
     }
 

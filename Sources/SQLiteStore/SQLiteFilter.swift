@@ -170,6 +170,7 @@ struct SQLiteFilter {
         _ value: String, _ type: String, _ operands: [JSON], _ known: CollectionLayout.FieldType?
     ) throws(StoreError) -> SQLFragment {
         guard !operands.isEmpty else { return SQLFragment("0") }
+        if operands.count > Self.maxInlineOperands { return oneOfMany(value, type, operands, known) }
         // All strings (the common case): one IN list an index can serve.
         let strings = operands.compactMap(\.stringValue)
         if strings.count == operands.count {
@@ -186,6 +187,61 @@ struct SQLiteFilter {
         }
         out.sql += ")"
         return out
+    }
+
+    /// Past this many operands, `$in` and `$nin` bind each kind of operand as one JSON
+    /// array read with `json_each`: an OR chain of ~1,000 terms passes SQLite's
+    /// expression depth limit, and an IN list of thousands of strings (two per value on
+    /// a path that may hold an array) its parameter limit. Below it, the inline forms
+    /// that an index serves best.
+    static let maxInlineOperands = 64
+
+    /// `oneOf` for a long list: one membership test per JSON type, each with the type
+    /// guard `compare` gives a single operand, so `1` still skips `true` and `"1"`.
+    /// Numbers reach SQLite as JSON text, as the stored documents do, so both sides go
+    /// through the same text-to-double conversion.
+    private func oneOfMany(
+        _ value: String, _ type: String, _ operands: [JSON], _ known: CollectionLayout.FieldType?
+    ) -> SQLFragment {
+        var strings: [JSON] = []
+        var numbers: [JSON] = []
+        var containers: [JSON] = []
+        var scalars: [JSON] = []  // null, true, false: at most three terms
+        for operand in operands {
+            switch operand {
+            case .string: strings.append(operand)
+            case .int, .double: numbers.append(operand)
+            case .array, .object: containers.append(operand)
+            case .null, .bool: if !scalars.contains(operand) { scalars.append(operand) }
+            }
+        }
+        var terms: [SQLFragment] = []
+        func member(_ values: [JSON], guardType: String) {
+            terms.append(
+                SQLFragment(
+                    "(\(value) IN (SELECT j.value FROM json_each(?) AS j)\(guardType))",
+                    [JSON.array(values).serialized.databaseValue]))
+        }
+        if !strings.isEmpty, known == nil || known == .string {
+            member(strings, guardType: known == .string ? "" : " AND \(type) = 'text'")
+        }
+        if !numbers.isEmpty, known == nil || known == .number {
+            member(numbers, guardType: known == .number ? "" : " AND \(type) IN ('integer', 'real')")
+        }
+        if !containers.isEmpty {
+            terms.append(
+                SQLFragment(
+                    "(\(type) IN ('array', 'object') AND json(\(value)) IN "
+                        + "(SELECT json(j.value) FROM json_each(?) AS j WHERE j.type IN ('array', 'object')))",
+                    [JSON.array(containers).serialized.databaseValue]))
+        }
+        for scalar in scalars {
+            // Null and booleans never throw in `compare` with `.eq`.
+            if let f = try? compare(value, type, .eq, scalar, known) { terms.append(f) }
+        }
+        guard !terms.isEmpty else { return SQLFragment("0") }
+        return SQLFragment(
+            "(" + terms.map(\.sql).joined(separator: " OR ") + ")", terms.flatMap(\.arguments))
     }
 
     /// `ORDER BY` for the sort keys; ties (and no keys) fall back to creation order.

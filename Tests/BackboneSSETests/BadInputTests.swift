@@ -108,6 +108,36 @@ import Testing
         }
     }
 
+    /// A repeated member name is refused at any depth (not "last one wins"), and the
+    /// message names it.
+    @Test(arguments: [
+        (#"{"id": "a", "id": "b", "title": "x"}"#, "id"), (#"{"title": "x", "title": "y"}"#, "title"),
+        (#"{"title": "x", "meta": {"k": 1, "k": 2}}"#, "k"), (#"{"title": "x", "tags": [{"a": 1, "a": 1}]}"#, "a"),
+    ])
+    func duplicateMemberNamesAre400(body: String, name: String) async throws {
+        try await TestApp.unchanged { app, existing in
+            for (method, path) in [
+                ("POST", "/todos"), ("PUT", "/todos/\(existing.string("id"))"), ("PATCH", "/todos/\(existing.string("id"))"),
+            ] {
+                let error = expectError(try await app.request(method, path, body: body, headers: Self.json), 400, "bad_json")
+                #expect(error["message"]?.stringValue?.contains(#"duplicate member name "\#(name)""#) == true, "\(error)")
+            }
+        }
+    }
+
+    /// A non-zero number too small for a double is refused, as one too large is: it
+    /// must not be stored as 0.
+    @Test(arguments: ["1e-999999", "-1e-400", "1e999999"])
+    func numbersOutOfRangeAre400(number: String) async throws {
+        try await TestApp.unchanged { app, existing in
+            let body = #"{"title": "x", "priority": \#(number)}"#
+            let error = expectError(try await app.request("POST", "/todos", body: body, headers: Self.json), 400, "bad_json")
+            #expect(error["message"]?.stringValue?.contains("number out of range") == true, "\(error)")
+            let patch = #"{"score": \#(number)}"#
+            expectError(try await app.request("PATCH", "/todos/\(existing.string("id"))", body: patch, headers: Self.json), 400, "bad_json")
+        }
+    }
+
     // MARK: ids and paths
 
     @Test(

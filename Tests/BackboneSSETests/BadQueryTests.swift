@@ -77,6 +77,28 @@ import Testing
         }
     }
 
+    /// `where` is parsed as strictly as a body: a repeated name or an underflowing
+    /// number is a 400, not a silently different query.
+    @Test(arguments: [#"{"done": true, "done": false}"#, #"{"$or": [{"title": {"$gt": "a", "$gt": "b"}}]}"#, #"{"priority": 1e-999}"#])
+    func ambiguousWhereIs400(where json: String) async throws {
+        try await TestApp.unchanged { app, _ in
+            expectError(try await app.get(Self.list("where", json)), 400, "bad_query")
+        }
+    }
+
+    /// Thousands of `$in` / `$nin` values (999 and more were a 500 on SQLite).
+    @Test func longInListsWork() async throws {
+        try await TestApp.unchanged { app, existing in
+            let values = (0...1_200).map(String.init).joined(separator: ",")
+            let found = try await app.get(Self.list("where", #"{"priority": {"$in": [\#(values)]}}"#))
+            #expect(found.status == 200, "\(found.text)")
+            #expect(found.array?.compactMap { $0.objectValue?["id"] }.contains(existing["id"]!) == true, "\(found.text)")
+            let rest = try await app.get(Self.list("where", #"{"priority": {"$nin": [\#(values)]}}"#))
+            #expect(rest.status == 200, "\(rest.text)")
+            #expect(rest.array?.compactMap { $0.objectValue?["id"] }.contains(existing["id"]!) == false, "\(rest.text)")
+        }
+    }
+
     // MARK: percent-escapes (sent as they are: no client re-quotes a lone "%" here)
 
     /// A bad percent-escape or invalid UTF-8: the documented code, and a message that

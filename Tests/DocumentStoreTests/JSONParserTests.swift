@@ -12,10 +12,53 @@ import Testing
         #expect(o["e"] == .int(Int64.max))
     }
 
-    @Test func keepsMemberOrderAndLastDuplicateWins() throws {
-        let o = try #require(try JSONParser.parse(#"{"z":1,"a":2,"z":3}"#).objectValue)
-        #expect(o.keys == ["z", "a"])
-        #expect(o["z"] == .int(3))
+    @Test func keepsMemberOrder() throws {
+        let o = try #require(try JSONParser.parse(#"{"z":1,"a":2,"m":3}"#).objectValue)
+        #expect(o.keys == ["z", "a", "m"])
+    }
+
+    @Test(arguments: [
+        #"{"z":1,"a":2,"z":3}"#, #"{"id":"a","id":"b"}"#, #"{"o":{"k":1,"k":1}}"#, #"[{"x":[{"y":null,"y":null}]}]"#,
+        #"{"\u0069d":1,"id":2}"#,
+    ])
+    func rejectsDuplicateMemberNames(_ text: String) {
+        #expect(throws: JSONParser.Error.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func namesTheDuplicateMember() {
+        do {
+            _ = try JSONParser.parse(#"{"id":"a","id":"b"}"#)
+            Issue.record("a repeated name must be refused")
+        } catch {
+            #expect(error.description == #"duplicate member name "id" at byte 10"#)
+        }
+    }
+
+    @Test func findsDuplicatesInLargeObjects() throws {
+        let members = (0..<1_000).map { "\"k\($0)\":\($0)" }
+        _ = try JSONParser.parse("{" + members.joined(separator: ",") + "}")
+        #expect(throws: JSONParser.Error.self) {
+            try JSONParser.parse("{" + (members + [#""k17":0"#]).joined(separator: ",") + "}")
+        }
+        #expect(throws: JSONParser.Error.self) {
+            try JSONParser.parse("{" + (members + [#""k999":0"#]).joined(separator: ",") + "}")
+        }
+    }
+
+    @Test(arguments: ["1e999999", "-1e400", "1e-999999", "-1e-400", "0.5e-400", #"[1,{"a":2e-999}]"#])
+    func rejectsNumbersOutOfRange(_ text: String) {
+        do {
+            _ = try JSONParser.parse(text)
+            Issue.record("\(text) must be refused")
+        } catch {
+            #expect(error.message == "number out of range")
+        }
+    }
+
+    @Test func keepsZerosAndSubnormals() throws {
+        #expect(try JSONParser.parse("0e-999999") == .double(0))
+        #expect(try JSONParser.parse("-0.000e-400") == .double(0))
+        #expect(try JSONParser.parse("5e-324") == .double(.leastNonzeroMagnitude))
     }
 
     @Test func decodesEscapesAndSurrogatePairs() throws {
