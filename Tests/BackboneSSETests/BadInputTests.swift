@@ -214,6 +214,16 @@ import Testing
         }
     }
 
+    @Test func aWriteWithoutContentTypeIs415() async throws {
+        try await TestApp.unchanged { app, existing in
+            let body = Array(#"{"title": "untyped"}"#.utf8)
+            let path = "/todos/\(existing.string("id"))"
+            for (method, target) in [("POST", "/todos"), ("PUT", path), ("PATCH", path)] {
+                expectError(try await app.request(method, target, body: body), 415, "unsupported_media_type")
+            }
+        }
+    }
+
     @Test func badClientIDIs400() async throws {
         try await TestApp.unchanged { app, _ in
             for value in [String(repeating: "x", count: 129), "tab\u{7F}", "a b", ""] {

@@ -9,7 +9,11 @@ struct RequestBody {
 
     static func decode(_ request: HTTPRequest) throws(APIError) -> RequestBody {
         switch mediaType(request.header("Content-Type") ?? "") {
-        case "application/json", "", "text/json":
+        case "":
+            // Not guessed: a body without a type is what `navigator.sendBeacon` or a form
+            // on another site sends without asking (see `CrossOriginWrites`).
+            throw APIError(415, "unsupported_media_type", "the request has no Content-Type; send the document as application/json")
+        case "application/json", "text/json":
             return RequestBody(object: try object(request.body))
         case "application/x-www-form-urlencoded":
             // curl -d sends this type by default: a body that is plainly JSON is taken as JSON.
