@@ -11,6 +11,9 @@ final class Exchange {
     }
 
     let target: String
+    /// Where libmicrohttpd's copy of the target starts (0 if it sent none): the access
+    /// handler compares it with its `url` to find a target cut by a NUL byte.
+    let targetAddress: UInt
     let startedAt: ContinuousClock.Instant = .now
     var phase: Phase = .headers
     var method = ""
@@ -26,7 +29,8 @@ final class Exchange {
     /// Work the handler deferred until the answer is sent (`AfterResponse`).
     var afterResponse: [@Sendable () -> Void] = []
 
-    init(target: String) {
+    init(target: String, targetAddress: UInt = 0) {
         self.target = target
+        self.targetAddress = targetAddress
     }
 }

@@ -9,8 +9,41 @@ import Logging
 func cmhdRequestStarted(
     cls: UnsafeMutableRawPointer?, uri: UnsafePointer<CChar>?, connection: OpaquePointer?
 ) -> UnsafeMutableRawPointer? {
-    let target = uri.map { String(cString: $0) } ?? "/"
-    return Unmanaged.passRetained(Exchange(target: target)).toOpaque()
+    guard let uri else { return Unmanaged.passRetained(Exchange(target: "/")).toOpaque() }
+    let target = String(cString: uri)
+    skipArgumentTable(uri, length: target.utf8.count)
+    return Unmanaged.passRetained(Exchange(target: target, targetAddress: UInt(bitPattern: uri))).toOpaque()
+}
+
+/// Keeps libmicrohttpd from splitting the query into its table of GET arguments: the
+/// app parses `target` itself and never reads that table.
+///
+/// libmicrohttpd 0.9.75 calls this callback on the request line in its read buffer,
+/// then writes NUL over the `?` and parses what follows into records of its
+/// per-connection pool (some 50 bytes each). Past about 150 parameters the pool runs
+/// out: it logs a 431 but, its parser ignoring the failure, goes on waiting for
+/// headers on a connection it has marked read-closed, and the client hears nothing
+/// until the connection timeout (120 s). With a NUL written just after the `?` the
+/// argument string it parses is empty. `uri` points into that mutable buffer (the
+/// parameter is `const` in the API only); the byte written is inside the target
+/// (`length` bytes, then the NUL that ends it).
+private func skipArgumentTable(_ uri: UnsafePointer<CChar>, length: Int) {
+    let bytes = UnsafeRawPointer(uri).assumingMemoryBound(to: UInt8.self)
+    guard let q = UnsafeBufferPointer(start: bytes, count: length).firstIndex(of: UInt8(ascii: "?")) else { return }
+    UnsafeMutablePointer(mutating: uri)[q + 1] = 0
+}
+
+/// Whether libmicrohttpd's `url` holds a NUL byte before its end: the request line
+/// `GET /index.html\0.php HTTP/1.1` reaches Swift as the C string `/index.html`.
+/// libmicrohttpd 0.9.75 passes no length, but `url` and `version` point into the one
+/// request line (`<url> <version>`), so the gap between them is the target's length.
+/// Only addresses are compared; nothing past the C string is read.
+func targetCutByNUL(_ exchange: Exchange, url: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?) -> Bool {
+    guard let url, let version, exchange.targetAddress == UInt(bitPattern: url),
+        strncmp(version, "HTTP/", 5) == 0
+    else { return false }
+    let span = Int(bitPattern: UInt(bitPattern: version)) - Int(bitPattern: UInt(bitPattern: url)) - 1
+    return span > exchange.target.utf8.count && span < 1 << 20
 }
 
 func cmhdAccessHandler(
@@ -24,7 +57,12 @@ func cmhdAccessHandler(
     }
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
     let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
-    if exchange.phase == .headers, let method { exchange.method = String(cString: method) }
+    if exchange.phase == .headers {
+        if let method { exchange.method = String(cString: method) }
+        if targetCutByNUL(exchange, url: url, version: version) {
+            return server.reject(exchange, .targetWithNUL, connection: connection)
+        }
+    }
     return server.advance(
         exchange, connection: connection, uploadData: uploadData,
         uploadDataSize: uploadDataSize)

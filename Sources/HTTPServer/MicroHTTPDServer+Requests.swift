@@ -24,13 +24,13 @@ extension MicroHTTPDServer {
                 if let first = length, first != header.value {
                     // Two framings of one body (RFC 9112 §6.3): refuse, or a proxy in front
                     // and this server could disagree about where the next request starts.
-                    return reject(exchange, status: 400, connection: connection)
+                    return reject(exchange, .conflictingLength, connection: connection)
                 }
                 length = header.value
             }
             if let length = length.flatMap(Int.init), length > configuration.maxBodyBytes {
                 // Refuse before reading: libmicrohttpd closes the connection after it.
-                return reject(exchange, status: 413, connection: connection)
+                return reject(exchange, .bodyTooLarge, connection: connection)
             }
             return .YES
         case .body:
@@ -53,7 +53,7 @@ extension MicroHTTPDServer {
                 uploadDataSize?.pointee = 0
                 return .YES
             }
-            if exchange.discarded > 0 { return reject(exchange, status: 413, connection: connection) }
+            if exchange.discarded > 0 { return reject(exchange, .bodyTooLarge, connection: connection) }
             exchange.phase = .handling
             return runHandler(exchange, connection: connection)
         case .handling:
@@ -97,11 +97,19 @@ extension MicroHTTPDServer {
         if admission.withLock({ $0.release() }) { drained.signal() }
     }
 
-    private func reject(_ exchange: Exchange, status: Int, connection: OpaquePointer) -> MHD_Result {
+    /// Requests the server refuses before the app sees them.
+    enum Refusal {
+        case bodyTooLarge, conflictingLength, targetWithNUL
+    }
+
+    func reject(_ exchange: Exchange, _ refusal: Refusal, connection: OpaquePointer) -> MHD_Result {
         let response =
-            status == 413
-            ? errorResponse(status, "body_too_large", "request body is larger than \(configuration.maxBodyBytes) bytes", exchange.headers)
-            : errorResponse(status, "bad_request", "conflicting Content-Length headers", exchange.headers)
+            switch refusal {
+            case .bodyTooLarge:
+                errorResponse(413, "body_too_large", "request body is larger than \(configuration.maxBodyBytes) bytes", exchange.headers)
+            case .conflictingLength: errorResponse(400, "bad_request", "conflicting Content-Length headers", exchange.headers)
+            case .targetWithNUL: errorResponse(400, "bad_request", "the request target contains a NUL byte", exchange.headers)
+            }
         return queue(response, for: exchange, on: connection)
     }
 

@@ -132,6 +132,31 @@ import Testing
         }
     }
 
+    /// `%00` ends a string where it reaches C: `DELETE /todos/ID%00xyz` deleted `ID`, and
+    /// `title=T%00xyz` matched the title `T` in SQLite. Refused, saying where.
+    @Test func aNulInAPathSegmentIs400() async throws {
+        try await TestApp.unchanged { app, existing in
+            let id = existing.string("id")
+            for method in ["GET", "DELETE"] {
+                let r = try await app.request(method, "/todos/\(id)%00xyz")
+                expectEncodingError(r, "bad_request", "the path")
+                #expect(r.text.contains("NUL"), "\(r.text)")
+            }
+            let r = try await app.request(
+                "PUT", "/todos/\(id)%00", body: #"{"title": "x"}"#, headers: [("Content-Type", "application/json")])
+            expectEncodingError(r, "bad_request", "the path")
+        }
+    }
+
+    @Test(arguments: ["title=target%00xyz", "where%5Btitle%5D=target%00", "where=%7B%22title%22%3A%22target%00%22%7D", "a%00b=1"])
+    func aNulInTheQueryIs400(query: String) async throws {
+        try await TestApp.unchanged { app, _ in
+            let r = try await app.get("/todos?" + query)
+            expectEncodingError(r, "bad_request", "the query string")
+            #expect(r.text.contains("NUL"), "\(r.text)")
+        }
+    }
+
     @Test func aMalformedBracketNameIsBadRequest() async throws {
         try await TestApp.unchanged { app, _ in
             expectError(try await app.get("/todos?where%5Bbad=1"), 400, "bad_request")

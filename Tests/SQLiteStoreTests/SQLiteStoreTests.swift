@@ -52,6 +52,20 @@ func insert(_ store: SQLiteStore, _ json: String) throws {
         #expect(try store.get("todos", id: "a")?.version == 1)
     }
 
+    /// Ids are bound with their UTF-8 length, never as C strings: an id with a NUL is
+    /// not the id before it (the app refuses such ids; the store must not cut them).
+    @Test func anIdWithANulIsNotCutAtIt() throws {
+        let store = try makeStore()
+        try insert(store, #"{"id":"a","_v":1}"#)
+        #expect(try store.get("todos", id: "a\0b") == nil)
+        _ = try write(store, "a\0b") { current in
+            #expect(current == nil)
+            return .insert(JSONObject([("id", .string("a\0b")), ("_v", .int(1))]), version: 1)
+        }.get()
+        #expect(try store.get("todos", id: "a\0b")?.id == "a\0b")
+        #expect(try store.get("todos", id: "a")?.id == "a")
+    }
+
     @Test func refusedWriteLeavesNothing() throws {
         let store = try makeStore()
         let head = try store.head()

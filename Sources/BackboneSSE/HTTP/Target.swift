@@ -44,7 +44,7 @@ struct Target {
 extension QueryString {
     /// A path segment: percent-decoding only (`+` is a plus in a path).
     static func decodePathSegment(_ s: Substring) throws(APIError) -> String {
-        guard s.utf8.contains(UInt8(ascii: "%")) else { return String(s) }
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == 0 }) else { return String(s) }
         return try decode(Substring(s.replacingOccurrences(of: "+", with: "%2B")), from: .path)
     }
 }

@@ -1,5 +1,7 @@
 /// A query string split into decoded `(name, value)` pairs, in order. `+` is a space
-/// (as jQuery's `$.param` writes it); a bad percent escape or invalid UTF-8 is an error.
+/// (as jQuery's `$.param` writes it); a bad percent escape, invalid UTF-8 or a NUL
+/// (`%00`) is an error. A NUL would reach C as the end of the string: SQLite would bind
+/// `a%00b` as `a`, and a path segment would name another document.
 enum QueryString {
     /// Where the encoded text came from, for the error: its words and its code.
     enum Source {
@@ -36,7 +38,7 @@ enum QueryString {
 
     static func decode(_ s: Substring, from source: Source = .query) throws(APIError) -> String {
         let utf8 = s.utf8
-        if !utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(s) }
+        if !utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 == 0 }) { return String(s) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var i = utf8.startIndex
@@ -55,6 +57,9 @@ enum QueryString {
                 bytes.append(b)
             }
             i = utf8.index(after: i)
+        }
+        if bytes.contains(0) {
+            throw .badRequest("\(source.words) contains a NUL character (%00)", code: source.code)
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
             throw .badRequest("\(source.words) is not valid UTF-8", code: source.code)
