@@ -86,6 +86,18 @@ import Testing
         }
     }
 
+    /// A NUL inside a `where` string: SQLite compared "abc\u0000zz" as "abc", so the list
+    /// found the document titled "abc" (a stream, comparing in memory, did not).
+    @Test(arguments: [
+        #"{"title": "abc\u0000zz"}"#, #"{"title": {"$in": ["x", "abc\u0000"]}}"#, #"{"$or": [{"title": {"$gt": "\u0000"}}]}"#,
+    ])
+    func aNulInAWhereStringIs400(where json: String) async throws {
+        try await TestApp.run { app in
+            _ = try await app.create(#"{"title": "abc"}"#)
+            expectError(try await app.get(Self.list("where", json)), 400, "bad_query")
+        }
+    }
+
     /// Thousands of `$in` / `$nin` values (999 and more were a 500 on SQLite).
     @Test func longInListsWork() async throws {
         try await TestApp.unchanged { app, existing in

@@ -46,6 +46,11 @@ struct FilterParser {
     }
 
     private func condition(_ path: FieldPath, _ value: JSON) throws(APIError) -> Filter {
+        // A store compares text as C strings (SQLite binds and extracts it so): "a\u0000b"
+        // would match "a". Refused, so that a list and a stream never disagree.
+        if Self.holdsNUL(value) {
+            throw .badRequest("a value on \(path) contains a NUL character (\\u0000)", code: "bad_query")
+        }
         guard case .object(let ops) = value, ops.keys.contains(where: { $0.hasPrefix("$") }) else {
             if let loose = looseCandidates(value, at: path) { return .isIn(path, loose) }
             return .compare(path, .eq, try typed(value, at: path))
@@ -128,6 +133,16 @@ struct FilterParser {
             return .object(out)
         default:
             return value
+        }
+    }
+
+    /// Does a string anywhere in `value` hold U+0000?
+    static func holdsNUL(_ value: JSON) -> Bool {
+        switch value {
+        case .string(let s): return s.utf8.contains(0)
+        case .array(let items): return items.contains(where: holdsNUL)
+        case .object(let o): return o.members.contains { $0.key.utf8.contains(0) || holdsNUL($0.value) }
+        default: return false
         }
     }
 
