@@ -195,7 +195,7 @@ start_server() { # DURABILITY
   SERVER_PORT=$(free_port)
   SERVER_LOG=$TMP/server-$durability.log
   "$BIN" serve --config "$BENCH/todos.yaml" --host "$HOST" --port "$SERVER_PORT" \
-    --store "sqlite:$TMP/app.sqlite" --durability "$durability" --log-level warning >"$SERVER_LOG" 2>&1 &
+    --store "sqlite:$TMP/app.sqlite" --durability "$durability" --log-level warning --max-connections-per-ip 0 >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   wait_port "$SERVER_PORT" "$SERVER_PID" "$SERVER_LOG" "backbone-sse (durability $durability)"

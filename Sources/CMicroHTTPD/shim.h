@@ -24,6 +24,7 @@ typedef struct CMHD_Config {
     uint16_t port;               // 0: an ephemeral port
     unsigned int threads;        // MHD_OPTION_THREAD_POOL_SIZE
     unsigned int connection_limit;
+    unsigned int per_ip_connection_limit;  // connections from one address; 0: no cap
     unsigned int connection_timeout;  // seconds an idle connection is kept
     size_t connection_memory_limit;   // per-connection pool (headers, buffers)
     unsigned int listen_backlog;
@@ -33,6 +34,8 @@ typedef struct CMHD_Config {
     void *completed_cls;
     CMHD_URILogCallback uri_log;
     void *uri_log_cls;
+    MHD_NotifyConnectionCallback notify_connection;  // NULL: not called
+    void *notify_connection_cls;
     CMHD_LogSink log_sink;
     void *log_cls;
 } CMHD_Config;
@@ -80,13 +83,20 @@ static inline struct MHD_Daemon *CMHD_start(const CMHD_Config *c, CMHD_LogTarget
         {MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
         {MHD_OPTION_THREAD_POOL_SIZE, c->threads, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, c->connection_limit, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connection_limit, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, c->connection_timeout, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)c->connection_memory_limit, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, c->listen_backlog, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)c->completed, c->completed_cls},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)c->uri_log, c->uri_log_cls},
         {MHD_OPTION_END, 0, NULL},
+        {MHD_OPTION_END, 0, NULL},
     };
+    if (c->notify_connection) {
+        size_t end = sizeof options / sizeof options[0] - 2;
+        options[end] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)c->notify_connection,
+                                               c->notify_connection_cls};
+    }
     return MHD_start_daemon(flags, c->port, NULL, NULL, c->handler, c->handler_cls,
                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
 }
@@ -102,6 +112,13 @@ static inline int CMHD_connection_fd(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     return info ? info->connect_fd : -1;
+}
+
+/// The pointer the connection-notify callback stored for this connection's socket.
+static inline void *CMHD_socket_context(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
 }
 
 #endif

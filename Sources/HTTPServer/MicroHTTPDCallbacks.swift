@@ -77,7 +77,33 @@ func cmhdRequestCompleted(
     requestContext.pointee = nil
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
     let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeRetainedValue()
+    if let connection { connectionClock(connection)?.awaitNextRequest() }
     server.finished(exchange, completedOK: termination == .REQUEST_TERMINATED_COMPLETED_OK)
+}
+
+/// A connection opened or closed (registered only when requests have a time limit):
+/// its `ConnectionClock` lives in libmicrohttpd's socket context meanwhile.
+func cmhdConnectionNotified(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?,
+    socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_ConnectionNotificationCode
+) {
+    guard let cls, let connection, let socketContext else { return }
+    let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
+    guard let watch = server.watch else { return }
+    if code == .CONNECTION_NOTIFY_STARTED {
+        let clock = ConnectionClock(fd: CMHD_connection_fd(connection))
+        watch.opened(clock)
+        socketContext.pointee = Unmanaged.passRetained(clock).toOpaque()
+    } else if let raw = socketContext.pointee {
+        socketContext.pointee = nil
+        watch.closed(Unmanaged<ConnectionClock>.fromOpaque(raw).takeRetainedValue())
+    }
+}
+
+/// The clock of a connection, if requests have a time limit.
+func connectionClock(_ connection: OpaquePointer) -> ConnectionClock? {
+    guard let raw = CMHD_socket_context(connection) else { return nil }
+    return Unmanaged<ConnectionClock>.fromOpaque(raw).takeUnretainedValue()
 }
 
 func cmhdCollectHeader(
@@ -93,6 +119,12 @@ func cmhdCollectHeader(
 func cmhdLog(cls: UnsafeMutableRawPointer?, message: UnsafePointer<CChar>?) {
     guard let cls, let message else { return }
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
+    // libmicrohttpd tells of a refused connection only by this message (the same for
+    // its per-address cap and its total limit).
+    if strncmp(message, "Server reached connection limit", 31) == 0 {
+        server.limits.note(.connectionLimit)
+        return
+    }
     server.logger.debug("libmicrohttpd", metadata: ["mhd.message": "\(String(cString: message))"])
 }
 

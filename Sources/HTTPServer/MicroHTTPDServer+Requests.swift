@@ -55,6 +55,7 @@ extension MicroHTTPDServer {
             }
             if exchange.discarded > 0 { return reject(exchange, .bodyTooLarge, connection: connection) }
             exchange.phase = .handling
+            connectionClock(connection)?.requestReceived()
             return runHandler(exchange, connection: connection)
         case .handling:
             if chunk > 0 { uploadDataSize?.pointee = 0 }
@@ -120,6 +121,7 @@ extension MicroHTTPDServer {
     {
         exchange.phase = .finished
         exchange.status = response.status
+        connectionClock(connection)?.requestReceived()
         let mhdResponse: OpaquePointer?
         if let stream = response.stream {
             release(exchange)

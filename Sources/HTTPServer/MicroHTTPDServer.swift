@@ -25,6 +25,10 @@ public final class MicroHTTPDServer: Sendable {
     let drained = DispatchSemaphore(value: 0)
     /// libmicrohttpd keeps a pointer to this until the daemon stops.
     private let logTarget: LogTargetBox
+    /// Lines for limits that bite (refused connections, requests too slow to arrive).
+    let limits: LimitLog
+    /// Bounds the time a request takes to arrive; nil without a request timeout.
+    let watch: ConnectionWatch?
 
     public init(
         configuration: HTTPServerConfiguration,
@@ -37,6 +41,10 @@ public final class MicroHTTPDServer: Sendable {
         self.errorResponse = errorResponse
         self.handler = handler
         self.logTarget = LogTargetBox()
+        self.limits = LimitLog(logger: logger)
+        self.watch =
+            configuration.requestTimeout > 0
+            ? ConnectionWatch(limit: .seconds(configuration.requestTimeout), limits: limits) : nil
     }
 
     /// Starts listening. Returns the bound port (the ephemeral one for port 0).
@@ -66,6 +74,7 @@ public final class MicroHTTPDServer: Sendable {
             c.port = configuration.port
             c.threads = UInt32(max(1, threads))
             c.connection_limit = UInt32(configuration.connectionLimit)
+            c.per_ip_connection_limit = UInt32(max(0, configuration.perAddressConnectionLimit))
             c.connection_timeout = UInt32(configuration.connectionTimeout)
             c.connection_memory_limit = configuration.connectionMemoryLimit
             c.listen_backlog = 4096
@@ -75,6 +84,10 @@ public final class MicroHTTPDServer: Sendable {
             c.completed_cls = me
             c.uri_log = cmhdRequestStarted
             c.uri_log_cls = me
+            if watch != nil {
+                c.notify_connection = cmhdConnectionNotified
+                c.notify_connection_cls = me
+            }
             c.log_sink = cmhdLog
             c.log_cls = me
             return CMHD_start(&c, logTarget.raw)
@@ -86,6 +99,7 @@ public final class MicroHTTPDServer: Sendable {
                 reason: "libmicrohttpd refused (address in use or invalid)")
         }
         daemon.withLock { $0 = DaemonHandle(raw: started) }
+        watch?.start()
         return CMHD_bound_port(started)
     }
 
@@ -130,6 +144,7 @@ public final class MicroHTTPDServer: Sendable {
             return
         }
         MHD_stop_daemon(handle.raw)
+        watch?.stop()
         // No callback runs any more: give back the reference `start` handed to C.
         Unmanaged.passUnretained(self).release()
     }

@@ -70,6 +70,18 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds a change-log entry is kept for resuming streams.")
     var retainSeconds: Int64 = 7 * 24 * 3600
 
+    @Option(
+        help:
+            "Connections held at once from one client address (0: no cap); past it a new one is closed at once. A browser opens at most 6 per origin (plus its event streams), so 256 leaves room for an office of users behind one NAT address while keeping one client from taking every connection. Load tests from one address (bench/streams, the integration suite) pass a larger value or 0."
+    )
+    var maxConnectionsPerIp = 256
+
+    @Option(
+        help:
+            "Seconds a request may take to arrive whole, headers and body, counted from the connection's opening or its previous request's end, however slowly its bytes trickle (0: no limit); past it the connection is closed. Streams, once answered, are exempt."
+    )
+    var requestTimeout = 30
+
     @Option(help: "Threads of the HTTP server (0: one per core).")
     var threads = 0
 
@@ -83,6 +95,8 @@ struct ServeCommand: ParsableCommand {
         guard ByteSize.parse(streamBuffer) != nil else { throw ValidationError("--stream-buffer: not a size: \(streamBuffer)") }
         guard mongoLease > 0 else { throw ValidationError("--mongo-lease must be positive") }
         guard mongoPoll >= 0 else { throw ValidationError("--mongo-poll must not be negative") }
+        guard maxConnectionsPerIp >= 0 else { throw ValidationError("--max-connections-per-ip must not be negative") }
+        guard requestTimeout >= 0 else { throw ValidationError("--request-timeout must not be negative") }
         guard heartbeat > 0, maxStreams > 0, retainCount > 0, retainSeconds > 0 else {
             throw ValidationError("--heartbeat, --max-streams, --retain-count and --retain-seconds must be positive")
         }
@@ -132,6 +146,7 @@ struct ServeCommand: ParsableCommand {
         let server = MicroHTTPDServer(
             configuration: HTTPServerConfiguration(
                 host: host, port: port, threads: threads, connectionLimit: maxStreams + 4096,
+                perAddressConnectionLimit: maxConnectionsPerIp, requestTimeout: requestTimeout,
                 connectionMemoryLimit: 12 * 1024, maxBodyBytes: ByteSize.parse(maxBody)!),
             logger: logger,
             errorResponse: { app.errorResponse($0, $1, $2, $3) },

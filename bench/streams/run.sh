@@ -148,7 +148,7 @@ bench_backbone() { # N
   mkdir -p "$dir"
   log=$dir/server.log
   "$BIN" serve --config bench/todos.yaml --host "$HOST" --port "$port" --store "sqlite:$dir/app.sqlite" \
-    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" >"$log" 2>&1 &
+    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" --max-connections-per-ip 0 >"$log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   wait_port "$port" "$pid" "$log" "backbone-sse"
@@ -156,7 +156,7 @@ bench_backbone() { # N
   twin_dir=$TMP/backbone-twin-$n
   mkdir -p "$twin_dir"
   "$BIN" serve --config bench/todos.yaml --host "$HOST" --port "$twin_port" --store "sqlite:$twin_dir/app.sqlite" \
-    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" >"$twin_dir/server.log" 2>&1 &
+    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" --max-connections-per-ip 0 >"$twin_dir/server.log" 2>&1 &
   twin_pid=$!
   PIDS+=("$twin_pid")
   wait_port "$twin_port" "$twin_pid" "$twin_dir/server.log" "backbone-sse (twin)"

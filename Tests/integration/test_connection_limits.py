@@ -1,0 +1,121 @@
+"""One client must not take every connection (issue 13, finding 2): a per-address cap
+on connections (`--max-connections-per-ip`) and a bound on the time a request takes
+to arrive, however slowly its bytes trickle (`--request-timeout`). Both log a line
+when they bite, rate-limited. Raw sockets: the clients here misbehave on purpose."""
+
+import socket
+import time
+
+from conftest import raw_exchange
+
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def _closed_by_server(s, within):
+    """True when the server closes (EOF or reset) `s` within `within` seconds."""
+    s.settimeout(within)
+    try:
+        return s.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def _wait_for_log(srv, text, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in srv.stderr_tail(200):
+            return srv.stderr_tail(200)
+        time.sleep(0.1)
+    return srv.stderr_tail(200)
+
+
+def test_the_connection_past_the_per_address_cap_is_closed_while_the_others_work(make_server):
+    srv = make_server("--max-connections-per-ip", "20")
+    held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(20)]
+    try:
+        # The 20 are accepted (a request on each is answered once they all are).
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        try:
+            assert _closed_by_server(extra, 5), "the 21st connection from 127.0.0.1 was kept"
+        finally:
+            extra.close()
+        for s in held:
+            s.sendall(HEALTHZ)
+        for s in held:
+            s.settimeout(5)
+            assert s.recv(4096).startswith(b"HTTP/1.1 200"), "a connection within the cap was not served"
+        log = _wait_for_log(srv, "connection_limit")
+        assert "connections refused" in log and "limit.count" in log, log
+    finally:
+        for s in held:
+            s.close()
+    # Closed ones free their places.
+    time.sleep(0.5)
+    r = raw_exchange(srv.port, HEALTHZ)
+    assert r is not None and r.startswith(b"HTTP/1.1 200"), r
+
+
+def test_a_slow_header_sender_is_cut_off_at_the_request_timeout(make_server):
+    srv = make_server("--request-timeout", "2")
+    slow = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    try:
+        started = time.monotonic()
+        # One byte every 0.5 s: the idle timeout (120 s) never fires, the request
+        # timeout must.
+        request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+        cut = False
+        for byte in request:
+            try:
+                slow.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                cut = True
+                break
+            slow.settimeout(0.5)
+            try:
+                if slow.recv(1024) == b"":
+                    cut = True
+                    break
+            except socket.timeout:
+                pass
+            except ConnectionResetError:
+                cut = True
+                break
+            if time.monotonic() - started > 10:
+                break
+        elapsed = time.monotonic() - started
+        assert cut, f"a request still arriving after {elapsed:.1f} s was not cut off"
+        assert 1.5 < elapsed < 5, elapsed
+    finally:
+        slow.close()
+    r = raw_exchange(srv.port, HEALTHZ)
+    assert r is not None and r.startswith(b"HTTP/1.1 200"), r
+    log = _wait_for_log(srv, "request_timeout")
+    assert "request not received within the request timeout" in log, log
+
+
+def test_an_answered_stream_outlives_the_request_timeout(make_server):
+    srv = make_server("--request-timeout", "1")
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    try:
+        s.sendall(b"GET /todos HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        s.settimeout(5)
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        # Several request timeouts later the stream is still open.
+        assert not _closed_by_server(s, 3.5), "the request timeout closed an answered stream"
+    finally:
+        s.close()
+
+
+def test_a_keep_alive_connection_gets_a_fresh_request_timeout_per_request(make_server):
+    srv = make_server("--request-timeout", "2")
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    try:
+        for _ in range(4):  # 4 requests spaced 1 s apart: 3 s in all, past the 2 s limit
+            s.sendall(HEALTHZ)
+            assert s.recv(4096).startswith(b"HTTP/1.1 200")
+            time.sleep(1)
+    finally:
+        s.close()
