@@ -179,8 +179,8 @@ extension Duration {
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 
-    /// Whole nanoseconds, saturating, for dispatch deadlines.
-    var nanoseconds: Int {
+    /// Whole nanoseconds, saturating, for deadlines.
+    public var nanoseconds: Int {
         let (seconds, attoseconds) = components
         guard seconds < Int64.max / 1_000_000_000 - 1 else { return .max }
         return Int(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import Synchronization
 
 /// The streams accepted and not yet ended, against `--max-streams`. Read without the
@@ -36,8 +37,7 @@ final class StreamAdmission: Sendable {
 
     /// Waits until every place is given back, or the time is up.
     func waitUntilNoneOpen(for duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let end = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
+        let end = Date(timeIntervalSinceNow: Double(duration.nanoseconds) / 1e9)
         ended.lock()
         defer { ended.unlock() }
         while count > 0 {
