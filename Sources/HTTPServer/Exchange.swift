@@ -17,6 +17,7 @@ final class Exchange {
     let startedAt: ContinuousClock.Instant = .now
     var phase: Phase = .headers
     var method = ""
+    var version = ""
     var headers: [(name: String, value: String)] = []
     var body: [UInt8] = []
     /// Bytes of a too-large chunked body read and thrown away.

@@ -59,6 +59,7 @@ func cmhdAccessHandler(
     let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
     if exchange.phase == .headers {
         if let method { exchange.method = String(cString: method) }
+        if let version { exchange.version = String(cString: version) }
         if targetCutByNUL(exchange, url: url, version: version) {
             return server.reject(exchange, .targetWithNUL, connection: connection)
         }

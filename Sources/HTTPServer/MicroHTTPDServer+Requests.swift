@@ -19,15 +19,10 @@ extension MicroHTTPDServer {
             _ = MHD_get_connection_values(
                 connection, .HEADER_KIND, cmhdCollectHeader,
                 Unmanaged.passUnretained(exchange).toOpaque())
-            var length: String?
-            for header in exchange.headers where headerNamesEqual(header.name, "Content-Length") {
-                if let first = length, first != header.value {
-                    // Two framings of one body (RFC 9112 §6.3): refuse, or a proxy in front
-                    // and this server could disagree about where the next request starts.
-                    return reject(exchange, .conflictingLength, connection: connection)
-                }
-                length = header.value
+            if let problem = RequestFraming.problem(headers: exchange.headers, version: exchange.version) {
+                return reject(exchange, .framing(problem), connection: connection)
             }
+            let length = exchange.headers.first { headerNamesEqual($0.name, "Content-Length") }?.value
             if let length = length.flatMap(Int.init), length > configuration.maxBodyBytes {
                 // Refuse before reading: libmicrohttpd closes the connection after it.
                 return reject(exchange, .bodyTooLarge, connection: connection)
@@ -100,7 +95,8 @@ extension MicroHTTPDServer {
 
     /// Requests the server refuses before the app sees them.
     enum Refusal {
-        case bodyTooLarge, conflictingLength, targetWithNUL
+        case bodyTooLarge, targetWithNUL
+        case framing(RequestFraming.Problem)
     }
 
     func reject(_ exchange: Exchange, _ refusal: Refusal, connection: OpaquePointer) -> MHD_Result {
@@ -108,7 +104,7 @@ extension MicroHTTPDServer {
             switch refusal {
             case .bodyTooLarge:
                 errorResponse(413, "body_too_large", "request body is larger than \(configuration.maxBodyBytes) bytes", exchange.headers)
-            case .conflictingLength: errorResponse(400, "bad_request", "conflicting Content-Length headers", exchange.headers)
+            case .framing(let problem): errorResponse(400, "bad_request", problem.message, exchange.headers)
             case .targetWithNUL: errorResponse(400, "bad_request", "the request target contains a NUL byte", exchange.headers)
             }
         return queue(response, for: exchange, on: connection)

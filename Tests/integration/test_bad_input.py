@@ -310,6 +310,52 @@ def test_conflicting_content_lengths_are_400(server, order):
         assert status == 400, data[:300]
 
 
+@pytest.mark.parametrize("framing", ["length-and-chunked", "gzip-then-chunked"])
+def test_ambiguous_transfer_encodings_are_400_and_write_nothing(server, framing):
+    """RFC 9112 §6.1: Content-Length beside Transfer-Encoding may be refused, and must
+    close the connection; a coding this server cannot decode is refused too, rather
+    than read as a chunked body a proxy in front might frame otherwise."""
+    title = f"smuggled-{framing}"
+    body = json.dumps({"title": title}).encode()
+    chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    framings = {"length-and-chunked": f"Content-Length: {len(body)}\r\nTransfer-Encoding: chunked\r\n",
+                "gzip-then-chunked": "Transfer-Encoding: gzip, chunked\r\n"}
+    head = "POST /todos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + framings[framing]
+    data = server.raw(head.encode() + b"\r\n" + chunked, timeout=5, shutdown_write=True)
+    stray = server.get("/todos", params={"title": title}).json()
+    for d in stray:
+        server.delete(f"/todos/{d['id']}")
+    assert not stray, f"a document was written from an ambiguous request: {stray}"
+    status, _, body = parse_raw_response(data)
+    assert status == 400, data[:300]
+    assert json.loads(body)["error"]["code"] == "bad_request"
+
+
+def test_plain_chunked_body_is_read(server):
+    body = json.dumps({"title": "chunked-ok"}).encode()
+    chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    head = b"POST /todos HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+    data = server.raw(head + b"Transfer-Encoding: Chunked\r\n\r\n" + chunked, timeout=5)
+    status, _, answer = parse_raw_response(data)
+    assert status == 201, data[:300]
+    server.delete(f"/todos/{json.loads(answer)['id']}")
+
+
+@pytest.mark.parametrize("hosts", [[], ["a.example", "b.example"]])
+def test_http11_needs_exactly_one_host(server, hosts):
+    """RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host or
+    with more than one."""
+    head = "GET /healthz HTTP/1.1\r\nConnection: close\r\n" + "".join(f"Host: {h}\r\n" for h in hosts)
+    status, _, body = parse_raw_response(server.raw(head.encode() + b"\r\n", timeout=5))
+    assert status == 400
+    assert "Host" in json.loads(body)["error"]["message"]
+
+
+def test_http10_without_host_is_served(server):
+    status, _, _ = parse_raw_response(server.raw(b"GET /healthz HTTP/1.0\r\n\r\n", timeout=5))
+    assert status == 200
+
+
 @pytest.mark.parametrize("sent", [b'{"title":"', b'{"title":"complete"}'])
 def test_connection_dropped_mid_body_writes_nothing(server, sent):
     head = (f"POST /todos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
