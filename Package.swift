@@ -93,7 +93,8 @@ let package = Package(
         .executableTarget(name: "backbone-sse", dependencies: ["ServerCommand"]),
         // The same with libmongoc linked in (kept apart: see SiblingExecutable).
         .executableTarget(name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore", "DocumentStore"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(
+            name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
         .target(name: "MongoDoubleSupport", path: "Tests/MongoDoubleSupport"),
         // Helpers shared by the test targets (waiting for a callback's answer).

@@ -69,6 +69,8 @@ def main():
     ap.add_argument("-n", type=int, default=16_000, help="slow connections (default 16000)")
     ap.add_argument("--hold", type=float, default=12, help="seconds the slow clients trickle (default 12)")
     ap.add_argument("--watch", type=float, default=20, help="seconds to watch CLOSE-WAIT after closing (default 20)")
+    ap.add_argument("--probe-after", type=float, default=None,
+                    help="from this many seconds after closing, also open one new connection a second")
     ap.add_argument("serve_flags", nargs="*")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -140,7 +142,11 @@ def main():
         while True:
             cw = close_wait(port)
             elapsed = time.monotonic() - closed_at
-            print(f"  {elapsed:5.1f} s after closing: server CLOSE-WAIT {cw:6d}, RSS {rss_mib(proc.pid):.0f} MiB")
+            probe = ""
+            if args.probe_after is not None and elapsed >= args.probe_after:
+                h = healthz(port, timeout=2)
+                probe = f", healthz {'TIMEOUT' if h is None else f'{h * 1000:.1f} ms'}"
+            print(f"  {elapsed:5.1f} s after closing: server CLOSE-WAIT {cw:6d}, RSS {rss_mib(proc.pid):.0f} MiB{probe}")
             if cw == 0 or elapsed > args.watch:
                 break
             time.sleep(1)

@@ -13,6 +13,9 @@ final class ConnectionClock: Sendable {
     /// Monotonic nanoseconds when the current request began to be awaited: the
     /// connection opened, or the previous request on it completed.
     let receivingSince: Atomic<UInt64>
+    /// Whether the sweep has looked for a peer that closed before its first request
+    /// arrived (`ConnectionWatch.peerClosed`): once a connection is enough.
+    let checkedForPeerClose = Atomic<Bool>(false)
 
     init(fd: Int32) {
         self.fd = fd
@@ -46,6 +49,15 @@ final class ConnectionClock: Sendable {
 ///
 /// Streams are exempt: once a request is received its clock stays stopped until the
 /// request completes, and a stream's request completes when the stream ends.
+///
+/// The sweep also frees connections whose client left before libmicrohttpd read them
+/// whole. A connection accepted with its bytes and the client's FIN already queued
+/// (accepted late, from a backlog filled while at the connection limit) gets one
+/// edge-triggered epoll event; libmicrohttpd reads the bytes, never sees the end of
+/// file, and keeps the socket in CLOSE-WAIT until its idle timeout. So once a
+/// connection has waited a second for its first request, the sweep asks the kernel
+/// whether the peer has shut down its side, and if so shuts the socket down too
+/// (see bench/NOTES.md#slow-clients).
 final class ConnectionWatch: Sendable {
     let limit: Duration
     private let clocks = Mutex<[ObjectIdentifier: ConnectionClock]>([:])
@@ -83,7 +95,9 @@ final class ConnectionWatch: Sendable {
         stopped.store(true, ordering: .relaxed)
     }
 
-    /// Shuts down every connection whose request has taken longer than `limit` to arrive.
+    /// Shuts down every connection whose request has taken longer than `limit` to arrive,
+    /// and every one still awaiting its first request after a second whose client has
+    /// gone.
     func sweep() {
         let now = DispatchTime.now().uptimeNanoseconds
         let limitNanoseconds = UInt64(limit.nanoseconds)
@@ -91,7 +105,15 @@ final class ConnectionWatch: Sendable {
             var cut = 0
             for clock in clocks.values {
                 let since = clock.receivingSince.load(ordering: .relaxed)
-                guard since != ConnectionClock.idle, now > since, now - since > limitNanoseconds else { continue }
+                guard since != ConnectionClock.idle, now > since else { continue }
+                if now - since > 1_000_000_000, !clock.checkedForPeerClose.exchange(true, ordering: .relaxed),
+                    Self.peerClosed(clock.fd)
+                {
+                    clock.requestReceived()
+                    _ = shutdown(clock.fd, Int32(SHUT_RDWR))
+                    continue
+                }
+                guard now - since > limitNanoseconds else { continue }
                 // Counted once: the connection closes, or its clock is restarted by a
                 // request completing meanwhile.
                 clock.requestReceived()
@@ -101,5 +123,15 @@ final class ConnectionWatch: Sendable {
             return cut
         }
         if cut > 0 { limits.note(.requestTimeout, count: cut) }
+    }
+
+    /// Whether the client has shut down its side of `fd` (FIN received, or the
+    /// connection reset), whatever bytes are still unread: `POLLRDHUP`, which Glibc's
+    /// Swift module does not name (it is behind `_GNU_SOURCE`).
+    static func peerClosed(_ fd: Int32) -> Bool {
+        let readHangUp: Int16 = 0x2000
+        var entry = pollfd(fd: fd, events: readHangUp, revents: 0)
+        guard poll(&entry, 1, 0) == 1 else { return false }
+        return entry.revents & (readHangUp | Int16(POLLHUP) | Int16(POLLERR)) != 0
     }
 }
