@@ -66,6 +66,7 @@ bench:
 	$(SWIFT) build $(RELEASE)
 	bench/run.sh
 	python3 bench/mongo/roundtrips.py
+	BACKBONE_SSE_BIN=.build/release/backbone-sse python3 bench/slow_clients.py -n 16000 --hold 10 --watch 20
 
 # MongoDB commands per request (against the test double, or MONGODB_URI).
 bench-mongo:
