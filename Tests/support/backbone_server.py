@@ -116,6 +116,90 @@ class MongoDouble:
         return f"mongodb://127.0.0.1:{self.port}"
 
 
+class RedisServer:
+    """A `redis-server` of the test's own on 127.0.0.1 (no persistence): `port=0` takes a
+    free port, kept across `restart()`; `pause()`/`resume()` SIGSTOP/SIGCONT it (the
+    socket stays open, nothing answers)."""
+
+    def __init__(self, work_dir, port=0, password=None):
+        exe = shutil.which("redis-server")
+        if exe is None:
+            pytest.fail("redis-server is not installed (scripts/install-deps.sh test installs it)")
+        self.exe = exe
+        self.work_dir = work_dir
+        self.password = password
+        self.port = port or _free_port()
+        self.proc = None
+        self.generation = 0
+        self.start()
+
+    def start(self):
+        assert self.proc is None, "already running"
+        self.generation += 1
+        log = open(os.path.join(self.work_dir, f"redis.{self.generation}.log"), "wb")
+        args = [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", self.work_dir]
+        if self.password:
+            args += ["--requirepass", self.password]
+        for attempt in range(50):  # the port of a restart may still be held for a moment
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if self.ping():
+                    log.close()
+                    return self
+                time.sleep(0.05)
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            time.sleep(0.2)
+        log.close()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def ping(self):
+        import socket
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                if self.password:
+                    s.sendall(f"AUTH {self.password}\r\n".encode())
+                    s.recv(100)
+                s.sendall(b"PING\r\n")
+                return s.recv(100).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGCONT)
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def pause(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    @property
+    def url(self):
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}"
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 _mongo_double = None
 
 
