@@ -123,6 +123,9 @@ let package = Package(
                 "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The hiredis wrapper against a real redis-server the tests start themselves.
+        .testTarget(
+            name: "RedisPubSubTests", dependencies: ["RedisPubSub", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "DocumentStoreTests", dependencies: ["DocumentStore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
