@@ -34,8 +34,15 @@ public final class RedisPublisher: Sendable {
 
     public func start() { worker.start(self, name: "redis publisher") }
 
-    /// Ends the thread (promptly: a blocked read is shut down); safe to call twice.
-    public func stop() { worker.stop() }
+    /// Ends the thread (promptly: a blocked read is shut down); safe to call twice. Later
+    /// publishes are dropped and counted.
+    public func stop() {
+        worker.stop()
+        waiting.withLock { waiting in
+            waiting.accepting = false
+            waiting.messages = [:]
+        }
+    }
 
     /// Connected, and the last command was answered in time.
     public var isAvailable: Bool { worker.isAvailable }

@@ -173,5 +173,7 @@ struct RedisPubSubTests {
         a.pubsub.start()  // after stop: stays stopped
         a.pubsub.stop()
         #expect(!a.pubsub.isAvailable)
+        a.pubsub.publish("after stop")
+        #expect(a.pubsub.statistics.publishDrops == 1)
     }
 }
