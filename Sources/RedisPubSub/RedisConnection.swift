@@ -114,8 +114,10 @@ final class RedisConnection {
     private func failure() -> RedisError {
         let timedOut = errno == EAGAIN || errno == EWOULDBLOCK
         let reason = Self.errorText(context)
+        // errno may have moved since hiredis failed; its errstr holds strerror(EAGAIN) then.
+        let timedOutText = reason == String(cString: strerror(EAGAIN))
         switch context.pointee.err {
-        case REDIS_ERR_IO where timedOut: return .timeout("none within \(commandTimeout) (\(reason))")
+        case REDIS_ERR_IO where timedOut || timedOutText: return .timeout("none within \(commandTimeout) (\(reason))")
         case REDIS_ERR_PROTOCOL: return .unexpectedReply(reason)
         default: return .io(reason)
         }
