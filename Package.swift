@@ -65,6 +65,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // hiredis without pkg-config (see shim.h: its cflags draw a SwiftPM warning).
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        // Instances tell each other the change log grew: Redis PUBLISH/SUBSCRIBE over
+        // hiredis, each on a thread of its own; unsafe pointers stay in RedisConnection.
+        .target(
+            name: "RedisPubSub",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The service: config, schemas, queries, routing, REST handlers, system endpoints.
         .target(
             name: "BackboneSSE",
@@ -92,7 +103,7 @@ let package = Package(
         // The server with the embedded store; it hands a MongoDB store over to the next.
         .executableTarget(name: "backbone-sse", dependencies: ["ServerCommand"]),
         // The same with libmongoc linked in (kept apart: see SiblingExecutable).
-        .executableTarget(name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore", "DocumentStore"]),
+        .executableTarget(name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore", "DocumentStore", "RedisPubSub"]),
         .testTarget(
             name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
@@ -112,6 +123,9 @@ let package = Package(
                 "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The hiredis wrapper against a real redis-server the tests start themselves.
+        .testTarget(
+            name: "RedisPubSubTests", dependencies: ["RedisPubSub", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "DocumentStoreTests", dependencies: ["DocumentStore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(

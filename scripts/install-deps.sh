@@ -4,13 +4,13 @@
 set -euo pipefail
 what="${1:-build}"
 
-debs=(pkg-config libmicrohttpd-dev libsqlite3-dev libmongoc-dev libbson-dev)
+debs=(pkg-config libmicrohttpd-dev libsqlite3-dev libmongoc-dev libbson-dev libhiredis-dev)
 pips=()
 case "$what" in
   run) debs+=(libjs-backbone libjs-underscore libjs-jquery) ;;
-  test) debs+=(curl libjs-backbone libjs-underscore libjs-jquery chromium chromium-driver)
+  test) debs+=(curl redis-server libjs-backbone libjs-underscore libjs-jquery chromium chromium-driver)
         pips+=(pytest requests openapi-spec-validator PyYAML selenium mockupdb mongomock) ;;
-  bench) debs+=(wrk gcc nginx-light libnginx-mod-nchan); pips+=(requests mockupdb mongomock) ;;  # nginx + Nchan: the peer of bench/streams; the MongoDB double: bench/mongo
+  bench) debs+=(wrk gcc nginx-light libnginx-mod-nchan redis-server); pips+=(requests mockupdb mongomock) ;;  # nginx + Nchan: the peer of bench/streams; the MongoDB double: bench/mongo
 esac
 
 missing=()
