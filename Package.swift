@@ -76,6 +76,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The feed of a server sharing its store through Redis (`--pubsub`): announces
+        // its commits, and reads the change log when another server announces one.
+        .target(
+            name: "RedisFeed",
+            dependencies: [
+                "DocumentStore",
+                "RedisPubSub",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The service: config, schemas, queries, routing, REST handlers, system endpoints.
         .target(
             name: "BackboneSSE",
@@ -103,7 +113,8 @@ let package = Package(
         // The server with the embedded store; it hands a MongoDB store over to the next.
         .executableTarget(name: "backbone-sse", dependencies: ["ServerCommand"]),
         // The same with libmongoc linked in (kept apart: see SiblingExecutable).
-        .executableTarget(name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore", "DocumentStore", "RedisPubSub"]),
+        .executableTarget(
+            name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore", "DocumentStore", "RedisFeed", "RedisPubSub"]),
         .testTarget(
             name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.

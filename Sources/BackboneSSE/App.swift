@@ -32,7 +32,8 @@ public final class BackboneSSEApp: Sendable {
     let listAnswers = ListAnswers(capacity: 256, maxCost: 4 << 20)
 
     public init(
-        config: AppConfig, store: any DocumentStore, feed: (any ChangeFeed)? = nil, options: ServiceOptions,
+        config: AppConfig, store: any DocumentStore, feed: (any ChangeFeed)? = nil, broker: (any BrokerStatus)? = nil,
+        options: ServiceOptions,
         streams: StreamOptions = StreamOptions(), logger: Logger
     ) throws(StoreError) {
         try store.prepare(config.collections.map(\.layout))
@@ -44,7 +45,7 @@ public final class BackboneSSEApp: Sendable {
         self.options = options
         self.staticFiles = StaticFiles(roots: options.staticRoots)
         self.metrics = ServerMetrics()
-        self.system = SystemEndpoints(store: store, metrics: metrics, startedAt: .now)
+        self.system = SystemEndpoints(store: store, broker: broker, metrics: metrics, startedAt: .now)
         self.hub = try StreamHub(store: store, feed: feed, options: streams, metrics: metrics, logger: logger)
         self.logger = logger
         self.cors = CORSMiddleware(origins: Set(options.corsOrigins))

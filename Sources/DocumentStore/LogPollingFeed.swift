@@ -12,7 +12,8 @@ import Synchronization
 ///   growing delay (5 ms to 250 ms) until the log has filled the gap;
 /// - every `interval` seconds, for other servers' changes that no upstream reports
 ///   (0: never; gaps are still filled);
-/// - when `logMayHaveGrown()` is called (a broker said so).
+/// - when `logMayHaveGrown()` is called (a broker said so); a call that comes while a
+///   read is under way is not lost: that read is followed by another.
 ///
 /// A read of the log asks for the entries after the handed-over position
 /// (`changes(after:limit:)`: the written ones up to the log's head, where every entry
@@ -29,6 +30,9 @@ public final class LogPollingFeed: ChangeFeed {
         var receiver: Receiver?
         /// A log read is scheduled or running.
         var reading = false
+        /// Asked to read while a read was under way: that read may have begun before the
+        /// change it was asked for was committed, so another follows it.
+        var readAgain = false
         var timer: (any DispatchSourceTimer)?
     }
 
@@ -38,6 +42,11 @@ public final class LogPollingFeed: ChangeFeed {
     private let logger: Logger
     private let state = Mutex(State())
     private let poller = DispatchQueue(label: "log-polling-feed")
+    private let foundByPoll = Atomic<Int>(0)
+
+    /// Reads on the `interval` timer that found changes nothing had announced: with a
+    /// broker, the changes its messages did not bring in time (lost, or Redis away).
+    public var pollsThatFoundChanges: Int { foundByPoll.load(ordering: .relaxed) }
 
     /// Entries read from the log at a time.
     static let batch = 1000
@@ -59,7 +68,7 @@ public final class LogPollingFeed: ChangeFeed {
         state.withLock { state in
             let timer = DispatchSource.makeTimerSource(queue: poller)
             timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(50))
-            timer.setEventHandler { [weak self] in self?.logMayHaveGrown() }
+            timer.setEventHandler { [weak self] in self?.poll() }
             timer.resume()
             state.timer = timer
         }
@@ -74,9 +83,22 @@ public final class LogPollingFeed: ChangeFeed {
         }
     }
 
-    /// Reads the log now (unless a read is under way): another server may have committed.
+    /// Reads the log now (or right after the read under way): another server may have
+    /// committed.
     public func logMayHaveGrown() {
         if beginRead() { read(after: 0) }
+    }
+
+    /// Reads the log unless every change up to `sequence` has been handed over already
+    /// (a broker's message about a commit the feed already has).
+    public func logMayHaveGrown(through sequence: Int64) {
+        guard state.withLock({ $0.merge.delivered < sequence }) else { return }
+        logMayHaveGrown()
+    }
+
+    private func poll() {
+        guard beginRead() else { return }
+        read(after: 0, counting: true)
     }
 
     // MARK: Merging
@@ -100,7 +122,11 @@ public final class LogPollingFeed: ChangeFeed {
 
     private func beginRead() -> Bool {
         state.withLock { state in
-            guard !state.reading, state.receiver != nil else { return false }
+            guard state.receiver != nil else { return false }
+            guard !state.reading else {
+                state.readAgain = true
+                return false
+            }
             state.reading = true
             return true
         }
@@ -108,28 +134,39 @@ public final class LogPollingFeed: ChangeFeed {
 
     /// Reads the log after the handed-over position, again while a gap remains (or the
     /// read was a full batch).
-    private func read(after delay: Double) {
+    private func read(after delay: Double, counting: Bool = false) {
         poller.asyncAfter(deadline: .now() + delay) { [weak self] in
             guard let self else { return }
-            let from = state.withLock { $0.merge.delivered }
             var full = false
             do {
+                // This read serves every request made before it began.
+                let from = state.withLock { state in
+                    state.readAgain = false
+                    return state.merge.delivered
+                }
                 let changes = try store.changes(after: from, limit: Self.batch)
                 full = changes.count == Self.batch
                 let through = changes.last?.sequence ?? from
-                state.withLock { state in
+                let handed = state.withLock { state in
                     let ready = state.merge.read(changes, through: through)
                     hand(ready, in: &state)
+                    return ready.count
                 }
+                if counting, handed > 0 { foundByPoll.add(1, ordering: .relaxed) }
             } catch {
                 logger.debug("change-log read failed", metadata: ["error": "\(error)"])
             }
-            let again = state.withLock { state -> Bool in
-                if state.receiver != nil, full || state.merge.hasGap { return true }
+            let again = state.withLock { state -> Double? in
+                guard state.receiver != nil else {
+                    state.reading = false
+                    return nil
+                }
+                if full || state.readAgain { return 0 }
+                if state.merge.hasGap { return min(max(delay * 2, 0.005), 0.25) }
                 state.reading = false
-                return false
+                return nil
             }
-            if again { read(after: full ? 0 : min(max(delay * 2, 0.005), 0.25)) }
+            if let again { read(after: again) }
         }
     }
 }

@@ -43,6 +43,12 @@ struct ServeCommand: ParsableCommand {
     )
     var mongoPoll: Double = 0.5
 
+    @Option(
+        help:
+            "MongoDB store: redis://[:PASSWORD@]HOST[:PORT][/DB] through which the servers sharing the database tell each other at once that the change log has grown (the poll of --mongo-poll keeps running as the safety net)."
+    )
+    var pubsub: String?
+
     @Option(name: .customLong("static"), help: "Serve files from DIR, or /prefix=DIR (repeatable).")
     var staticDirectories: [String] = []
 
@@ -104,6 +110,13 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let entry = StoreRegistry.entry(for: store)
+        if pubsub != nil, case .opener = entry, StoreRegistry.scheme(of: store) == "sqlite" {
+            // Before anything starts (the opener says the same, for a store registered later).
+            FileHandle.standardError.write(
+                Data(
+                    "backbone-sse: --pubsub needs a MongoDB store (--store mongodb://…): a SQLite file belongs to one server\n".utf8))
+            throw ExitCode(2)
+        }
         if case .sibling(let executable) = entry {
             try SiblingExecutable.handOver(to: executable, for: "a MongoDB store")  // does not return
         }
@@ -134,7 +147,7 @@ struct ServeCommand: ParsableCommand {
         let opened = try openStore(entry, logger: logger)
         let documentStore = opened.store
         let app = try BackboneSSEApp(
-            config: appConfig, store: documentStore, feed: opened.feed,
+            config: appConfig, store: documentStore, feed: opened.feed, broker: opened.broker,
             options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots),
             streams: StreamOptions(
                 maxStreams: maxStreams, heartbeat: heartbeat, bufferBytes: ByteSize.parse(streamBuffer)!,
@@ -181,9 +194,12 @@ struct ServeCommand: ParsableCommand {
         }
         let settings = StoreSettings(
             url: store, durability: durability, readCacheBytes: ByteSize.parse(readCache)!, mongoLease: mongoLease,
-            mongoPoll: mongoPoll, logger: logger)
+            mongoPoll: mongoPoll, pubsub: pubsub, logger: logger)
         do {
             return try open(settings)
+        } catch let error as StoreFlagError {
+            FileHandle.standardError.write(Data("backbone-sse: \(error)\n".utf8))
+            throw ExitCode(2)
         } catch {
             logger.critical("the store did not open", metadata: ["error": "\(error)"])
             throw ExitCode(1)

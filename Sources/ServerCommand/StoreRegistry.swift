@@ -12,17 +12,35 @@ public struct StoreSettings: Sendable {
     public let readCacheBytes: Int
     public let mongoLease: Double
     public let mongoPoll: Double
+    /// `--pubsub`: the broker's URL as given (the opener parses it), or nil.
+    public let pubsub: String?
     public let logger: Logger
+}
+
+/// A flag the opener found unusable: the server exits 2 with the flag named.
+public struct StoreFlagError: Error, CustomStringConvertible {
+    public let flag: String
+    public let message: String
+
+    public init(flag: String, message: String) {
+        self.flag = flag
+        self.message = message
+    }
+
+    public var description: String { "\(flag): \(message)" }
 }
 
 /// An open store and the feed its streams listen to.
 public struct OpenedStore: Sendable {
     public let store: any DocumentStore
     public let feed: any ChangeFeed
+    /// The broker the feed listens to as well, when `--pubsub` gave one.
+    public let broker: (any BrokerStatus)?
 
-    public init(store: any DocumentStore, feed: any ChangeFeed) {
+    public init(store: any DocumentStore, feed: any ChangeFeed, broker: (any BrokerStatus)? = nil) {
         self.store = store
         self.feed = feed
+        self.broker = broker
     }
 }
 
@@ -72,6 +90,11 @@ public enum StoreRegistry {
 
     /// `sqlite:PATH`: one process owns the file, so its own commits are the whole log.
     private static let openSQLite: Opener = { settings in
+        if settings.pubsub != nil {
+            throw StoreFlagError(
+                flag: "--pubsub",
+                message: "needs a MongoDB store (--store mongodb://…): a SQLite file belongs to one server, so there is no other to tell")
+        }
         let store = try SQLiteStore(
             path: String(settings.url.drop { $0 != ":" }.dropFirst()), durability: settings.durability,
             readCacheBytes: settings.readCacheBytes, logger: settings.logger)

@@ -95,23 +95,39 @@ public final class ServerMetrics: Sendable {
 
     /// The store's counters, each as `backbone_sse_store_<name>_total` in the registry:
     /// the store keeps the figures, and each scrape adds what they grew by since the last.
-    private let storeCounters = Mutex<[String: (counter: Counter, reported: Int)]>([:])
+    func storeStatistics(_ statistics: [StoreStatistic]) { report(statistics, as: "store_") }
 
-    func storeStatistics(_ statistics: [StoreStatistic]) {
-        storeCounters.withLock { counters in
+    /// The broker's counters, as `backbone_sse_pubsub_<name>_total`, and its lags.
+    func brokerStatistics(_ broker: any BrokerStatus) {
+        report(broker.statistics(), as: "pubsub_")
+        for lag in broker.takeLags() { brokerLag.record(.nanoseconds(Int64(lag * 1e9))) }
+    }
+
+    private let reportedCounters = Mutex<[String: (counter: Counter, reported: Int)]>([:])
+
+    private func report(_ statistics: [StoreStatistic], as prefix: String) {
+        reportedCounters.withLock { counters in
             for statistic in statistics {
+                let name = prefix + statistic.name
                 let entry =
-                    counters[statistic.name] ?? (
+                    counters[name] ?? (
                         registry.makeCounter(
                             descriptor: MetricNameDescriptor(
-                                namespace: "backbone_sse", metricName: "store_" + statistic.name, unitName: "total",
-                                helpText: statistic.help)),
+                                namespace: "backbone_sse", metricName: name, unitName: "total", helpText: statistic.help)),
                         0
                     )
                 if statistic.value > entry.reported { entry.counter.increment(by: Int64(statistic.value - entry.reported)) }
-                counters[statistic.name] = (entry.counter, max(entry.reported, statistic.value))
+                counters[name] = (entry.counter, max(entry.reported, statistic.value))
             }
         }
+    }
+
+    private var brokerLag: DurationHistogram {
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "backbone_sse", metricName: "pubsub_delivery_lag", unitName: "seconds",
+                helpText: "Time from a commit's announcement on another server to its hand-over to this server's streams"),
+            buckets: Self.latencyBuckets)
     }
 
     func eventsSent(_ n: Int) { streamFigures.sent.increment(by: Int64(n)) }

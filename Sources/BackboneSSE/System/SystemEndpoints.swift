@@ -5,26 +5,32 @@ import HTTPServer
 /// `/healthz`, `/metrics` and `/openapi.yaml`.
 struct SystemEndpoints: Sendable {
     let store: any DocumentStore
+    /// The broker linking the servers that share the store (`--pubsub`), if any.
+    let broker: (any BrokerStatus)?
     let metrics: ServerMetrics
     let startedAt: ContinuousClock.Instant
 
     func health() -> HTTPResponse {
         let health = store.health()
         let uptime = Double((ContinuousClock.now - startedAt).microseconds) / 1e6
-        let body = JSON.object(
-            JSONObject([
-                ("status", .string(health.ok ? "ok" : "unavailable")),
-                // The kind of store only: a path or a connection string tells a stranger
-                // where the data lives (and a MongoDB URL's query can hold a key's password).
-                ("store", .string(String(store.description.prefix { $0 != ":" }))),
-                ("storeStatus", .string(health.ok ? "ok" : health.detail)),
-                ("uptime", .double((uptime * 1000).rounded() / 1000)),
-            ]))
+        var fields: [(String, JSON)] = [
+            ("status", .string(health.ok ? "ok" : "unavailable")),
+            // The kind of store only: a path or a connection string tells a stranger
+            // where the data lives (and a MongoDB URL's query can hold a key's password).
+            ("store", .string(String(store.description.prefix { $0 != ":" }))),
+            ("storeStatus", .string(health.ok ? "ok" : health.detail)),
+            ("uptime", .double((uptime * 1000).rounded() / 1000)),
+        ]
+        // Without the broker the server still serves, only slower to hear of other
+        // servers' changes (the poll of the log): the status stays 200.
+        if let broker { fields.append(("pubsub", .string(broker.isAvailable ? "ok" : "unavailable"))) }
+        let body = JSON.object(JSONObject(fields))
         return Responses.json(health.ok ? 200 : 503, body, health.ok ? [] : [("Retry-After", "2")])
     }
 
     func metricsText() -> HTTPResponse {
         metrics.storeStatistics(store.statistics())
+        if let broker { metrics.brokerStatistics(broker) }
         let body = metrics.render()
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: body)
     }
