@@ -229,3 +229,40 @@ def test_an_unreachable_redis_at_start_is_a_warning_not_a_hang(make_server):
     assert "unavailable (" in a.stderr()
     doc = a.create(title="served without Redis")
     assert a.get(f"/todos/{doc['id']}").json() == doc
+
+
+@mongodb_only
+@pytest.mark.parametrize("outage", ["kill", "pause"])
+def test_writes_under_load_through_a_redis_outage_arrive_once_in_order_everywhere(make_server, redis, outage):
+    from conftest import WritersUnderLoad
+    servers = servers_on_one_database(make_server, 3, "--pubsub", redis.url, "--mongo-poll", "0.5")
+    streams = [subscribe(s.port, "/todos")[0] for s in servers]
+    acknowledged = []
+    try:
+        writers = [WritersUnderLoad(s, 2, lambda r: acknowledged.append(r.json()["id"]) if r.status_code == 201 else None)
+                   for s in servers[:2]]
+        time.sleep(1.0)
+        if outage == "kill":
+            redis.stop()
+        else:
+            redis.pause()
+        time.sleep(2.0)
+        if outage == "kill":
+            redis.start()
+        else:
+            redis.resume()
+        wait_for(lambda: all(health(s)["pubsub"] == "ok" for s in servers), what="Redis back on every server")
+        time.sleep(1.0)
+        for w in writers:
+            w.stop()
+        n = len(acknowledged)
+        assert n > 20, n  # the load went on through the outage
+        seen = [[(e.id, e.json["doc"]["id"]) for e in s.take(n, timeout=30)] for s in streams]
+        for s in streams:
+            with pytest.raises(AssertionError):
+                s.take(1, timeout=1.0)  # nothing more: no duplicate
+    finally:
+        for s in streams:
+            s.close()
+    assert seen[0] == seen[1] == seen[2]
+    assert sorted(doc for _, doc in seen[0]) == sorted(acknowledged)
