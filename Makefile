@@ -29,18 +29,26 @@ test:
 	@scripts/install-deps.sh test
 	$(SWIFT) build
 	$(SWIFT) test
+	SWIFT=$(SWIFT) FUZZ_SECONDS=20 Fuzz/run.sh
 	python3 -m pytest -q -p no:cacheprovider Tests/integration
 	BACKBONE_SSE_STORE=mongodb python3 -m pytest -q -p no:cacheprovider Tests/integration
 	python3 -m pytest -q -p no:cacheprovider Tests/browser
 	python3 -m pytest -q -p no:cacheprovider Tests/mongo
 
 # The formatter config is .swift-format; `make format` rewrites the tree to it.
-SWIFT_SOURCES = Package.swift Sources Tests
+SWIFT_SOURCES = Package.swift Sources Tests Fuzz/Package.swift Fuzz/Sources
 lint:
 	$(SWIFT) format lint --strict --recursive $(SWIFT_SOURCES)
 
 format:
 	$(SWIFT) format --in-place --recursive $(SWIFT_SOURCES)
+
+# The libFuzzer targets (docs/fuzzing.md): an ASan build in .build-fuzz, each target
+# run for FUZZ_SECONDS, then the JSON parser checked against Python's json.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz: deps
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
 
 unit-test: deps
 	$(SWIFT) test

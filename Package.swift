@@ -7,6 +7,11 @@ let package = Package(
     products: [
         .executable(name: "backbone-sse", targets: ["backbone-sse"]),
         .executable(name: "backbone-sse-mongodb", targets: ["backbone-sse-mongodb"]),
+        // For the libFuzzer targets in Fuzz/, a package of its own that depends on this one
+        // (a product is the only way in); nothing else is meant to link these.
+        .library(name: "DocumentStore", targets: ["DocumentStore"]),
+        .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
+        .library(name: "BackboneSSE", targets: ["BackboneSSE"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

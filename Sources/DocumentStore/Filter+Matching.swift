@@ -42,10 +42,10 @@ extension Filter {
         if op == .eq { return equal(value, operand) }
         guard let value else { return false }
         let order: Int
-        if let a = value.numberValue, let b = operand.numberValue, value.isNumber {
-            order = a < b ? -1 : (a > b ? 1 : 0)
+        if let numbers = JSON.compareNumbers(value, operand) {
+            order = numbers
         } else if case .string(let a) = value, case .string(let b) = operand {
-            order = a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : (a == b ? 0 : 1)
+            order = a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : (a.sameCodeUnits(as: b) ? 0 : 1)
         } else {
             return false
         }

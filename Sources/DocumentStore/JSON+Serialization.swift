@@ -20,7 +20,9 @@ extension JSON {
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
-            if d == d.rounded(), abs(d) < 1e15 {
+            if d == 0, d.sign == .minus {
+                out.append(contentsOf: "-0.0".utf8)  // Int64(-0.0) would lose the sign
+            } else if d == d.rounded(), abs(d) < 1e15 {
                 out.append(contentsOf: String(Int64(d)).utf8)
                 out.append(contentsOf: ".0".utf8)
             } else {

@@ -52,13 +52,36 @@ public enum JSON: Sendable, Equatable {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
-        case (.string(let x), .string(let y)): return x == y
+        case (.string(let x), .string(let y)): return x.sameCodeUnits(as: y)
         case (.array(let x), .array(let y)): return x == y
         case (.object(let x), .object(let y)): return x == y
         default:
-            if let x = a.numberValue, let y = b.numberValue { return x == y }
-            return false
+            return JSON.compareNumbers(a, b) == 0
         }
+    }
+
+    /// The order of two numbers, exactly (-1, 0, 1), or nil when one is not a number.
+    /// An integer and a double are compared as the numbers they are, as SQLite and
+    /// MongoDB compare them: 2^53 + 1 is not the double 2^53, which it would be as a Double.
+    public static func compareNumbers(_ a: JSON, _ b: JSON) -> Int? {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x < y ? -1 : (x > y ? 1 : 0)
+        case (.double(let x), .double(let y)): return x < y ? -1 : (x > y ? 1 : 0)
+        case (.double(let x), .int(let y)): return order(x, y)
+        case (.int(let x), .double(let y)): return order(y, x).map { -$0 }
+        default: return nil
+        }
+    }
+
+    /// A double against an integer without rounding the integer to a double.
+    private static func order(_ d: Double, _ i: Int64) -> Int? {
+        if d.isNaN { return nil }
+        if d < -0x1p63 { return -1 }
+        if d >= 0x1p63 { return 1 }
+        let whole = d.rounded(.down)
+        let w = Int64(whole)  // exact: whole is an integer within Int64's range
+        if w != i { return w < i ? -1 : 1 }
+        return d > whole ? 1 : 0
     }
 }
 
@@ -75,9 +98,9 @@ public struct JSONObject: Sendable, Equatable {
     public var count: Int { members.count }
 
     public subscript(key: String) -> JSON? {
-        get { members.first { $0.key == key }?.value }
+        get { members.first { $0.key.sameCodeUnits(as: key) }?.value }
         set {
-            if let i = members.firstIndex(where: { $0.key == key }) {
+            if let i = members.firstIndex(where: { $0.key.sameCodeUnits(as: key) }) {
                 if let newValue { members[i].value = newValue } else { members.remove(at: i) }
             } else if let newValue {
                 members.append((key, newValue))
@@ -86,7 +109,7 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public mutating func removeValue(forKey key: String) -> JSON? {
-        guard let i = members.firstIndex(where: { $0.key == key }) else { return nil }
+        guard let i = members.firstIndex(where: { $0.key.sameCodeUnits(as: key) }) else { return nil }
         return members.remove(at: i).value
     }
 
@@ -94,5 +117,14 @@ public struct JSONObject: Sendable, Equatable {
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
         guard a.members.count == b.members.count else { return false }
         return a.members.allSatisfy { b[$0.key] == $0.value }
+    }
+}
+
+extension String {
+    /// JSON text is equal when its code points are: Swift's `==` also equates canonically
+    /// equivalent text (`"\u{E9}"` and `"e\u{301}"`), which SQLite, MongoDB and RFC 8259
+    /// hold to be different strings, so two such member names are two members.
+    @inlinable public func sameCodeUnits(as other: String) -> Bool {
+        utf8.elementsEqual(other.utf8)
     }
 }

@@ -84,7 +84,7 @@ public struct JSONParser {
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         index += 1
         var members: [(key: String, value: JSON)] = []
-        var names: Set<String> = []  // filled once the object outgrows a linear scan
+        var names: Set<[UInt8]> = []  // filled once the object outgrows a linear scan
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -123,10 +123,12 @@ public struct JSONParser {
     /// Objects with a repeated name are refused rather than read one way here and
     /// another by the next parser (last wins, first wins). Small objects are scanned;
     /// larger ones use a set, so that 100,000 members cost no 10^10 comparisons.
-    private func isRepeated(_ key: String, in members: [(key: String, value: JSON)], names: inout Set<String>) -> Bool {
-        if members.count < 16 { return members.contains { $0.key == key } }
-        if names.isEmpty { names = Set(members.map(\.key)) }
-        return !names.insert(key).inserted
+    /// Names are compared by their UTF-8 bytes (the set holds the bytes for that reason:
+    /// a `Set<String>` would take canonically equivalent names for one).
+    private func isRepeated(_ key: String, in members: [(key: String, value: JSON)], names: inout Set<[UInt8]>) -> Bool {
+        if members.count < 16 { return members.contains { $0.key.sameCodeUnits(as: key) } }
+        if names.isEmpty { names = Set(members.map { Array($0.key.utf8) }) }
+        return !names.insert(Array(key.utf8)).inserted
     }
 
     private mutating func parseArray(depth: Int) throws(Error) -> JSON {

@@ -152,8 +152,17 @@ struct SQLiteFilter {
         case .array, .object:
             guard op == .eq || op == .ne else { throw .internalError("ordering comparison with \(operand.typeName)") }
             let kind = operand.typeName == "array" ? "array" : "object"
-            return SQLFragment("(\(type) = '\(kind)' AND json(\(value)) = json(?))", [operand.serialized.databaseValue])
+            return SQLFragment(
+                "(\(type) = '\(kind)' AND \(Self.containerJSON(value, type)) = json(?))", [operand.serialized.databaseValue])
         }
+    }
+
+    /// The value as canonical JSON text when it is an array or object, else NULL. The
+    /// type guard beside it does not keep `json()` from a text value (`json('Milk')` is
+    /// an error, "malformed JSON"): inside `NOT IFNULL(…)` (`$ne`, `$nin`) SQLite
+    /// evaluates both sides of an AND. A CASE is evaluated lazily.
+    static func containerJSON(_ value: String, _ type: String) -> String {
+        "json(CASE WHEN \(type) IN ('array', 'object') THEN \(value) END)"
     }
 
     static func sqlOperator(_ op: Filter.Comparison) -> String {
@@ -231,7 +240,7 @@ struct SQLiteFilter {
         if !containers.isEmpty {
             terms.append(
                 SQLFragment(
-                    "(\(type) IN ('array', 'object') AND json(\(value)) IN "
+                    "(\(type) IN ('array', 'object') AND \(Self.containerJSON(value, type)) IN "
                         + "(SELECT json(j.value) FROM json_each(?) AS j WHERE j.type IN ('array', 'object')))",
                     [JSON.array(containers).serialized.databaseValue]))
         }

@@ -54,6 +54,17 @@ import Testing
         #expect(try ids(.and([.compare(path("done"), .eq, .bool(false)), .exists(path("owner"), true)])) == ["a"])
     }
 
+    /// `$ne`/`$nin` with an array or object operand failed with "malformed JSON" when a
+    /// document held a plain string there: under NOT, SQLite ran `json()` on the string
+    /// despite the type guard (found by fuzz-filter-sql).
+    @Test func negatedContainerComparisonSkipsStrings() throws {
+        #expect(try ids(.compare(path("tags"), .ne, .array([.string("y")]))) == ["a", "c", "d", "e"])
+        #expect(try ids(.notIn(path("title"), [.array([]), .null])) == ["a", "b", "c", "d", "e"])
+        #expect(try ids(.notIn(path("priority"), [.object(JSONObject())])) == ["a", "b", "c", "d", "e"])
+        let many = (0..<70).map { JSON.array([.int(Int64($0))]) }
+        #expect(try ids(.notIn(path("tags"), many)) == ["a", "b", "c", "d", "e"])
+    }
+
     @Test func nullMatchesMissing() throws {
         #expect(try ids(.compare(path("owner"), .eq, .null)) == ["c", "d", "e"])
     }
