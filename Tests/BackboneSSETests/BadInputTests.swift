@@ -1,4 +1,5 @@
 import DocumentStore
+import Foundation
 import Testing
 
 /// Hostile and broken input that the app itself refuses: never a 500, never a partial
@@ -122,6 +123,26 @@ import Testing
                 let error = expectError(try await app.request(method, path, body: body, headers: Self.json), 400, "bad_json")
                 #expect(error["message"]?.stringValue?.contains(#"duplicate member name "\#(name)""#) == true, "\(error)")
             }
+        }
+    }
+
+    /// A member name holding U+0000, at any depth, is refused whatever the store: BSON
+    /// names are C strings, so the MongoDB store lost such a field and, when its value
+    /// was an object or an array, aborted the server (found by schemathesis).
+    @Test(arguments: [
+        #"{"title": "x", "a\u0000b": 1}"#, #"{"title": "x", "meta": {"k\u0000": {"c": 1}}}"#,
+        #"{"title": "x", "tags": ["t"], "list": [{"\u0000": [1]}]}"#,
+    ])
+    func aNULInAMemberNameIs400(body: String) async throws {
+        try await TestApp.unchanged { app, existing in
+            for (method, path) in [
+                ("POST", "/todos"), ("PUT", "/todos/\(existing.string("id"))"), ("PATCH", "/todos/\(existing.string("id"))"),
+            ] {
+                let error = expectError(try await app.request(method, path, body: body, headers: Self.json), 400, "bad_json")
+                #expect(error["message"]?.stringValue?.contains("NUL") == true, "\(error)")
+            }
+            let form = "model=" + (body.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            expectError(try await app.request("POST", "/todos", body: form, headers: Self.form), 400, "bad_json")
         }
     }
 

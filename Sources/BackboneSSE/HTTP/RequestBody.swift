@@ -53,6 +53,23 @@ struct RequestBody {
             throw .badRequest(
                 "the body must be a JSON object, not \(value.typeName == "array" ? "an array" : "a \(value.typeName)")", code: "bad_json")
         }
+        guard !hasNULInName(value) else {
+            throw .badRequest("a member name contains a NUL character (\\u0000)", code: "bad_json")
+        }
         return object
+    }
+
+    /// Whether a member name, at any depth, holds U+0000: valid JSON, but no name a
+    /// store can keep alike (BSON names are C strings), so refused on every store.
+    /// The parser bounds the depth, and with it this recursion.
+    private static func hasNULInName(_ value: JSON) -> Bool {
+        switch value {
+        case .object(let object):
+            object.members.contains { $0.key.utf8.contains(0) || hasNULInName($0.value) }
+        case .array(let elements):
+            elements.contains(where: hasNULInName)
+        default:
+            false
+        }
     }
 }
