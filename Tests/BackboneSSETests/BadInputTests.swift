@@ -146,6 +146,26 @@ import Testing
         }
     }
 
+    /// The top-level names the MongoDB store keeps for itself are refused on every
+    /// store: there a client's `_id` lost the document, `_c` broke the creation order
+    /// and `$x` was a 500; SQLite stored them as data. Nested, they are plain data.
+    @Test(arguments: ["_id", "_c", "$x", "$"])
+    func aReservedTopLevelNameIs400(name: String) async throws {
+        try await TestApp.unchanged { app, existing in
+            let body = #"{"title": "x", "\#(name)": 5}"#
+            for (method, path) in [
+                ("POST", "/todos"), ("PUT", "/todos/\(existing.string("id"))"), ("PATCH", "/todos/\(existing.string("id"))"),
+            ] {
+                let error = expectError(try await app.request(method, path, body: body, headers: Self.json), 400, "bad_json")
+                #expect(error["message"]?.stringValue?.contains("reserved") == true, "\(error)")
+            }
+        }
+        try await TestApp.run { app in
+            let r = try await app.post("/lists", json: #"{"meta": {"\#(name)": 5}}"#)
+            #expect(r.status == 201, "\(r.text)")
+        }
+    }
+
     /// A non-zero number too small for a double is refused, as one too large is: it
     /// must not be stored as 0.
     @Test(arguments: ["1e-999999", "-1e-400", "1e999999"])

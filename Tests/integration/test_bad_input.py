@@ -93,6 +93,15 @@ def test_a_nul_in_a_member_name_is_400_on_every_store(server, body):
     assert server.running, server.stderr_tail()
 
 
+@pytest.mark.parametrize("name", ["_id", "_c", "$x"])
+def test_a_reserved_top_level_name_is_400_on_every_store(server, name):
+    """The MongoDB store keeps `_id` and `_c` for itself: a client's `_id` lost the
+    document (201, then 404), and `$x` was a 500. Every store refuses them alike."""
+    body = json.dumps({"name": "x", name: 5})
+    for method, path in (("POST", "/lists"), ("PUT", "/lists/reserved-name"), ("PATCH", "/lists/reserved-name")):
+        assert_error(server.request(method, path, data=body, headers=JSON_CT), 400, "bad_json")
+
+
 # --- sizes -----------------------------------------------------------------------
 
 

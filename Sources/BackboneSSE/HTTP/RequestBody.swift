@@ -56,7 +56,18 @@ struct RequestBody {
         guard !hasNULInName(value) else {
             throw .badRequest("a member name contains a NUL character (\\u0000)", code: "bad_json")
         }
+        if let name = object.members.first(where: { isReserved($0.key) })?.key {
+            throw .badRequest("the member name \(name) is reserved (_id, _c and names starting with $)", code: "bad_json")
+        }
         return object
+    }
+
+    /// Top-level names the MongoDB store keeps for itself: `_id` (the document's id,
+    /// `id` here) and `_c` (its creation order), which a client's value would clobber
+    /// (the document was then lost), and `$…`, an operator to MongoDB (a 500). SQLite
+    /// would keep them as data; refused on every store so that both agree.
+    private static func isReserved(_ name: String) -> Bool {
+        name == "_id" || name == "_c" || name.hasPrefix("$")
     }
 
     /// Whether a member name, at any depth, holds U+0000: valid JSON, but no name a
