@@ -44,6 +44,9 @@ CHECKS = {
     "response_headers_conformance",
     "response_schema_conformance",
 }
+# Checks schemathesis.toml also enables; they bite on the cases that concern them only
+# (a method the path does not document; a read right after a create).
+OCCASIONAL_CHECKS = {"unsupported_method", "allow_header_conformance", "ensure_resource_availability"}
 # The spec's operations, less GET /openapi.yaml: schemathesis does not test the
 # operation that serves the document it loaded (test_openapi.py checks that one).
 OPERATIONS = {
@@ -137,7 +140,7 @@ def test_schemathesis_finds_nothing_the_spec_does_not_describe():
         # It tested what it should: nothing above passes vacuously.
         assert took < WALL_LIMIT, f"the run took {took:.0f} s"
         assert set(report.statuses) >= OPERATIONS, f"untested: {OPERATIONS - set(report.statuses)}"
-        assert set(report.checks_run) == CHECKS, dict(report.checks_run)
+        assert CHECKS <= set(report.checks_run) <= CHECKS | OCCASIONAL_CHECKS, dict(report.checks_run)
         assert report.cases >= 1000, report.summary()
         streamed = {op for op, answers in report.statuses.items()
                     if any(status == 200 and media == "text/event-stream" for status, media in answers)}
