@@ -1,9 +1,9 @@
 """schemathesis, a third-party property-based tester, over the served /openapi.yaml.
 
 One server (the real binary, an ephemeral port, a fresh data directory, the shared test
-config Tests/support/collections.yaml, a 1 KiB `--max-body`) and one `schemathesis run` against the spec it
-serves, with schemathesis.toml (budget, checks) and hooks.py (the config's collection
-names). The run fails on any 5xx and on any answer the spec does not describe: status
+config Tests/support/collections.yaml, a 1 KiB `--max-body`) and one `schemathesis run`
+against the spec it serves, with schemathesis.toml (budget, checks) and hooks.py (the
+config's collection names). The run fails on any 5xx and on any answer the spec does not describe: status
 code, content type, headers, body schema (event streams included, event by event).
 
 Besides schemathesis's exit status, the test reads its NDJSON report and checks that the
@@ -18,7 +18,6 @@ Reproduce a failure with the seed printed in the output:
 `SCHEMATHESIS_SEED=<seed> python3 -m pytest -s -p no:cacheprovider Tests/schemathesis`.
 """
 
-import base64
 import collections
 import glob
 import json
@@ -28,8 +27,6 @@ import sys
 import tempfile
 import time
 import tomllib
-
-import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
@@ -116,6 +113,14 @@ class Report:
         return "\n".join(lines)
 
 
+def why_it_died(server):
+    """The lines of a crashed server's stderr that say why (a crash report is thousands
+    of lines of thread backtraces, the cause near its top), else its tail."""
+    causes = [line for line in server.stderr().splitlines()
+              if any(word in line for word in ("Fatal error", "precondition failed", "crashed", "error"))]
+    return "\n".join(causes[:20]) or server.stderr_tail()
+
+
 def test_schemathesis_finds_nothing_the_spec_does_not_describe():
     seed = os.environ.get("SCHEMATHESIS_SEED")
     with scratch_dir("backbone-sse-schemathesis-") as work:
@@ -134,7 +139,7 @@ def test_schemathesis_finds_nothing_the_spec_does_not_describe():
         print(f"\nschemathesis: {took:.0f} s, stop reason {report.stop_reason}\n{report.summary()}")
         print("\n".join(line for line in output.splitlines() if line.strip())[-3000:])
 
-        assert alive, f"the server died during the run (exit {exit_code}):\n{server.stderr_tail()}"
+        assert alive, f"the server died during the run (exit {exit_code}):\n{why_it_died(server)}\n{output[-8000:]}"
         assert done.returncode == 0, f"schemathesis exit {done.returncode}:\n{output[-20000:]}"
         assert not report.checks_failed, report.summary()
         # It tested what it should: nothing above passes vacuously.
