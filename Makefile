@@ -8,7 +8,7 @@ DATA ?= data
 # against 30.7 MB with the shared libraries).
 RELEASE = -c release --static-swift-stdlib
 
-.PHONY: run build release test lint format unit-test integration-test integration-test-mongo browser-test bench bench-mongo deps clean
+.PHONY: run build release test lint format unit-test integration-test integration-test-mongo schemathesis-test browser-test bench bench-mongo deps clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -32,6 +32,8 @@ test:
 	SWIFT=$(SWIFT) FUZZ_SECONDS=20 Fuzz/run.sh
 	python3 -m pytest -q -p no:cacheprovider Tests/integration
 	BACKBONE_SSE_STORE=mongodb python3 -m pytest -q -p no:cacheprovider Tests/integration
+	python3 -m pytest -q -p no:cacheprovider Tests/schemathesis
+	BACKBONE_SSE_STORE=mongodb python3 -m pytest -q -p no:cacheprovider Tests/schemathesis
 	python3 -m pytest -q -p no:cacheprovider Tests/browser
 	python3 -m pytest -q -p no:cacheprovider Tests/mongo
 
@@ -63,6 +65,13 @@ integration-test-mongo:
 	@scripts/install-deps.sh test
 	$(SWIFT) build
 	BACKBONE_SSE_STORE=mongodb python3 -m pytest -q Tests/integration
+
+# schemathesis over the served openapi.yaml, on each store (60 s each; -s prints the counts).
+schemathesis-test:
+	@scripts/install-deps.sh test
+	$(SWIFT) build
+	python3 -m pytest -q -s -p no:cacheprovider Tests/schemathesis
+	BACKBONE_SSE_STORE=mongodb python3 -m pytest -q -s -p no:cacheprovider Tests/schemathesis
 
 browser-test:
 	@scripts/install-deps.sh test

@@ -9,7 +9,7 @@ pips=()
 case "$what" in
   run) debs+=(libjs-backbone libjs-underscore libjs-jquery) ;;
   test) debs+=(curl redis-server libjs-backbone libjs-underscore libjs-jquery chromium chromium-driver)
-        pips+=(pytest requests openapi-spec-validator PyYAML selenium mockupdb mongomock) ;;
+        pips+=(pytest requests openapi-spec-validator PyYAML selenium mockupdb mongomock "schemathesis>=4.32") ;;
   bench) debs+=(wrk gcc nginx-light libnginx-mod-nchan redis-server); pips+=(requests mockupdb mongomock) ;;  # nginx + Nchan: the peer of bench/streams; the MongoDB double: bench/mongo
 esac
 
@@ -27,9 +27,13 @@ fi
 
 if ((${#pips[@]})); then
   python3 - "${pips[@]}" <<'PY' || python3 -m pip install -q --disable-pip-version-check "${pips[@]}"
-import importlib, sys
-names = {"pytest": "pytest", "requests": "requests", "openapi-spec-validator": "openapi_spec_validator", "PyYAML": "yaml", "selenium": "selenium", "mockupdb": "mockupdb", "mongomock": "mongomock"}
-missing = [p for p in sys.argv[1:] if importlib.util.find_spec(names.get(p, p)) is None]
+import importlib, importlib.metadata, sys
+names = {"pytest": "pytest", "requests": "requests", "openapi-spec-validator": "openapi_spec_validator", "PyYAML": "yaml", "selenium": "selenium", "mockupdb": "mockupdb", "mongomock": "mongomock", "schemathesis>=4.32": "schemathesis"}
+# Tests/schemathesis needs 4.32's config keys (max-stream-events): an older one is upgraded.
+oldest = {"schemathesis": (4, 32)}
+def too_old(module):
+    return module in oldest and tuple(int(x) for x in importlib.metadata.version(module).split(".")[:2]) < oldest[module]
+missing = [p for p in sys.argv[1:] if importlib.util.find_spec(names.get(p, p)) is None or too_old(names.get(p, p))]
 sys.exit(1 if missing else 0)
 PY
 fi

@@ -79,6 +79,29 @@ def test_null_character_in_a_string_round_trips_or_is_refused(server):
         assert server.delete(f"/lists/{doc['id']}").status_code == 200
 
 
+@pytest.mark.parametrize("body", [
+    b'{"name": "x", "a\\u0000b": 1}',
+    b'{"name": "x", "meta": {"k\\u0000": {"c": 1}}}',
+    b'{"name": "x", "list": [{"\\u0000": [1]}]}',
+])
+def test_a_nul_in_a_member_name_is_400_on_every_store(server, body):
+    """BSON names are C strings: the MongoDB store lost such a field and, under an
+    object or an array, aborted the server (found by schemathesis). Every store
+    refuses it alike."""
+    for method, path in (("POST", "/lists"), ("PUT", "/lists/nul-name"), ("PATCH", "/lists/nul-name")):
+        assert_error(server.request(method, path, data=body, headers=JSON_CT), 400, "bad_json")
+    assert server.running, server.stderr_tail()
+
+
+@pytest.mark.parametrize("name", ["_id", "_c", "$x"])
+def test_a_reserved_top_level_name_is_400_on_every_store(server, name):
+    """The MongoDB store keeps `_id` and `_c` for itself: a client's `_id` lost the
+    document (201, then 404), and `$x` was a 500. Every store refuses them alike."""
+    body = json.dumps({"name": "x", name: 5})
+    for method, path in (("POST", "/lists"), ("PUT", "/lists/reserved-name"), ("PATCH", "/lists/reserved-name")):
+        assert_error(server.request(method, path, data=body, headers=JSON_CT), 400, "bad_json")
+
+
 # --- sizes -----------------------------------------------------------------------
 
 

@@ -53,6 +53,34 @@ struct RequestBody {
             throw .badRequest(
                 "the body must be a JSON object, not \(value.typeName == "array" ? "an array" : "a \(value.typeName)")", code: "bad_json")
         }
+        guard !hasNULInName(value) else {
+            throw .badRequest("a member name contains a NUL character (\\u0000)", code: "bad_json")
+        }
+        if let name = object.members.first(where: { isReserved($0.key) })?.key {
+            throw .badRequest("the member name \(name) is reserved (_id, _c and names starting with $)", code: "bad_json")
+        }
         return object
+    }
+
+    /// Top-level names the MongoDB store keeps for itself: `_id` (the document's id,
+    /// `id` here) and `_c` (its creation order), which a client's value would clobber
+    /// (the document was then lost), and `$…`, an operator to MongoDB (a 500). SQLite
+    /// would keep them as data; refused on every store so that both agree.
+    private static func isReserved(_ name: String) -> Bool {
+        name == "_id" || name == "_c" || name.hasPrefix("$")
+    }
+
+    /// Whether a member name, at any depth, holds U+0000: valid JSON, but no name a
+    /// store can keep alike (BSON names are C strings), so refused on every store.
+    /// The parser bounds the depth, and with it this recursion.
+    private static func hasNULInName(_ value: JSON) -> Bool {
+        switch value {
+        case .object(let object):
+            object.members.contains { $0.key.utf8.contains(0) || hasNULInName($0.value) }
+        case .array(let elements):
+            elements.contains(where: hasNULInName)
+        default:
+            false
+        }
     }
 }
