@@ -121,11 +121,13 @@ let package = Package(
         .executableTarget(
             name: "backbone-sse-mongodb", dependencies: ["ServerCommand", "MongoStore", "DocumentStore", "RedisFeed", "RedisPubSub"]),
         .testTarget(
-            name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         // Starts the MongoDB test double (Tests/mongo) for the Swift tests.
         .target(name: "MongoDoubleSupport", path: "Tests/MongoDoubleSupport"),
-        // Helpers shared by the test targets (waiting for a callback's answer).
-        .target(name: "TestSupport", dependencies: ["DocumentStore"], path: "Tests/TestSupport"),
+        // Helpers shared by the test targets (waiting for a callback's answer, a captured log).
+        .target(
+            name: "TestSupport", dependencies: ["DocumentStore", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "MongoStoreTests",
             dependencies: [
@@ -141,7 +143,7 @@ let package = Package(
             ]),
         // The hiredis wrapper against a real redis-server the tests start themselves.
         .testTarget(
-            name: "RedisPubSubTests", dependencies: ["RedisPubSub", .product(name: "Logging", package: "swift-log")]),
+            name: "RedisPubSubTests", dependencies: ["RedisPubSub", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "DocumentStoreTests", dependencies: ["DocumentStore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(

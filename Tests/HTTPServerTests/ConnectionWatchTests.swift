@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
+import TestSupport
 
 @testable import HTTPServer
 
@@ -106,29 +106,14 @@ import Testing
     }
 }
 
-/// A logger that keeps `limit` and `limit.count` of each line.
+/// `limit` and `limit.count` of each line a `LimitLog` wrote.
 final class RecordedLines: Sendable {
-    private let lines = Mutex<[String]>([])
+    let log = CapturedLog()
+    var logger: Logger { log.logger }
 
-    var all: [String] { lines.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in Handler(record: { line in self.lines.withLock { $0.append(line) } }) }
-    }
-
-    struct Handler: LogHandler {
-        let record: @Sendable (String) -> Void
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let m = event.metadata ?? [:]
-            record("\(m["limit"].map { "\($0)" } ?? "-") \(m["limit.count"].map { "\($0)" } ?? "-")")
+    var all: [String] {
+        log.all.map { line in
+            "\(line.metadata["limit"].map { "\($0)" } ?? "-") \(line.metadata["limit.count"].map { "\($0)" } ?? "-")"
         }
     }
 }

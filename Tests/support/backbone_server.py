@@ -67,27 +67,19 @@ class MongoDouble:
         self.generation += 1
         port_file = os.path.join(self.work_dir, f"mongo-double.{self.generation}.port")
         log = open(os.path.join(self.work_dir, f"mongo-double.{self.generation}.log"), "wb")
-        for attempt in range(50):  # the port of a restart may still be held for a moment
-            self.proc = subprocess.Popen(
-                [sys.executable, MONGO_DOUBLE_SCRIPT, "--port", str(self.port), "--port-file", port_file],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-            deadline = time.monotonic() + START_TIMEOUT
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                if os.path.exists(port_file):
-                    with open(port_file) as f:
-                        text = f.read().strip()
-                    if text:
-                        self.port = int(text)
-                        log.close()
-                        return self
-                time.sleep(0.05)
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-            time.sleep(0.2)
-        log.close()
-        raise RuntimeError(f"the MongoDB test double did not start on port {self.port}")
+        args = [sys.executable, MONGO_DOUBLE_SCRIPT, "--port", str(self.port), "--port-file", port_file]
+
+        def ready():
+            if os.path.exists(port_file):
+                with open(port_file) as f:
+                    text = f.read().strip()
+                if text:
+                    self.port = int(text)
+                    return True
+            return False
+
+        self.proc = _start_until_ready(args, log, ready, f"the MongoDB test double on port {self.port}")
+        return self
 
     def stop(self):
         if self.proc is None:
@@ -141,21 +133,8 @@ class RedisServer:
                 "--dir", self.work_dir]
         if self.password:
             args += ["--requirepass", self.password]
-        for attempt in range(50):  # the port of a restart may still be held for a moment
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-            deadline = time.monotonic() + START_TIMEOUT
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                if self.ping():
-                    log.close()
-                    return self
-                time.sleep(0.05)
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-            time.sleep(0.2)
-        log.close()
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
+        self.proc = _start_until_ready(args, log, self.ping, f"redis-server on port {self.port}")
+        return self
 
     def ping(self):
         import socket
@@ -191,6 +170,26 @@ class RedisServer:
     def url(self):
         auth = f":{self.password}@" if self.password else ""
         return f"redis://{auth}127.0.0.1:{self.port}"
+
+
+def _start_until_ready(args, log, ready, what):
+    """Starts `args` (output to `log`, closed here) until `ready()` says so; again when
+    it exits at once (the port of a restart may still be held for a moment)."""
+    try:
+        for attempt in range(50):
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline and proc.poll() is None:
+                if ready():
+                    return proc
+                time.sleep(0.05)
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            time.sleep(0.2)
+        raise RuntimeError(f"{what} did not start")
+    finally:
+        log.close()
 
 
 def _free_port():
