@@ -111,6 +111,7 @@ def main():
         ("write errors", lambda s, n: f_int(v(s, n, "pub_errors"))),
     ]
     rows = [[name] + [fn(s, n) for n in ns for s, _ in SERVERS] for name, fn in figures]
+    rows = [r for r in rows if any(c != "n/a" for c in r[1:])]  # no twin in the cross mode
     out += table(rows, header)
     out.append("")
 
