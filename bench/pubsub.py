@@ -386,7 +386,7 @@ def command_ms(uri, database, samples):
     """The store's own cost: one find on the change log (`_changes`, by _id), timed from
     Python with pymongo, median and p99 in ms."""
     import pymongo
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, directConnection=True)
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
     coll = client[database]["_changes"]
     times = []
     for _ in range(samples):
