@@ -41,10 +41,23 @@ def table(rows, header):
 
 
 def main():
+    global SERVERS, TARGET_N
     values = load(sys.argv[1])
     ns = [int(n) for n in values.get("ns", "").split()]
+    cross = values.get("cross") == "1"
+    if values.get("servers"):  # name:label;name:label (BENCH_STREAMS_CROSS=1)
+        SERVERS = tuple(tuple(item.split(":", 1)) for item in values["servers"].split(";"))
+    primary = SERVERS[0][0]
+    if cross:
+        TARGET_N = max(ns) if ns else 5000
     out = []
-    out.append("Stream benchmark: idle EventSource subscribers, BackboneSSE beside nginx + Nchan")
+    if cross:
+        out.append("Stream benchmark, several instances (BENCH_STREAMS_CROSS=1): subscribers on server B, each write")
+        out.append("sent to server A; A and B on one MongoDB database with --pubsub through Redis "
+                   f"({values.get('redis', '?')}); beside it B alone and nginx + Nchan")
+        out.append(f"store: {values.get('store', '?')}: its cost per command is in every BackboneSSE time below")
+    else:
+        out.append("Stream benchmark: idle EventSource subscribers, BackboneSSE beside nginx + Nchan")
     out.append(f"run {values.get('date', '?')}, commit {values.get('commit', '?')}, binary {values.get('binary', '?')}")
     out.append(f"{values.get('cores', '?')} cores shared with other work; load average {values.get('loadavg_start', '?')} "
                f"at the start, {values.get('loadavg_end', '?')} at the end: figures are noisy, compare within one run")
@@ -56,9 +69,12 @@ def main():
     prio = sorted({values[k] for k in values if k.endswith("_pub_priority")})
     out.append("write round trip: POST /todos (BackboneSSE) or POST /pub (Nchan, which answers only after its fan-out), "
                f"sent and timed by a publisher thread at priority {'/'.join(prio) or '?'} (why SCHED_FIFO: sse_load.c)")
-    out.append("twin: a second BackboneSSE (same binary and flags, its own store, no subscriber) written to just before")
-    out.append("  each measured write: its round trips are the 'with none' figure, measured in the same seconds")
+    if not cross:
+        out.append("twin: a second BackboneSSE (same binary and flags, its own store, no subscriber) written to just before")
+        out.append("  each measured write: its round trips are the 'with none' figure, measured in the same seconds")
     out.append("CPU per write: the server's (all processes, utime+stime from /proc, 10 ms ticks, idle rate taken off) and the client's")
+    if cross:
+        out.append("  with writes on A: RSS and CPU are B's (the subscribers' server); 'no subscriber' = A's writes before B had any")
     out.append("")
 
     def v(server, n, key):
@@ -95,6 +111,7 @@ def main():
         ("write errors", lambda s, n: f_int(v(s, n, "pub_errors"))),
     ]
     rows = [[name] + [fn(s, n) for n in ns for s, _ in SERVERS] for name, fn in figures]
+    rows = [r for r in rows if any(c != "n/a" for c in r[1:])]  # no twin in the cross mode
     out += table(rows, header)
     out.append("")
 
@@ -111,19 +128,27 @@ def main():
         failed |= not ok
         return "PASS" if ok else "FAIL"
 
-    held_b, held_n = v("backbone", n, "held"), v("nchan", n, "held")
-    kept_b = v("backbone", n, "held_after_writes")
+    held_b, held_n = v(primary, n, "held"), v("nchan", n, "held")
+    kept_b = v(primary, n, "held_after_writes")
     ok = None if held_b is None else (held_b >= TARGET_N and kept_b is not None and kept_b >= TARGET_N)
     trows.append([f"{TARGET_N:,} subscribers held on one instance", f"{f_int(held_b)} held, {f_int(kept_b)} after the writes",
                   f_int(held_n), f">= {TARGET_N:,}", verdict(ok)])
 
-    tb, tn = v("backbone", n, "tta_median_ms"), v("nchan", n, "tta_median_ms")
+    tb, tn = v(primary, n, "tta_median_ms"), v("nchan", n, "tta_median_ms")
     ok = None if tb is None or tn is None else tb <= 1.5 * tn
     ratio = "" if tb is None or not tn else f" ({tb / tn:.2f}x)"
-    trows.append([f"time-to-all of one write, N={n:,} (median)", f_ms(tb) + ratio, f_ms(tn),
+    what = "a write on A reaching every subscriber on B" if cross else "time-to-all of one write"
+    trows.append([f"{what}, N={n:,} (median)", f_ms(tb) + ratio, f_ms(tn),
                   "<= 1.5x Nchan" + ("" if tn is None else f" = {f_ms(1.5 * tn)}"), verdict(ok)])
+    if cross:
+        ta = v("alone", n, "tta_median_ms")
+        trows.append([f"  the same write on B itself (B alone), N={n:,}",
+                      f_ms(ta) + ("" if ta is None or not tn else f" ({ta / tn:.2f}x)"), f_ms(tn),
+                      "" if ta is None or tb is None else f"cross = {tb / ta:.2f}x alone", "info"])
+        ta1, tb1, tn1 = v("alone", n, "first_median_ms"), v(primary, n, "first_median_ms"), v("nchan", n, "first_median_ms")
+        trows.append(["  time-to-first: B, writes on A / B alone", f"{f_ms(tb1)} / {f_ms(ta1)}", f_ms(tn1), "", "info"])
 
-    rb, rn = v("backbone", n, "rss_per_sub_kib"), v("nchan", n, "rss_per_sub_kib")
+    rb, rn = v(primary, n, "rss_per_sub_kib"), v("nchan", n, "rss_per_sub_kib")
     ok = None if rb is None or rn is None else rb <= 2 * rn
     ratio = "" if rb is None or not rn else f" ({rb / rn:.2f}x)"
     trows.append([f"RSS per idle subscriber, N={n:,}", f_kib(rb) + ratio, f_kib(rn),
@@ -131,18 +156,18 @@ def main():
 
     # "With none": the twin's writes, taken in turn with the measured ones (same seconds,
     # same load), when the run had a twin; else the writes before the subscribers came.
-    pb = v("backbone", n, "post_median_ms")
-    p0 = v("backbone", n, "twin_post_median_ms")
+    pb = v(primary, n, "post_median_ms")
+    p0 = v(primary, n, "twin_post_median_ms")
     none_label = "with none (twin)"
     if p0 is None:
-        p0, none_label = v("backbone", n, "base_post_median_ms"), "with none"
+        p0, none_label = v(primary, n, "base_post_median_ms"), "with none"
     pn, pn0 = v("nchan", n, "post_median_ms"), v("nchan", n, "base_post_median_ms")
     ok = None if pb is None or p0 is None else pb <= 1.2 * p0
     ratio = "" if pb is None or not p0 else f" ({pb / p0:.2f}x)"
     trows.append([f"write round trip with {n:,} subscribers (median)", f"{f_ms(pb)} vs {f_ms(p0)} {none_label}{ratio}",
                   f"{f_ms(pn)} vs {f_ms(pn0)}", "<= 1.2x none" + ("" if p0 is None else f" = {f_ms(1.2 * p0)}"), verdict(ok)])
 
-    missing = [v("backbone", m, "events_missing") for m in ns]
+    missing = [v(primary, m, "events_missing") for m in ns]
     ok = None if any(x is None for x in missing) else sum(missing) == 0
     nmissing = [v("nchan", m, "events_missing") for m in ns]
     trows.append(["every event reaches every subscriber (all N)",

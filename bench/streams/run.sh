@@ -32,12 +32,22 @@
 #   STREAMS_PUB_PRIORITY=fifo    the publisher thread's priority: fifo or normal
 #   STREAMS_LOG_LEVEL=warning    the servers' --log-level (info: a line per request, with
 #                                its microseconds, in bench/out/streams-backbone-N.log)
+#   BENCH_STREAMS_CROSS=1        several instances (issue 14) instead of one SQLite server:
+#                                the subscribers on server B, every write on server A, both
+#                                on one MongoDB database with --pubsub through a redis-server
+#                                the script starts (--save '' --appendonly no); beside it, in
+#                                the same run, B alone (subscribers and writes on B, same
+#                                store, same flags), then Nchan. STREAMS_N defaults to 5000.
+#                                The store is the MongoDB test double (Tests/mongo, Python,
+#                                one command at a time), or MONGODB_URI when set (a database
+#                                per run, left behind).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 DIR=bench/streams
 OUT=bench/out
-NS=${STREAMS_N:-1000 5000 10000}
+CROSS=${BENCH_STREAMS_CROSS:-0}
+if [ "$CROSS" = 1 ]; then NS=${STREAMS_N:-5000}; else NS=${STREAMS_N:-1000 5000 10000}; fi
 WRITES=${STREAMS_WRITES:-40}
 BASE_WRITES=${STREAMS_BASELINE_WRITES:-20}
 INTERVAL=${STREAMS_INTERVAL_MS:-200}
@@ -57,6 +67,10 @@ command -v python3 >/dev/null 2>&1 || die "python3 is needed for the report"
 command -v nginx >/dev/null 2>&1 || die "nginx is not installed (scripts/install-deps.sh bench: nginx-light libnginx-mod-nchan)"
 [ -f "$NCHAN_MODULE" ] || die "no Nchan module at $NCHAN_MODULE (apt-get install libnginx-mod-nchan)"
 [ -x "$BIN" ] || die "no server binary at $BIN: run 'swift build -c release' first (or make bench)"
+if [ "$CROSS" = 1 ]; then
+  command -v redis-server >/dev/null 2>&1 || die "redis-server is not installed (scripts/install-deps.sh bench)"
+  [ -x "$(dirname "$BIN")/backbone-sse-mongodb" ] || die "no backbone-sse-mongodb beside $BIN (the MongoDB store's executable)"
+fi
 for n in $NS "$WRITES" "$BASE_WRITES" "$INTERVAL" "$SETTLE" "$MAX_STREAMS"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "bad number in the STREAMS_* settings: '$n'"
 done
@@ -107,6 +121,7 @@ record baseline_writes "$BASE_WRITES"
 record interval_ms "$INTERVAL"
 record ns "$NS"
 record nginx "$(nginx -v 2>&1 | sed 's/^nginx version: //'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?')"
+record cross "$CROSS"
 record_binary
 
 # run_client NAME N PORT SUB PUB KIND EXPECT_EVENT PID...: the client's key=value lines
@@ -117,6 +132,7 @@ run_client() {
   shift 7
   local twin_args=()
   [ -n "${TWIN_PORT:-}" ] && twin_args=(--twin-port "$TWIN_PORT")
+  [ -n "${PUB_PORT:-}" ] && twin_args+=(--pub-port "$PUB_PORT")
   local pid_args=() p
   for p in "$@"; do pid_args+=(--pid "$p"); done
   local raw=$OUT/streams-$name-$n.txt
@@ -205,10 +221,107 @@ bench_nchan() { # N
   fi
 }
 
-for n in $NS; do
-  bench_backbone "$n"
-  bench_nchan "$n"
-done
+# ---------------------------------------------------------------- several instances
+# BENCH_STREAMS_CROSS=1: a MongoDB store (the test double unless MONGODB_URI) and a
+# redis-server, both started once for the run.
+MONGO_BASE=
+REDIS_URL=
+start_store_and_redis() {
+  if [ -n "${MONGODB_URI:-}" ]; then
+    MONGO_BASE=${MONGODB_URI%/}
+    record store "MONGODB_URI"
+  else
+    local port_file=$TMP/mongo-double.port pid
+    python3 Tests/mongo/mongo_double.py --port 0 --port-file "$port_file" >"$TMP/mongo-double.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    for _ in $(seq 300); do
+      [ -s "$port_file" ] && break
+      kill -0 "$pid" 2>/dev/null || { cat "$TMP/mongo-double.log" >&2; die "the MongoDB test double exited at start"; }
+      sleep 0.1
+    done
+    [ -s "$port_file" ] || die "the MongoDB test double did not start in 30 s"
+    MONGO_BASE=mongodb://$HOST:$(cat "$port_file")
+    record store "the MongoDB test double (Tests/mongo/mongo_double.py: Python, one command at a time)"
+  fi
+  local rport rpid
+  rport=$(free_port)
+  redis-server --port "$rport" --bind "$HOST" --save '' --appendonly no --dir "$TMP" >"$TMP/redis.log" 2>&1 &
+  rpid=$!
+  PIDS+=("$rpid")
+  wait_port "$rport" "$rpid" "$TMP/redis.log" "redis-server"
+  REDIS_URL=redis://$HOST:$rport
+  record redis "$(redis-server --version | sed 's/^Redis server //; s/ sha=.*//')"
+}
+
+mongo_store() { # DATABASE: the --store URL (options, if any, after the database)
+  local base=$MONGO_BASE
+  if [[ "$base" == *\?* ]]; then echo "${base%%\?*}/$1?${base#*\?}"; else echo "$base/$1"; fi
+}
+
+start_mongo_server() { # NAME DATABASE: starts one, sets STARTED_PID and STARTED_PORT
+  local name=$1 port dir
+  port=$(free_port)
+  dir=$TMP/$name
+  mkdir -p "$dir"
+  "$BIN" serve --config bench/todos.yaml --host "$HOST" --port "$port" --store "$(mongo_store "$2")" \
+    --pubsub "$REDIS_URL" --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" --max-connections-per-ip 0 \
+    >"$dir/server.log" 2>&1 &
+  STARTED_PID=$!
+  PIDS+=("$STARTED_PID")
+  wait_port "$port" "$STARTED_PID" "$dir/server.log" "backbone-sse ($name)"
+  STARTED_PORT=$port
+}
+
+keep_log() { # NAME N PID
+  local log=$TMP/$1/server.log
+  kill -0 "$3" 2>/dev/null || record "note_died_${1}_$2" "backbone-sse ($1) died during the run at N=$2"
+  stop_pid "$3"
+  if [ -s "$log" ]; then
+    cp "$log" "$OUT/streams-$1-$2.log"
+    [ "$LOG_LEVEL" = warning ] && record "note_log_${1}_$2" "backbone-sse ($1) logged $(wc -l <"$log") line(s) at warning or above at N=$2: see $OUT/streams-$1-$2.log"
+  fi
+  return 0
+}
+
+# The subscribers on B, the writes on A: one MongoDB database, --pubsub on both.
+bench_cross() { # N
+  local n=$1 a_pid a_port b_pid b_port db=bench_cross_${n}_$$
+  start_mongo_server "cross-a-$n" "$db"
+  a_pid=$STARTED_PID a_port=$STARTED_PORT
+  start_mongo_server "cross-b-$n" "$db"
+  b_pid=$STARTED_PID b_port=$STARTED_PORT
+  sleep 0.5
+  PUB_PORT=$a_port run_client cross "$n" "$b_port" /todos /todos json create "$b_pid"
+  sleep 0.5
+  keep_log "cross-a-$n" "$n" "$a_pid"
+  keep_log "cross-b-$n" "$n" "$b_pid"
+}
+
+# B alone: the same flags and store, the subscribers and the writes on it.
+bench_mongo_alone() { # N
+  local n=$1 db=bench_alone_${n}_$$
+  start_mongo_server "alone-$n" "$db"
+  sleep 0.5
+  run_client alone "$n" "$STARTED_PORT" /todos /todos json create "$STARTED_PID"
+  sleep 0.5
+  keep_log "alone-$n" "$n" "$STARTED_PID"
+}
+
+if [ "$CROSS" = 1 ]; then
+  start_store_and_redis
+  record servers "cross:B, writes on A;alone:B alone;nchan:Nchan"
+  for n in $NS; do
+    bench_cross "$n"
+    bench_mongo_alone "$n"
+    bench_nchan "$n"
+  done
+else
+  for n in $NS; do
+    bench_backbone "$n"
+    bench_nchan "$n"
+  done
+fi
 record loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- report

@@ -16,6 +16,8 @@
  *      With --twin-port, each write k is preceded by one to the twin (the same server
  *      with no subscriber) and a pause of --interval-ms: the twin's round trips are
  *      the "no subscriber" figure measured in the same seconds as the others.
+ *      With --pub-port, every write goes to that port instead (another server sharing
+ *      the store of the one the subscribers are on: bench/streams/run.sh's cross mode).
  *
  * Subscribers decode chunked transfer encoding (BackboneSSE) or a close-delimited
  * body (Nchan), and parse SSE lines: `event:` names, `data:` lines, comments and the
@@ -30,7 +32,7 @@
  *                 [--warmup-writes 5] [--interval-ms 200] [--settle-ms 2000]
  *                 [--event-timeout-ms 10000] [--open-timeout-s 120]
  *                 [--max-pending 256] [--expect-event create] [--pid PID]...
- *                 [--twin-port P2] [--pub-priority fifo|normal]
+ *                 [--twin-port P2] [--pub-port P3] [--pub-priority fifo|normal]
  * Build: gcc -O2 -Wall -o sse_load sse_load.c
  */
 #define _GNU_SOURCE
@@ -61,6 +63,7 @@
 static const char *opt_host = "127.0.0.1";
 static int opt_port = 0;
 static int opt_twin_port = 0;
+static int opt_pub_port = 0; /* writes go there; 0: to --port */
 static int opt_pub_fifo = 1; /* --pub-priority fifo|normal */
 static const char *opt_sub_path = "/todos";
 static const char *opt_pub_path = "/todos";
@@ -707,7 +710,7 @@ static void usage(void) {
     fprintf(stderr, "usage: sse_load --port P [--host H] --sub-path PATH --pub-path PATH --pub-kind json|text -n N [-m M]\n"
                     "       [--baseline-writes B] [--warmup-writes W] [--interval-ms MS] [--settle-ms MS]\n"
                     "       [--event-timeout-ms MS] [--open-timeout-s S] [--max-pending P] [--expect-event NAME] [--pid PID]...\n"
-                    "       [--twin-port P2] [--pub-priority fifo|normal]\n");
+                    "       [--twin-port P2] [--pub-port P3] [--pub-priority fifo|normal]\n");
     exit(2);
 }
 
@@ -719,6 +722,7 @@ int main(int argc, char **argv) {
         if (OPT("--host")) opt_host = v;
         else if (OPT("--port")) opt_port = atoi(v);
         else if (OPT("--twin-port")) opt_twin_port = atoi(v);
+        else if (OPT("--pub-port")) opt_pub_port = atoi(v);
         else if (OPT("--pub-priority")) {
             if (strcmp(v, "fifo") == 0) opt_pub_fifo = 1;
             else if (strcmp(v, "normal") == 0) opt_pub_fifo = 0;
@@ -760,6 +764,10 @@ int main(int argc, char **argv) {
     if (inet_pton(AF_INET, opt_host, &server_addr.sin_addr) != 1) die("bad --host %s", opt_host);
     target_pub.addr = server_addr;
     target_pub.port = opt_port;
+    if (opt_pub_port > 0) {
+        target_pub.addr.sin_port = htons((uint16_t)opt_pub_port);
+        target_pub.port = opt_pub_port;
+    }
     twin_pub.addr = server_addr;
     twin_pub.addr.sin_port = htons((uint16_t)opt_twin_port);
     twin_pub.port = opt_twin_port;
