@@ -6,6 +6,9 @@ import DocumentStore
 /// back into JSON. Integers stay integers: an Int64 in, an Int64 (or Int32) out.
 final class BSONDocument {
     let raw: OpaquePointer
+    /// An append failed (libbson refuses a document past its size limit, or a name with
+    /// a NUL): the document is not what was meant, and is never sent (`MongoClientPool`).
+    private(set) var incomplete = false
 
     init() {
         raw = bson_new()
@@ -31,11 +34,11 @@ final class BSONDocument {
     }
 
     func append(_ key: String, _ value: JSON) {
-        Self.append(key, value, to: raw)
+        if !Self.append(key, value, to: raw) { incomplete = true }
     }
 
     func append(_ key: String, document: BSONDocument) {
-        _ = bson_append_document(raw, key, Int32(key.utf8.count), document.raw)
+        if document.incomplete || !bson_append_document(raw, key, Int32(key.utf8.count), document.raw) { incomplete = true }
     }
 
     func append(_ key: String, array: [BSONDocument]) {
@@ -44,39 +47,43 @@ final class BSONDocument {
             bson_destroy(child)
             CMongoc_free(UnsafeMutableRawPointer(child))
         }
-        _ = bson_append_array_begin(raw, key, Int32(key.utf8.count), child)
+        var ok = bson_append_array_begin(raw, key, Int32(key.utf8.count), child)
         for (i, element) in array.enumerated() {
             let index = String(i)
-            _ = bson_append_document(child, index, Int32(index.utf8.count), element.raw)
+            ok = ok && !element.incomplete && bson_append_document(child, index, Int32(index.utf8.count), element.raw)
         }
-        _ = bson_append_array_end(raw, child)
+        ok = bson_append_array_end(raw, child) && ok
+        if !ok { incomplete = true }
     }
 
-    private static func append(_ key: String, _ value: JSON, to doc: OpaquePointer) {
+    /// Whether every append succeeded.
+    private static func append(_ key: String, _ value: JSON, to doc: OpaquePointer) -> Bool {
         let keyLength = Int32(key.utf8.count)
         switch value {
         case .null:
-            _ = bson_append_null(doc, key, keyLength)
+            return bson_append_null(doc, key, keyLength)
         case .bool(let b):
-            _ = bson_append_bool(doc, key, keyLength, b)
+            return bson_append_bool(doc, key, keyLength, b)
         case .int(let i):
-            _ = bson_append_int64(doc, key, keyLength, i)
+            return bson_append_int64(doc, key, keyLength, i)
         case .double(let d):
-            _ = bson_append_double(doc, key, keyLength, d)
+            return bson_append_double(doc, key, keyLength, d)
         case .string(let s):
-            _ = bson_append_utf8(doc, key, keyLength, s, Int32(s.utf8.count))
+            return bson_append_utf8(doc, key, keyLength, s, Int32(s.utf8.count))
         case .object(let object):
             let child = CMongoc_bson_alloc()!
             defer { CMongoc_free(UnsafeMutableRawPointer(child)) }
-            _ = bson_append_document_begin(doc, key, keyLength, child)
-            for member in object.members { append(member.key, member.value, to: child) }
-            _ = bson_append_document_end(doc, child)
+            guard bson_append_document_begin(doc, key, keyLength, child) else { return false }
+            var ok = true
+            for member in object.members where ok { ok = append(member.key, member.value, to: child) }
+            return bson_append_document_end(doc, child) && ok
         case .array(let elements):
             let child = CMongoc_bson_alloc()!
             defer { CMongoc_free(UnsafeMutableRawPointer(child)) }
-            _ = bson_append_array_begin(doc, key, keyLength, child)
-            for (i, element) in elements.enumerated() { append(String(i), element, to: child) }
-            _ = bson_append_array_end(doc, child)
+            guard bson_append_array_begin(doc, key, keyLength, child) else { return false }
+            var ok = true
+            for (i, element) in elements.enumerated() where ok { ok = append(String(i), element, to: child) }
+            return bson_append_array_end(doc, child) && ok
         }
     }
 

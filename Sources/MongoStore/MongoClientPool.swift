@@ -62,7 +62,10 @@ final class MongoClientPool: @unchecked Sendable {
 
     /// Runs a database command and returns its reply.
     func command(_ command: BSONDocument) throws(MongoError) -> BSONDocument {
-        try withClient { (client) throws(MongoError) -> BSONDocument in
+        guard !command.incomplete else {
+            throw MongoError(.failed, "a document could not be written as BSON (past 16 MiB, or a NUL in a member name)")
+        }
+        return try withClient { (client) throws(MongoError) -> BSONDocument in
             let reply = CMongoc_bson_alloc()!
             defer {
                 bson_destroy(reply)

@@ -33,4 +33,18 @@ import Testing
         _ = bson_append_int32(doc.raw, "n", 1, 7)
         #expect(doc.json["n"] == .int(7))
     }
+
+    /// libbson refuses a name with a NUL (BSON names are C strings): the document says
+    /// so, at any depth, and is never sent (the service refuses such bodies before).
+    @Test func aRefusedAppendMarksTheDocumentIncomplete() throws {
+        let fine = BSONDocument(try #require(try JSONParser.parse(#"{"a":{"b":[1,{"c":2}]}}"#).objectValue))
+        #expect(!fine.incomplete)
+        for text in [#"{"a\u0000b":1}"#, #"{"x":{"a\u0000b":1}}"#, #"{"x":[{"a\u0000b":1}]}"#] {
+            let document = BSONDocument(try #require(try JSONParser.parse(text).objectValue))
+            #expect(document.incomplete, "\(text)")
+            let outer = BSONDocument()
+            outer.append("filter", document: document)
+            #expect(outer.incomplete)
+        }
+    }
 }
