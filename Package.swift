@@ -141,6 +141,7 @@ let package = Package(
                 "SQLiteStore", "MongoStore", "DocumentStore", "MongoDoubleSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(name: "RedisFeedTests", dependencies: ["RedisFeed"]),
         // The hiredis wrapper against a real redis-server the tests start themselves.
         .testTarget(
             name: "RedisPubSubTests", dependencies: ["RedisPubSub", "TestSupport", .product(name: "Logging", package: "swift-log")]),
