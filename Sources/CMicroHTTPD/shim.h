@@ -114,19 +114,6 @@ static inline int CMHD_connection_fd(struct MHD_Connection *connection) {
     return info ? info->connect_fd : -1;
 }
 
-/// The client's address as text (IPv4 or IPv6, no port) into `buffer`; "" if unknown.
-static inline void CMHD_client_address(struct MHD_Connection *connection, char *buffer, size_t size) {
-    buffer[0] = 0;
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!info || !info->client_addr) return;
-    const struct sockaddr *addr = info->client_addr;
-    if (addr->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, buffer, (socklen_t)size);
-    } else if (addr->sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, buffer, (socklen_t)size);
-    }
-}
-
 /// The pointer the connection-notify callback stored for this connection's socket.
 static inline void *CMHD_socket_context(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info =

@@ -18,7 +18,6 @@ final class Exchange {
     var phase: Phase = .headers
     var method = ""
     var version = ""
-    var clientAddress = ""
     var headers: [(name: String, value: String)] = []
     var body: [UInt8] = []
     /// Bytes of a too-large chunked body read and thrown away.

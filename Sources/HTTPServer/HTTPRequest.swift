@@ -11,20 +11,16 @@ public struct HTTPRequest: Sendable {
     public let body: [UInt8]
     /// When the request's headers were read (for latency figures).
     public let startedAt: ContinuousClock.Instant
-    /// The address of the connection's peer, e.g. `127.0.0.1` or `::1` ("" if unknown):
-    /// the client's, or a proxy's in front of this server.
-    public let clientAddress: String
 
     public init(
         method: String, target: String, headers: [(name: String, value: String)], body: [UInt8],
-        startedAt: ContinuousClock.Instant = .now, clientAddress: String = ""
+        startedAt: ContinuousClock.Instant = .now
     ) {
         self.method = method
         self.target = target
         self.headers = headers
         self.body = body
         self.startedAt = startedAt
-        self.clientAddress = clientAddress
     }
 
     /// The part of the target before `?`, still percent-encoded.

@@ -60,7 +60,6 @@ func cmhdAccessHandler(
     if exchange.phase == .headers {
         if let method { exchange.method = String(cString: method) }
         if let version { exchange.version = String(cString: version) }
-        exchange.clientAddress = clientAddress(of: connection)
         if targetCutByNUL(exchange, url: url, version: version) {
             return server.reject(exchange, .targetWithNUL, connection: connection)
         }
@@ -100,14 +99,6 @@ func cmhdConnectionNotified(
         socketContext.pointee = nil
         watch.closed(Unmanaged<ConnectionClock>.fromOpaque(raw).takeRetainedValue())
     }
-}
-
-/// The peer's address as text (see `HTTPRequest.clientAddress`).
-func clientAddress(of connection: OpaquePointer) -> String {
-    var buffer = [CChar](repeating: 0, count: 64)  // INET6_ADDRSTRLEN is 46
-    CMHD_client_address(connection, &buffer, buffer.count)
-    let length = buffer.firstIndex(of: 0) ?? buffer.count
-    return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// The clock of a connection, if requests have a time limit.

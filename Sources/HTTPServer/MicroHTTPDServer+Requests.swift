@@ -74,8 +74,7 @@ extension MicroHTTPDServer {
         exchange.responder = responder
         let request = HTTPRequest(
             method: exchange.method.isEmpty ? "GET" : exchange.method, target: exchange.target,
-            headers: exchange.headers, body: exchange.body, startedAt: exchange.startedAt,
-            clientAddress: exchange.clientAddress)
+            headers: exchange.headers, body: exchange.body, startedAt: exchange.startedAt)
         exchange.body = []
         exchange.afterResponse = AfterResponse.collecting { handler(request, responder) }
         if let response = responder.handlerReturned(suspend: { MHD_suspend_connection(connection) }) {
@@ -150,9 +149,8 @@ extension MicroHTTPDServer {
         exchange.afterResponse = []
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
-            "http.client": "\(exchange.clientAddress)",
             "http.method": "\(exchange.method)",
-            "http.target": "\(LoggedTarget.redacting(exchange.target))",
+            "http.target": "\(exchange.target)",
             "http.duration_us": "\((ContinuousClock.now - exchange.startedAt).microseconds)",
         ]
         if exchange.status == 0 {
