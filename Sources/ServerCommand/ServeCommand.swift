@@ -135,6 +135,12 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("backbone-sse: bad config: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        // Until the rules are enforced (the next commits), a config asking for them must
+        // not start a server that would quietly ignore them.
+        if appConfig.auth != nil {
+            FileHandle.standardError.write(Data("backbone-sse: bad config: \(config): auth: not enforced by this build yet\n".utf8))
+            throw ExitCode(2)
+        }
         var roots: [StaticFiles.Root] = []
         for spec in staticDirectories {
             guard let root = StaticFiles.Root(spec) else {
@@ -178,12 +184,22 @@ struct ServeCommand: ParsableCommand {
                 "store": "\(documentStore.description)",
                 "collections": "\(appConfig.collections.map(\.name).joined(separator: ","))",
             ])
+        if appConfig.auth == nil, !Self.isLoopback(host) {
+            logger.warning(
+                "no 'auth' block in the config: anyone who can reach this address may read, change and delete every document",
+                metadata: ["host": "\(host)"])
+        }
         let signal = Signals.wait()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         server.quiesce()
         app.shutdown()
         server.stop()
         logger.notice("stopped")
+    }
+
+    /// Only this machine can reach the address.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     private func openStore(_ entry: StoreRegistry.Entry?, logger: Logger) throws -> OpenedStore {
