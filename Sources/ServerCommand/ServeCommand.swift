@@ -135,12 +135,6 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("backbone-sse: bad config: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        // Until the rules are enforced (the next commits), a config asking for them must
-        // not start a server that would quietly ignore them.
-        if appConfig.auth != nil {
-            FileHandle.standardError.write(Data("backbone-sse: bad config: \(config): auth: not enforced by this build yet\n".utf8))
-            throw ExitCode(2)
-        }
         var roots: [StaticFiles.Root] = []
         for spec in staticDirectories {
             guard let root = StaticFiles.Root(spec) else {

@@ -5,8 +5,8 @@ import JWTKit
 /// algorithms of its kind: this is what makes an HMAC token "signed" with an RSA public
 /// key's bytes, or `alg: none`, fail.
 public enum VerificationKey: Sendable {
-    /// HS256/384/512 with the secret from `auth.jwt.secret_env`.
-    case hmac(HMACKey)
+    /// HS256/384/512 with the secret from `auth.jwt.secret_env` (of this many bytes).
+    case hmac(HMACKey, bytes: Int)
     case rsa(Insecure.RSA.PublicKey)
     case es256(ES256PublicKey)
     case es384(ES384PublicKey)
@@ -15,7 +15,8 @@ public enum VerificationKey: Sendable {
     /// The `alg` header values this key verifies.
     public var algorithms: [String] {
         switch self {
-        case .hmac: ["HS256", "HS384", "HS512"]
+        // RFC 7518 §3.2: a key at least as long as the hash (jwt-kit insists too).
+        case .hmac(_, let bytes): [("HS256", 32), ("HS384", 48), ("HS512", 64)].filter { bytes >= $0.1 }.map(\.0)
         case .rsa: ["RS256", "RS384", "RS512"]
         case .es256: ["ES256"]
         case .es384: ["ES384"]
@@ -35,7 +36,7 @@ public enum VerificationKey: Sendable {
     /// Adds this key to `collection` for `algorithm` (one of `algorithms`).
     func add(to collection: JWTKeyCollection, algorithm: String, kid: JWKIdentifier) async {
         switch self {
-        case .hmac(let key):
+        case .hmac(let key, _):
             let digest: DigestAlgorithm = algorithm == "HS512" ? .sha512 : algorithm == "HS384" ? .sha384 : .sha256
             await collection.add(hmac: key, digestAlgorithm: digest, kid: kid)
         case .rsa(let key):

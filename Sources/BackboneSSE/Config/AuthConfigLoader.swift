@@ -23,7 +23,7 @@ enum AuthConfigLoader {
             guard secret.utf8.count >= 32 else {
                 throw ConfigError(key: "auth.jwt.secret_env", message: "the secret in \(name) is shorter than 32 bytes")
             }
-            keys.append(.hmac(.init(from: secret)))
+            keys.append(.hmac(.init(from: secret), bytes: secret.utf8.count))
         }
         if let paths = jwt["public_keys"] {
             guard case .array(let items) = paths else {

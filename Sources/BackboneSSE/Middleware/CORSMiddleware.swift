@@ -10,7 +10,7 @@ struct CORSMiddleware: Middleware {
     static let exposed = "X-Stream-Cursor, X-Total-Count, Link, ETag, Location, X-Request-Id"
     static let allowedHeaders = "Content-Type, X-Client-Id, If-Match, If-None-Match, X-HTTP-Method-Override, Last-Event-ID"
 
-    func handle(_ request: RouteRequest, respond: @escaping Respond, next: Next) {
+    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) {
         guard let allowed = allowedOrigin(request.header("Origin")) else {
             // Answers differ by Origin when only some origins are allowed: say so to
             // caches on every answer, not only on the allowed origins'.

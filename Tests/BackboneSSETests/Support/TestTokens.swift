@@ -6,7 +6,8 @@ import JWTKit
 /// these tests with openssl; they protect nothing), forged ones included.
 enum TestTokens {
     /// The HMAC secret of the tests' `auth.jwt.secret_env`.
-    static let secret = "test-secret-of-at-least-thirty-two-bytes!!"
+    /// 64 bytes: long enough for HS512 (a shorter secret verifies only HS256 or HS384).
+    static let secret = "test-secret-of-sixty-four-bytes-for-hs512-0123456789abcdefghijkl"
     static let secretVariable = "BACKBONE_SSE_TEST_JWT_SECRET"
     /// The `issuer` and `audience` of `AuthTestConfig.yaml`.
     static let issuer = "https://id.test"

@@ -1,0 +1,52 @@
+import Dispatch
+
+/// Who sent the request: a bearer token verified by `TokenVerifier` becomes the
+/// request's `identity`; no `Authorization` header leaves it anonymous (the rules then
+/// decide); a token that is not good is 401 whatever the route's rules.
+///
+/// Only routes whose rules look at identity are concerned (collections, `/events`,
+/// `/metrics`): `/healthz`, the spec, the client library and static files stay open and
+/// ignore any header. A token seen before answers at once from the cache; a new one is
+/// verified by jwt-kit, which is async: the request then goes on from a Dispatch
+/// thread (the handlers read the store, which never runs on Swift's cooperative pool).
+struct Authentication: Middleware {
+    let verifier: TokenVerifier
+
+    static let routes: Set<String> = ["/metrics", "/events", "/{collection}", "/{collection}/{id}"]
+
+    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) throws {
+        guard request.method != "OPTIONS", Self.routes.contains(request.routeLabel), let header = request.header("Authorization") else {
+            return next(request, respond)
+        }
+        guard let token = Self.bearerToken(header) else {
+            throw Unauthenticated("Authorization must be Bearer <JWT>")
+        }
+        if let identity = verifier.cached(token) {
+            var request = request
+            request.identity = identity
+            return next(request, respond)
+        }
+        let verifier = self.verifier
+        Task {
+            let result = await verifier.verify(token)
+            DispatchQueue.global().async {
+                switch result {
+                case .success(let identity):
+                    var request = request
+                    request.identity = identity
+                    next(request, respond)
+                case .failure(let failure):
+                    respond(request.errorResponse(failure))
+                }
+            }
+        }
+    }
+
+    /// The token of `Bearer <token>` (RFC 6750 §2.1: the scheme is case-insensitive).
+    static func bearerToken(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}
