@@ -34,7 +34,7 @@ public final class TokenVerifier: Sendable {
         }
         self.collections = collections
         let pending = additions
-        self.loaded = Task {
+        self.loaded = Task(executorPreference: VerificationExecutor.shared) {
             for addition in pending { await addition.key.add(to: addition.collection, algorithm: addition.algorithm, kid: addition.kid) }
         }
     }

@@ -7,8 +7,9 @@ import Dispatch
 /// Only routes whose rules look at identity are concerned (collections, `/events`,
 /// `/metrics`): `/healthz`, the spec, the client library and static files stay open and
 /// ignore any header. A token seen before answers at once from the cache; a new one is
-/// verified by jwt-kit, which is async: the request then goes on from a Dispatch
-/// thread (the handlers read the store, which never runs on Swift's cooperative pool).
+/// verified by jwt-kit, which is async: on `VerificationExecutor`, not the cooperative
+/// pool, and the request then goes on from a Dispatch thread (the handlers read the
+/// store, which never runs on the pool).
 struct Authentication: Middleware {
     let verifier: TokenVerifier
 
@@ -27,7 +28,7 @@ struct Authentication: Middleware {
             return next(request, respond)
         }
         let verifier = self.verifier
-        Task {
+        Task(executorPreference: VerificationExecutor.shared) {
             let result = await verifier.verify(token)
             DispatchQueue.global().async {
                 switch result {

@@ -37,11 +37,11 @@ enum TestTokens {
 
     static func claims(
         _ sub: String?, roles: [String]? = nil, expiresIn: TimeInterval = 3600, notBefore: TimeInterval? = nil,
-        iss: String? = issuer, aud: String? = audience
+        iss: String? = issuer, aud: String? = audience, at now: Date = Date()
     ) -> Claims {
         Claims(
-            sub: sub.map { SubjectClaim(value: $0) }, exp: ExpirationClaim(value: Date().addingTimeInterval(expiresIn)),
-            nbf: notBefore.map { NotBeforeClaim(value: Date().addingTimeInterval($0)) }, iss: iss.map { IssuerClaim(value: $0) },
+            sub: sub.map { SubjectClaim(value: $0) }, exp: ExpirationClaim(value: now.addingTimeInterval(expiresIn)),
+            nbf: notBefore.map { NotBeforeClaim(value: now.addingTimeInterval($0)) }, iss: iss.map { IssuerClaim(value: $0) },
             aud: aud.map { AudienceClaim(value: [$0]) }, roles: roles)
     }
 
