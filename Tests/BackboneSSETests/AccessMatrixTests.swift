@@ -82,6 +82,36 @@ import Testing
         }
     }
 
+    @Test func aRoleOnlyCollection() async throws {
+        try await TestApp.runWithAuth { app in
+            let u = try await Users.make()
+            let auditor = try await TestTokens.token("aud", roles: ["auditor"])
+            let id = try await app.created("audit", #"{"what":"x"}"#, as: auditor)
+            #expect(try await app.get("/audit", as: nil).status == 401)
+            #expect(try await app.get("/audit", as: u.alice).status == 403)
+            #expect(try await app.get("/audit/\(id)", as: u.alice).status == 404)
+            #expect(try await app.request("HEAD", "/audit/\(id)", headers: TestTokens.bearer(u.alice)).status == 404)
+            #expect(try await app.get("/audit/\(id)", as: auditor).status == 200)
+            #expect(try await app.post("/audit", json: "{}", as: u.admin).status == 403)
+            // /events needs the read right on every collection it names.
+            let events = try await app.get("/events?collections=board,audit", as: u.alice)
+            #expect(events.status == 403)
+            #expect(try await app.get("/events?collections=board,audit", as: nil).status == 401)
+        }
+    }
+
+    @Test func overriddenMethodsMeetTheRulesOfTheMethodTheyStandFor() async throws {
+        try await TestApp.runWithAuth { app in
+            let u = try await Users.make()
+            let id = try await app.created("todos", #"{"title":"a"}"#, as: u.alice)
+            let override = [("X-HTTP-Method-Override", "DELETE")] + TestTokens.bearer(u.bob)
+            #expect(try await app.request("POST", "/todos/\(id)", json: "{}", headers: override).status == 404)
+            let patch = [("X-HTTP-Method-Override", "PATCH")] + TestTokens.bearer(u.alice)
+            #expect(try await app.request("POST", "/todos/\(id)", json: #"{"owner":"bob"}"#, headers: patch).status == 403)
+            #expect(try await app.get("/todos/\(id)", as: u.alice).status == 200)
+        }
+    }
+
     @Test func metricsFollowTheirRule() async throws {
         try await TestApp.runWithAuth { app in
             let u = try await Users.make()

@@ -25,6 +25,12 @@ enum AuthTestConfig {
               update: owner
               delete: role:admin
           shared: {}
+          audit:
+            access:
+              read: role:auditor
+              create: role:auditor
+              update: nobody
+              delete: nobody
           board:
             access:
               read: anyone
