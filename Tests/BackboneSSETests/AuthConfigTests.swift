@@ -19,6 +19,8 @@ import Testing
         #expect(todos.access?.read == AccessRules([.owner]))
         #expect(todos.access?.update == AccessRules([.owner, .role("admin")]))
         #expect(todos.serverFields.contains("owner"))
+        #expect(todos.layout.indexes.contains(FieldPath("owner")!))
+        #expect(todos.layout.fieldTypes[FieldPath("owner")!] == .string)
         #expect(config.collections[2].access == nil)
         #expect(config.collections[3].access?.delete == AccessRules([.nobody]))
     }

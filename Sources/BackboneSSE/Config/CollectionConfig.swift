@@ -70,6 +70,9 @@ public struct CollectionConfig: Sendable {
                 types[FieldPath(field)!] = .string
             }
         }
+        // `read: owner` lists by the owner field on every request: index it.
+        var indexes = self.indexes
+        if let owner, let path = FieldPath(owner), !indexes.contains(path) { indexes.append(path) }
         return CollectionLayout(name: name, indexes: indexes, unique: unique, scalarPaths: scalar, fieldTypes: types)
     }
 }
