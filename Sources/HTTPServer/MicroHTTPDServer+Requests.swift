@@ -150,7 +150,7 @@ extension MicroHTTPDServer {
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "http.method": "\(exchange.method)",
-            "http.target": "\(exchange.target)",
+            "http.target": "\(RedactedTarget.of(exchange.target))",
             "http.duration_us": "\((ContinuousClock.now - exchange.startedAt).microseconds)",
         ]
         if exchange.status == 0 {

@@ -145,8 +145,12 @@ def test_no_token_reaches_the_log(auth_server):
     for t in (good, bad, "not.a.jwt"):
         srv.get("/todos", headers=bearer(t))
         srv.post("/todos", json={"title": "t"}, headers=bearer(t))
+        # Never taken from a URL (401), and never logged from one either.
+        assert srv.get(f"/todos?access_token={t}").status_code == 401
+        srv.get(f"/todos?limit=1&ticket={t}", headers=bearer(good))
     log = srv.stderr()
     assert re.search(r"http\.status=401", log), "the trace log should show the answers"
+    assert "access_token=REDACTED" in log and "ticket=REDACTED" in log, "the targets should be logged, redacted"
     for t in (good, bad):
         for part in t.split("."):
             assert part not in log, "a token's part is in the log"
