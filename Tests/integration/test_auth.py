@@ -155,3 +155,22 @@ def test_no_token_reaches_the_log(auth_server):
         for part in t.split("."):
             assert part not in log, "a token's part is in the log"
     assert SECRET not in log
+
+
+def test_lists_stay_within_the_callers_documents_on_this_store(auth_server):
+    """The owner condition joins the store's own query (SQL or MongoDB's): counts, pages
+    and a client's `$or` stay within the caller's documents."""
+    srv = auth_server
+    dave, erin = token("dave"), token("erin")
+    for i in range(3):
+        assert srv.post("/todos", json={"title": f"d{i}"}, headers=bearer(dave)).status_code == 201
+    for i in range(4):
+        assert srv.post("/todos", json={"title": f"e{i}"}, headers=bearer(erin)).status_code == 201
+    widen = json.dumps({"$or": [{"owner": "erin"}, {"owner": {"$ne": "nobody"}}]})
+    r = srv.get("/todos", params={"where": widen}, headers=bearer(dave))
+    assert r.status_code == 200, r.text
+    assert sorted(d["title"] for d in r.json()) == ["d0", "d1", "d2"]
+    page = srv.get("/todos", params={"sort": "title", "limit": 2}, headers=bearer(erin))
+    assert [d["title"] for d in page.json()] == ["e0", "e1"]
+    assert page.headers["X-Total-Count"] == "4"
+    assert "skip=2" in page.headers["Link"]
