@@ -117,3 +117,20 @@ import Testing
         #expect(identity.roles == ["admin", "ops"])
     }
 }
+
+@Suite struct BearerHeaderTests {
+    @Test(
+        arguments: [
+            ("Bearer abc.def.ghi", "abc.def.ghi"),
+            ("bearer abc", "abc"),
+            ("BEARER   abc  ", "abc"),
+            ("Bearer", nil),
+            ("Bearer ", nil),
+            ("Bearerabc", nil),
+            ("Basic abc", nil),
+            ("Bearer a b", "a b"),  // the verifier refuses it
+        ] as [(String, String?)])
+    func readsTheToken(header: String, token: String?) {
+        #expect(Authentication.bearerToken(header) == token)
+    }
+}

@@ -44,10 +44,18 @@ struct Authentication: Middleware {
     }
 
     /// The token of `Bearer <token>` (RFC 6750 §2.1: the scheme is case-insensitive).
+    /// It runs on every request: the usual spelling costs one `hasPrefix`. What the
+    /// token holds is the verifier's business (a token with a space in it fails there).
     static func bearerToken(_ header: String) -> String? {
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        var token: Substring
+        if header.hasPrefix("Bearer ") {
+            token = header.dropFirst(7)
+        } else {
+            guard let space = header.firstIndex(of: " "), header[..<space].lowercased() == "bearer" else { return nil }
+            token = header[header.index(after: space)...]
+        }
+        while token.first == " " { token = token.dropFirst() }
+        while token.last == " " { token = token.dropLast() }
+        return token.isEmpty ? nil : String(token)
     }
 }

@@ -31,15 +31,15 @@ struct Authorization: Middleware {
         case "/{collection}/{id}":
             guard let service = parameters.collection, parameters.problem == nil else { break }
             let rules = access(service)
-            let name = "\(service.name)/\(parameters.id ?? "")"
+            let name = { "\(service.name)/\(parameters.id ?? "")" }
             switch request.method {
-            case "GET", "HEAD": try require(rules[.read], request, refusal: .notFound("no document \(name)"))
+            case "GET", "HEAD": try require(rules[.read], request, refusal: .notFound("no document \(name())"))
             // PUT updates, or creates when there is no such document: either right lets it on.
             case "PUT":
                 try require(
-                    AccessRules(rules[.update].rules + rules[.create].rules), request, refusal: .forbidden("you may not write \(name)"))
-            case "PATCH": try require(rules[.update], request, refusal: .forbidden("you may not update \(name)"))
-            case "DELETE": try require(rules[.delete], request, refusal: .forbidden("you may not delete \(name)"))
+                    AccessRules(rules[.update].rules + rules[.create].rules), request, refusal: .forbidden("you may not write \(name())"))
+            case "PATCH": try require(rules[.update], request, refusal: .forbidden("you may not update \(name())"))
+            case "DELETE": try require(rules[.delete], request, refusal: .forbidden("you may not delete \(name())"))
             default: break
             }
         default:
@@ -52,9 +52,9 @@ struct Authorization: Middleware {
         service.config.access ?? CollectionAccess()
     }
 
-    private func require(_ rules: AccessRules, _ request: RouteRequest, refusal: APIError) throws {
+    private func require(_ rules: AccessRules, _ request: RouteRequest, refusal: @autoclosure () -> APIError) throws {
         guard !rules.permission(for: request.identity).allowsAny else { return }
         if request.identity == nil, rules.aUserMightPass { throw Unauthenticated.noToken }
-        throw refusal
+        throw refusal()
     }
 }

@@ -4,14 +4,15 @@ import DocumentStore
 /// query and inside a write's transaction. (Whether a caller may do an action at all is
 /// decided before, by `Authorization`; `Caller` carries what it decided.)
 extension CollectionService {
-    /// Does `permission` cover this document?
-    func allows(_ permission: Permission, _ document: JSONObject) -> Bool {
+    /// Does `permission` cover this document? (Parsed only when the owner decides: a
+    /// read by a caller who may read everything parses nothing.)
+    func allows(_ permission: Permission, _ document: @autoclosure () -> JSONObject) -> Bool {
         switch permission {
         case .all: return true
         case .none: return false
         case .owned(let subject):
             guard let field = config.owner else { return false }
-            return document[field]?.stringValue == subject
+            return document()[field]?.stringValue == subject
         }
     }
 
@@ -29,9 +30,11 @@ extension CollectionService {
 
     /// A write on an existing document: refused with 403 when the caller may see the
     /// document, else 404 (an id reveals nothing).
-    func authorize(_ permission: Permission, on document: JSONObject, id: String, caller: Caller, action: String) throws(ServiceError) {
-        guard !allows(permission, document) else { return }
-        if allows(caller.read, document) { throw .forbidden("you may not \(action) \(name)/\(id)") }
+    func authorize(
+        _ permission: Permission, on document: @autoclosure () -> JSONObject, id: String, caller: Caller, action: String
+    ) throws(ServiceError) {
+        guard !allows(permission, document()) else { return }
+        if allows(caller.read, document()) { throw .forbidden("you may not \(action) \(name)/\(id)") }
         throw .notFound(collection: name, id: id)
     }
 
