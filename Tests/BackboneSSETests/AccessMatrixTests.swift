@@ -1,3 +1,4 @@
+import BackboneSSE
 import Testing
 
 /// Every route × rule × caller of AuthTestConfig: anonymous, the owner, another user, an
@@ -125,6 +126,21 @@ import Testing
         try await TestApp.runWithAuth { app in
             let r = try await app.options("/todos")
             #expect(r.status == 204)
+        }
+    }
+}
+
+/// Pages of other origins can send tokens and read why they were refused.
+@Suite struct AuthCORSTests {
+    @Test func aPreflightAllowsAuthorizationAndAnswersExposeWWWAuthenticate() async throws {
+        try await TestApp.run(config: AuthTestConfig.yaml, options: ServiceOptions(corsOrigins: ["http://app.test"])) { app in
+            let preflight = try await app.options(
+                "/todos", headers: [("Origin", "http://app.test"), ("Access-Control-Request-Method", "GET")])
+            #expect(preflight.headerSet("Access-Control-Allow-Headers").contains("authorization"))
+            let refused = try await app.get("/todos", headers: [("Origin", "http://app.test")])
+            #expect(refused.status == 401)
+            #expect(refused.header("Access-Control-Allow-Origin") == "http://app.test")
+            #expect(refused.headerSet("Access-Control-Expose-Headers").contains("www-authenticate"))
         }
     }
 }
