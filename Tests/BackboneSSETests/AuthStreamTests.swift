@@ -94,4 +94,20 @@ import Testing
             #expect(try Self.changes(byLastEventID, count: 2) == ["create \(b)", "delete \(b)"])
         }
     }
+
+    @Test func aStreamEndsWithExpiredWhenItsTokenExpires() async throws {
+        try await TestApp.runWithAuth { app in
+            // Four seconds past exp, with a 5 s leeway: good for one more second.
+            let shortLived = try await TestTokens.sign(TestTokens.claims("alice", expiresIn: -4))
+            let lasting = try await TestTokens.token("alice")
+            let ending = try await Self.open(app, "/todos", as: shortLived)
+            let staying = try await Self.open(app, "/events?collections=todos", as: lasting)
+            defer { [ending, staying].forEach { $0.closeStream() } }
+            #expect(ending.status == 200 && staying.status == 200)
+            let text = StreamHubFeedTests.read(try #require(ending.stream), until: { $0.contains("event: expired") }, for: 5)
+            #expect(text.contains("event: expired\ndata: {\"reason\":\"token_expired\"}"), "\(text)")
+            let other = StreamHubFeedTests.read(try #require(staying.stream), until: { _ in false }, for: 0.5)
+            #expect(!other.contains("expired"))
+        }
+    }
 }

@@ -12,6 +12,7 @@ enum CollectionRoutes {
             let filter = parsed.query.filter == .all ? nil : parsed.query.filter
             var subscription = Subscription(collections: [handlers.service.name], documentID: nil, filter: filter)
             subscription.owners = request.ownerConditions(on: handlers.service)
+            subscription.expires = request.identity?.expires
             return respond(try StreamHandlers(hub: request.app.hub).open(request.http, subscription, since: parsed.since))
         }
         respond(try handlers.list(request.http, path: request.target.path, query: request.target.query, answers: request.app.listAnswers))
@@ -37,6 +38,7 @@ enum CollectionRoutes {
             }
             var subscription = Subscription(collections: [handlers.service.name], documentID: id, filter: nil)
             subscription.owners = request.ownerConditions(on: handlers.service)
+            subscription.expires = request.identity?.expires
             return respond(try StreamHandlers(hub: request.app.hub).open(request.http, subscription, since: request.parameter("since")))
         }
         respond(try handlers.read(request.http, id: id))

@@ -16,7 +16,8 @@ enum StreamRoutes {
         for name in collections {
             if let condition = request.ownerCondition(on: request.app.services[name]!) { owners[name] = condition }
         }
-        let subscription = Subscription(collections: Set(collections), documentID: nil, filter: nil, owners: owners)
+        var subscription = Subscription(collections: Set(collections), documentID: nil, filter: nil, owners: owners)
+        subscription.expires = request.identity?.expires
         respond(try StreamHandlers(hub: request.app.hub).open(request.http, subscription, since: request.parameter("since")))
     }
 

@@ -1,4 +1,5 @@
 import DocumentStore
+import Foundation
 
 /// What a stream listens to: one or more collections, possibly one document, possibly
 /// a filter (which turns matching changes into `enter`/`leave`).
@@ -8,6 +9,9 @@ struct Subscription: Sendable {
     let filter: Filter?
     /// Per collection, for a subscriber who may read only its own documents: whose.
     var owners: [String: OwnerCondition] = [:]
+    /// When the token that opened it expires (plus the leeway): the stream then gets
+    /// `expired` and ends. Nil: anonymous, or auth off.
+    var expires: Date?
 
     /// The owner field and the subscriber's `sub`.
     struct OwnerCondition: Sendable, Equatable {
