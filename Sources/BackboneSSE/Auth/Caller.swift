@@ -25,13 +25,4 @@ public struct Caller: Sendable {
             subject: identity?.subject, read: access.read.permission(for: identity), create: access.create.permission(for: identity),
             update: access.update.permission(for: identity), delete: access.delete.permission(for: identity))
     }
-
-    func permission(_ action: CollectionAction) -> Permission {
-        switch action {
-        case .read: read
-        case .create: create
-        case .update: update
-        case .delete: delete
-        }
-    }
 }
