@@ -57,7 +57,9 @@ public final class BackboneSSEApp: Sendable {
         ]
         // Identity, then the rules, before any handler touches the store.
         if let auth = config.auth {
-            middleware += [Authentication(verifier: TokenVerifier(auth)), Authorization(auth: auth)]
+            middleware.append(Authentication(verifier: TokenVerifier(auth)))
+            if let limits = auth.rateLimit { middleware.append(RateLimit(limits: limits)) }
+            middleware.append(Authorization(auth: auth))
         }
         self.router = Router(routes: Routes.table, middleware: middleware, fallback: StaticRoute.answer)
     }

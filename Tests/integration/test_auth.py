@@ -174,3 +174,41 @@ def test_lists_stay_within_the_callers_documents_on_this_store(auth_server):
     assert [d["title"] for d in page.json()] == ["e0", "e1"]
     assert page.headers["X-Total-Count"] == "4"
     assert "skip=2" in page.headers["Link"]
+
+
+RATE_CONFIG = f"""
+auth:
+  jwt:
+    secret_env: {SECRET_VAR}
+    issuer: https://id.test
+  rate_limit: {{reads: 5, writes: 100}}
+collections:
+  board:
+    access: {{read: anyone}}
+"""
+
+
+def get_from(address, port, path, headers=None):
+    """A GET whose connection comes from `address` (a loopback address)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(address, 0))
+    try:
+        conn.request("GET", path, headers=headers or {})
+        r = conn.getresponse()
+        r.read()
+        return r.status, r.getheader("Retry-After")
+    finally:
+        conn.close()
+
+
+def test_rate_limits_per_address_and_per_user(make_server, monkeypatch):
+    monkeypatch.setenv(SECRET_VAR, SECRET)
+    srv = make_server(config_text=RATE_CONFIG)
+    statuses = [get_from("127.0.0.1", srv.port, "/board")[0] for _ in range(5)]
+    assert statuses == [200] * 5
+    status, retry_after = get_from("127.0.0.1", srv.port, "/board")
+    assert status == 429 and int(retry_after) >= 1
+    # Another address, and a user from the same address, have their own allowance.
+    assert get_from("127.0.0.2", srv.port, "/board")[0] == 200
+    assert get_from("127.0.0.1", srv.port, "/board", headers=bearer(token("frank")))[0] == 200
+    assert srv.get("/healthz").status_code == 200

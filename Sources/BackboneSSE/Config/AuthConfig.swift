@@ -15,8 +15,7 @@ public struct AuthConfig: Sendable {
     public var rolesClaim: String
     /// Who may read `/metrics`.
     public var metrics: AccessRules
-    /// Requests per user (per address when anonymous) over a sliding minute; parsed,
-    /// not enforced yet.
+    /// Requests per user (per address when anonymous) over a sliding minute.
     public var rateLimit: RateLimit?
     /// The variable holding the key that signs stream tickets; parsed, tickets come later.
     public var ticketSecretEnv: String?
