@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         // libmicrohttpd through pkg-config, with a shim for its variadic functions.
@@ -100,6 +101,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // Verifies bearer tokens (Auth/TokenVerifier.swift); nothing else sees it.
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -156,7 +159,10 @@ let package = Package(
             dependencies: [
                 "BackboneSSE", "DocumentStore", "HTTPServer", "SQLiteStore", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+                // Signs the tests' tokens, forged ones included.
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

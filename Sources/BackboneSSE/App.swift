@@ -28,6 +28,8 @@ public final class BackboneSSEApp: Sendable {
     let logger: Logger
     let cors: CORSMiddleware
     let router: Router
+    /// The `auth` block (nil: every request is anonymous and allowed).
+    let auth: AuthConfig?
     /// At most 4 MB of list answers (see `CollectionHandlers.list`).
     let listAnswers = ListAnswers(capacity: 256, maxCost: 4 << 20)
 
@@ -49,13 +51,17 @@ public final class BackboneSSEApp: Sendable {
         self.hub = try StreamHub(store: store, feed: feed, options: streams, metrics: metrics, logger: logger)
         self.logger = logger
         self.cors = CORSMiddleware(origins: Set(options.corsOrigins))
-        self.router = Router(
-            routes: Routes.table,
-            middleware: [
-                RequestID(), RequestLogging(logger: logger), MetricsMiddleware(metrics: metrics), cors,
-                CrossOriginWrites(cors: cors),
-            ],
-            fallback: StaticRoute.answer)
+        self.auth = config.auth
+        var middleware: [any Middleware] = [
+            RequestID(), RequestLogging(logger: logger), MetricsMiddleware(metrics: metrics), cors, CrossOriginWrites(cors: cors),
+        ]
+        // Identity, then the rules, before any handler touches the store.
+        if let auth = config.auth {
+            middleware.append(Authentication(verifier: TokenVerifier(auth)))
+            if let limits = auth.rateLimit { middleware.append(RateLimit(limits: limits)) }
+            middleware.append(Authorization(auth: auth))
+        }
+        self.router = Router(routes: Routes.table, middleware: middleware, fallback: StaticRoute.answer)
     }
 
     /// Ends every stream with `bye` (the server stops accepting first).

@@ -121,4 +121,19 @@ static inline void *CMHD_socket_context(struct MHD_Connection *connection) {
     return info ? info->socket_context : NULL;
 }
 
+/// The client's address as text (IPv4 or IPv6) into `out`, for per-address rate
+/// limits; empty when unknown.
+static inline void CMHD_client_address(struct MHD_Connection *connection, char *out, socklen_t size) {
+    out[0] = 0;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr) return;
+    const struct sockaddr *address = info->client_addr;
+    if (address->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)address)->sin_addr, out, size);
+    } else if (address->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)address)->sin6_addr, out, size);
+    }
+}
+
 #endif

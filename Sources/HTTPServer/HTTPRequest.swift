@@ -11,16 +11,19 @@ public struct HTTPRequest: Sendable {
     public let body: [UInt8]
     /// When the request's headers were read (for latency figures).
     public let startedAt: ContinuousClock.Instant
+    /// The peer's IP address as text (empty when unknown), for per-address rate limits.
+    public let clientAddress: String
 
     public init(
         method: String, target: String, headers: [(name: String, value: String)], body: [UInt8],
-        startedAt: ContinuousClock.Instant = .now
+        startedAt: ContinuousClock.Instant = .now, clientAddress: String = ""
     ) {
         self.method = method
         self.target = target
         self.headers = headers
         self.body = body
         self.startedAt = startedAt
+        self.clientAddress = clientAddress
     }
 
     /// The part of the target before `?`, still percent-encoded.

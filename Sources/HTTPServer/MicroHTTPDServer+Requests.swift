@@ -74,13 +74,22 @@ extension MicroHTTPDServer {
         exchange.responder = responder
         let request = HTTPRequest(
             method: exchange.method.isEmpty ? "GET" : exchange.method, target: exchange.target,
-            headers: exchange.headers, body: exchange.body, startedAt: exchange.startedAt)
+            headers: exchange.headers, body: exchange.body, startedAt: exchange.startedAt,
+            clientAddress: Self.clientAddress(connection))
         exchange.body = []
         exchange.afterResponse = AfterResponse.collecting { handler(request, responder) }
         if let response = responder.handlerReturned(suspend: { MHD_suspend_connection(connection) }) {
             return queue(response, for: exchange, on: connection)
         }
         return .YES
+    }
+
+    /// The peer's address as text (INET6_ADDRSTRLEN is 46).
+    static func clientAddress(_ connection: OpaquePointer) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 48) { buffer in
+            CMHD_client_address(connection, buffer.baseAddress!, 48)
+            return String(cString: buffer.baseAddress!)
+        }
     }
 
     /// The request no longer holds up `stop`: its answer is sent, or it is gone (both in
@@ -150,7 +159,7 @@ extension MicroHTTPDServer {
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "http.method": "\(exchange.method)",
-            "http.target": "\(exchange.target)",
+            "http.target": "\(RedactedTarget.of(exchange.target))",
             "http.duration_us": "\((ContinuousClock.now - exchange.startedAt).microseconds)",
         ]
         if exchange.status == 0 {

@@ -178,12 +178,22 @@ struct ServeCommand: ParsableCommand {
                 "store": "\(documentStore.description)",
                 "collections": "\(appConfig.collections.map(\.name).joined(separator: ","))",
             ])
+        if appConfig.auth == nil, !Self.isLoopback(host) {
+            logger.warning(
+                "no 'auth' block in the config: anyone who can reach this address may read, change and delete every document",
+                metadata: ["host": "\(host)"])
+        }
         let signal = Signals.wait()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         server.quiesce()
         app.shutdown()
         server.stop()
         logger.notice("stopped")
+    }
+
+    /// Only this machine can reach the address.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     private func openStore(_ entry: StoreRegistry.Entry?, logger: Logger) throws -> OpenedStore {

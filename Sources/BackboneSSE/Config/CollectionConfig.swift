@@ -10,10 +10,15 @@ public struct CollectionConfig: Sendable {
     public let schema: Schema
     /// The largest `limit` a list may ask for here (nil: the server's `--max-limit`).
     public let maxLimit: Int?
+    /// The top-level field holding the creator's `sub` (set by the server on create,
+    /// never changed after).
+    public let owner: String?
+    /// Who may read, create, update and delete (nil: `user` for each, when auth is on).
+    public let access: CollectionAccess?
 
     public init(
         name: String, timestamps: Bool = false, indexes: [FieldPath] = [], unique: [FieldPath] = [],
-        schema: Schema = .any, maxLimit: Int? = nil
+        schema: Schema = .any, maxLimit: Int? = nil, owner: String? = nil, access: CollectionAccess? = nil
     ) {
         self.name = name
         self.timestamps = timestamps
@@ -21,11 +26,15 @@ public struct CollectionConfig: Sendable {
         self.unique = unique
         self.schema = schema
         self.maxLimit = maxLimit
+        self.owner = owner
+        self.access = access
     }
 
     /// Fields the server keeps itself; a schema does not need to declare them.
     public var serverFields: Set<String> {
-        timestamps ? ["id", "_v", "created", "updated"] : ["id", "_v"]
+        var fields: Set<String> = timestamps ? ["id", "_v", "created", "updated"] : ["id", "_v"]
+        if let owner { fields.insert(owner) }
+        return fields
     }
 
     /// What the store needs to know about this collection.
@@ -48,6 +57,11 @@ public struct CollectionConfig: Sendable {
         }
         collect(schema, [])
         for field in ["id", "_v"] { scalar.insert(FieldPath(field)!) }
+        // The server writes the owner field, always a string: `read: owner` lists by it.
+        if let owner, let path = FieldPath(owner) {
+            scalar.insert(path)
+            types[path] = .string
+        }
         types[FieldPath("id")!] = .string
         types[FieldPath("_v")!] = .number
         if timestamps {
@@ -56,6 +70,9 @@ public struct CollectionConfig: Sendable {
                 types[FieldPath(field)!] = .string
             }
         }
+        // `read: owner` lists by the owner field on every request: index it.
+        var indexes = self.indexes
+        if let owner, let path = FieldPath(owner), !indexes.contains(path) { indexes.append(path) }
         return CollectionLayout(name: name, indexes: indexes, unique: unique, scalarPaths: scalar, fieldTypes: types)
     }
 }
@@ -63,8 +80,11 @@ public struct CollectionConfig: Sendable {
 /// The whole config file: the collections, in the order they were declared.
 public struct AppConfig: Sendable {
     public let collections: [CollectionConfig]
+    /// Without it every request is anonymous and allowed.
+    public let auth: AuthConfig?
 
-    public init(collections: [CollectionConfig]) {
+    public init(collections: [CollectionConfig], auth: AuthConfig? = nil) {
         self.collections = collections
+        self.auth = auth
     }
 }

@@ -8,7 +8,11 @@ public enum ConfigLoader {
     /// Names that are routes of their own and cannot be collections.
     public static var reservedNames: Set<String> { Routes.reservedNames }
 
-    public static func load(path: String) throws(ConfigError) -> AppConfig {
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError)
+        -> AppConfig
+    {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, key: "", message: "cannot read the file")
         }
@@ -16,13 +20,18 @@ public enum ConfigLoader {
             throw ConfigError(file: path, key: "", message: "is not UTF-8 text")
         }
         do {
-            return try parse(text, json: path.hasSuffix(".json"))
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            return try parse(text, json: path.hasSuffix(".json"), context: ConfigContext(environment: environment, directory: directory))
         } catch {
             throw error.inFile(path)
         }
     }
 
-    public static func parse(_ text: String, json: Bool = false) throws(ConfigError) -> AppConfig {
+    public static func parse(
+        _ text: String, json: Bool = false, context: ConfigContext = ConfigContext()
+    ) throws(ConfigError)
+        -> AppConfig
+    {
         let root: JSON
         if json {
             do { root = try JSONParser.parse(text) } catch {
@@ -37,13 +46,13 @@ public enum ConfigLoader {
                 throw ConfigError(key: "", message: "invalid YAML: \(error)")
             }
         }
-        return try build(root)
+        return try build(root, context: context)
     }
 
-    static func build(_ root: JSON) throws(ConfigError) -> AppConfig {
+    static func build(_ root: JSON, context: ConfigContext = ConfigContext()) throws(ConfigError) -> AppConfig {
         guard case .object(let top) = root else { throw ConfigError(key: "", message: "must be a mapping with a 'collections' key") }
-        for key in top.keys where key != "collections" {
-            throw ConfigError(key: key, message: "unknown key (expected 'collections')")
+        for key in top.keys where key != "collections" && key != "auth" {
+            throw ConfigError(key: key, message: "unknown key (expected 'collections' or 'auth')")
         }
         guard case .object(let declared)? = top["collections"] else {
             throw ConfigError(key: "collections", message: "must be a mapping of collection names to their settings")
@@ -53,10 +62,12 @@ public enum ConfigLoader {
         for (name, settings) in declared.members {
             collections.append(try collection(name, settings))
         }
-        return AppConfig(collections: collections)
+        let auth = try top["auth"].map { (a) throws(ConfigError) in try AuthConfigLoader.auth(a, context: context) }
+        try AuthConfigLoader.check(collections, declared: declared, auth: auth)
+        return AppConfig(collections: collections, auth: auth)
     }
 
-    static let collectionKeys: Set<String> = ["timestamps", "indexes", "unique", "schema", "maxLimit"]
+    static let collectionKeys: Set<String> = ["timestamps", "indexes", "unique", "schema", "maxLimit", "owner", "access"]
 
     static func collection(_ name: String, _ settings: JSON) throws(ConfigError) -> CollectionConfig {
         let key = "collections.\(name)"
@@ -106,7 +117,8 @@ public enum ConfigLoader {
         }
         return CollectionConfig(
             name: name, timestamps: timestamps, indexes: try paths("indexes"), unique: unique,
-            schema: schema, maxLimit: maxLimit)
+            schema: schema, maxLimit: maxLimit, owner: try AuthConfigLoader.owner(object["owner"], key: "\(key).owner"),
+            access: try object["access"].map { (a) throws(ConfigError) in try AuthConfigLoader.access(a, key: "\(key).access") })
     }
 
     public static func isValidName(_ name: String) -> Bool {

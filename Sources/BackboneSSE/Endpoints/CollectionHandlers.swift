@@ -9,6 +9,8 @@ typealias ListAnswers = HeadCache<String, HTTPResponse>
 struct CollectionHandlers {
     let service: CollectionService
     let maxLimit: Int
+    /// What the request's caller may do here (everything without an `auth` block).
+    var caller: Caller = .unrestricted
 
     /// A write's answer, or why there is none.
     typealias Answer = @Sendable (Result<HTTPResponse, ServiceError>) -> Void
@@ -30,10 +32,19 @@ struct CollectionHandlers {
         // correctness (an answer is only reused at the head it was read at), but it lets
         // a benchmark or a doubtful operator measure the query itself.
         let fresh = request.header("Cache-Control")?.contains("no-cache") == true
-        if !fresh, let answer = answers.lookup(request.target, head: head) { return answer }
+        let key = Self.answerKey(request.target, caller.read)
+        if !fresh, let answer = answers.lookup(key, head: head) { return answer }
         let (response, cursor) = try list(request, path: path, query: pairs)
-        answers.store(request.target, head: cursor.sequence, value: response, cost: response.body.count + 512)
+        answers.store(key, head: cursor.sequence, value: response, cost: response.body.count + 512)
         return response
+    }
+
+    /// The cached answer's key: the target, and for a caller who reads only its own
+    /// documents its `sub` too (length-prefixed, so no two callers' keys can meet), so
+    /// that one user's list is never another's answer.
+    static func answerKey(_ target: String, _ read: Permission) -> String {
+        guard case .owned(let subject) = read else { return target }
+        return "\(subject.utf8.count):\(subject)\(target)"
     }
 
     /// A page of documents, the stream cursor it reflects, and paging headers when the
@@ -44,7 +55,7 @@ struct CollectionHandlers {
         -> (response: HTTPResponse, cursor: ChangeCursor)
     {
         let query = try parse(pairs).query
-        let result = try service.list(query)
+        let result = try service.list(query, as: caller)
         var body: [UInt8] = [UInt8(ascii: "[")]
         for (i, document) in result.documents.enumerated() {
             if i > 0 { body.append(UInt8(ascii: ",")) }
@@ -69,7 +80,7 @@ struct CollectionHandlers {
 
     /// `GET /{c}/{id}`, with `If-None-Match`.
     func read(_ request: HTTPRequest, id: String) throws(ServiceError) -> HTTPResponse {
-        let (document, cursor) = try service.get(id)
+        let (document, cursor) = try service.get(id, as: caller)
         if let ifNoneMatch = request.header("If-None-Match") {
             let tags = Responses.entityTags(ifNoneMatch)
             if tags.any || tags.versions.contains(document.version) {
@@ -81,14 +92,14 @@ struct CollectionHandlers {
 
     func create(_ body: JSONObject, origin: String?, respond: @escaping Answer) {
         let collection = service.name
-        service.create(body, origin: origin) { result in
+        service.create(body, origin: origin, as: caller) { result in
             respond(result.map { Self.answer($0, created: true, location: { "/\(collection)/\(Self.encode($0))" }) })
         }
     }
 
     func replace(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, respond: @escaping Answer) {
         let collection = service.name
-        service.replace(id, body, condition: condition, origin: origin) { result in
+        service.replace(id, body, condition: condition, origin: origin, as: caller) { result in
             respond(
                 result.map { written in
                     Self.answer(written, created: written.change.operation == .create, location: { "/\(collection)/\(Self.encode($0))" })
@@ -97,13 +108,13 @@ struct CollectionHandlers {
     }
 
     func patch(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, respond: @escaping Answer) {
-        service.patch(id, body, condition: condition, origin: origin) { result in
+        service.patch(id, body, condition: condition, origin: origin, as: caller) { result in
             respond(result.map { Self.answer($0, created: false, location: nil) })
         }
     }
 
     func delete(_ id: String, condition: WriteCondition, origin: String?, respond: @escaping Answer) {
-        service.delete(id, condition: condition, origin: origin) { result in
+        service.delete(id, condition: condition, origin: origin, as: caller) { result in
             // A JSON body, not an empty 200: jQuery rejects an empty body as a parse error.
             respond(result.map { _ in Responses.json(200, Array("{}".utf8)) })
         }

@@ -10,7 +10,9 @@ enum CollectionRoutes {
         if StreamHandlers.wantsStream(request.http) {
             let parsed = try handlers.parse(request.target.query)
             let filter = parsed.query.filter == .all ? nil : parsed.query.filter
-            let subscription = Subscription(collections: [handlers.service.name], documentID: nil, filter: filter)
+            var subscription = Subscription(collections: [handlers.service.name], documentID: nil, filter: filter)
+            subscription.owners = request.ownerConditions(on: handlers.service)
+            subscription.expires = request.identity?.expires
             return respond(try StreamHandlers(hub: request.app.hub).open(request.http, subscription, since: parsed.since))
         }
         respond(try handlers.list(request.http, path: request.target.path, query: request.target.query, answers: request.app.listAnswers))
@@ -28,7 +30,15 @@ enum CollectionRoutes {
         let handlers = try handlers(request)
         let id = try id(request)
         if StreamHandlers.wantsStream(request.http) {
-            let subscription = Subscription(collections: [handlers.service.name], documentID: id, filter: nil)
+            // A document the caller may not read is 404 here as for a GET.
+            if case .owned = handlers.caller.read, let existing = try? handlers.service.get(id) {
+                guard handlers.service.allows(handlers.caller.read, existing.document.parsed()) else {
+                    throw APIError.notFound("no document \(handlers.service.name)/\(id)")
+                }
+            }
+            var subscription = Subscription(collections: [handlers.service.name], documentID: id, filter: nil)
+            subscription.owners = request.ownerConditions(on: handlers.service)
+            subscription.expires = request.identity?.expires
             return respond(try StreamHandlers(hub: request.app.hub).open(request.http, subscription, since: request.parameter("since")))
         }
         respond(try handlers.read(request.http, id: id))
@@ -58,7 +68,7 @@ enum CollectionRoutes {
 
     private static func handlers(_ request: RouteRequest) throws(APIError) -> CollectionHandlers {
         guard let service = request.collection else { throw .notFound("no collection named \(request.target.segments.first ?? "")") }
-        return CollectionHandlers(service: service, maxLimit: request.app.options.maxLimit)
+        return CollectionHandlers(service: service, maxLimit: request.app.options.maxLimit, caller: request.caller(on: service))
     }
 
     private static func id(_ request: RouteRequest) throws(APIError) -> String {

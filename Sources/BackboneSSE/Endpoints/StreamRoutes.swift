@@ -5,15 +5,25 @@ import HTTPServer
 /// whatever the `Accept` header).
 enum StreamRoutes {
     static func events(_ request: RouteRequest, _ respond: @escaping Respond) throws {
-        let names = request.parameter("collections") ?? ""
-        let collections = names.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let collections = collectionNames(request)
         guard !collections.isEmpty else {
             throw APIError.badRequest("name the collections: /events?collections=todos,lists", code: "bad_query")
         }
         for name in collections where request.app.services[name] == nil {
             throw APIError.notFound("no collection named \(name)")
         }
-        let subscription = Subscription(collections: Set(collections), documentID: nil, filter: nil)
+        var owners: [String: Subscription.OwnerCondition] = [:]
+        for name in collections {
+            if let condition = request.ownerCondition(on: request.app.services[name]!) { owners[name] = condition }
+        }
+        var subscription = Subscription(collections: Set(collections), documentID: nil, filter: nil, owners: owners)
+        subscription.expires = request.identity?.expires
         respond(try StreamHandlers(hub: request.app.hub).open(request.http, subscription, since: request.parameter("since")))
+    }
+
+    /// The names of `?collections=a,b`.
+    static func collectionNames(_ request: RouteRequest) -> [String] {
+        let names = request.parameter("collections") ?? ""
+        return names.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
     }
 }

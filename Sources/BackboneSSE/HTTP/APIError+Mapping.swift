@@ -10,6 +10,7 @@ extension APIError {
         case let error as APIError: self = error
         case let error as ServiceError: self.init(error)
         case let error as StoreError: self.init(ServiceError(error))
+        case let error as Unauthenticated: self = .unauthenticated(error)
         default:
             self.init(500, "internal_error", "internal error")
             cause = "\(error)"
@@ -40,6 +41,8 @@ extension APIError {
         case .uniqueViolation(let field):
             self.init(409, "unique_violation", "another document already has this \(field)")
             details = [ValidationIssue(path: "/" + field.replacingOccurrences(of: ".", with: "/"), message: "is already taken")]
+        case .forbidden(let message):
+            self = .forbidden(message)
         case .unavailable(let why):
             self.init(503, "store_unavailable", "the store is unavailable; retry shortly")
             headers = [("Retry-After", "2")]

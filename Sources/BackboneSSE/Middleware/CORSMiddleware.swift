@@ -7,10 +7,12 @@ import HTTPServer
 struct CORSMiddleware: Middleware {
     let origins: Set<String>
 
-    static let exposed = "X-Stream-Cursor, X-Total-Count, Link, ETag, Location, X-Request-Id"
-    static let allowedHeaders = "Content-Type, X-Client-Id, If-Match, If-None-Match, X-HTTP-Method-Override, Last-Event-ID"
+    static let exposed = "X-Stream-Cursor, X-Total-Count, Link, ETag, Location, X-Request-Id, WWW-Authenticate"
+    // Authorization: bearer tokens (an explicit name: `*` would not cover it).
+    static let allowedHeaders =
+        "Content-Type, Authorization, X-Client-Id, If-Match, If-None-Match, X-HTTP-Method-Override, Last-Event-ID"
 
-    func handle(_ request: RouteRequest, respond: @escaping Respond, next: Next) {
+    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) {
         guard let allowed = allowedOrigin(request.header("Origin")) else {
             // Answers differ by Origin when only some origins are allowed: say so to
             // caches on every answer, not only on the allowed origins'.

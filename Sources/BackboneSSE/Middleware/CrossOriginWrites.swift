@@ -9,7 +9,7 @@
 struct CrossOriginWrites: Middleware {
     let cors: CORSMiddleware
 
-    func handle(_ request: RouteRequest, respond: @escaping Respond, next: Next) throws {
+    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) throws {
         guard !Self.safeMethods.contains(request.http.method), let origin = Self.origin(of: request) else {
             return next(request, respond)
         }

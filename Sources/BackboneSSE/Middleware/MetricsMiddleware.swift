@@ -6,7 +6,7 @@ struct MetricsMiddleware: Middleware {
 
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
-    func handle(_ request: RouteRequest, respond: @escaping Respond, next: Next) {
+    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) {
         let method = Self.methods.contains(request.method) ? request.method : "other"
         let route = request.routeLabel
         let written = Self.writeMethods.contains(method) ? request.collection?.name : nil

@@ -6,5 +6,5 @@ typealias Next = @Sendable (_ request: RouteRequest, _ respond: @escaping Respon
 /// out. An error it throws becomes the request's JSON answer at this step.
 /// Authorisation and rate limits slot in here.
 protocol Middleware: Sendable {
-    func handle(_ request: RouteRequest, respond: @escaping Respond, next: Next) throws
+    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) throws
 }

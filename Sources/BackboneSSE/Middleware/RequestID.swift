@@ -8,7 +8,7 @@ final class RequestID: Middleware {
     private let prefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
     private let counter = Atomic<Int>(0)
 
-    func handle(_ request: RouteRequest, respond: @escaping Respond, next: Next) {
+    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) {
         var request = request
         if let sent = request.header("X-Request-Id"), Self.isAcceptable(sent) {
             request.requestID = sent

@@ -5,7 +5,7 @@ import Logging
 struct RequestLogging: Middleware {
     let logger: Logger
 
-    func handle(_ request: RouteRequest, respond: @escaping Respond, next: Next) {
+    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) {
         guard logger.logLevel <= .debug else { return next(request, respond) }
         next(request) { [logger] response in
             logger.debug(

@@ -15,6 +15,8 @@ struct RouteRequest: Sendable {
     /// Names the request in the logs and in its answer's `X-Request-Id` (set by
     /// `RequestID`, the outermost middleware).
     var requestID = ""
+    /// Who sent it, from a verified bearer token (set by `Authentication`; nil: anonymous).
+    var identity: Identity?
 
     /// Where the router sends a request.
     enum Destination: Sendable {
@@ -51,6 +53,23 @@ struct RouteRequest: Sendable {
     var id: String? {
         if case .route(_, let parameters) = destination { return parameters.id }
         return nil
+    }
+
+    /// What this request's caller may do on `service` (everything without an `auth` block).
+    func caller(on service: CollectionService) -> Caller {
+        guard app.auth != nil else { return .unrestricted }
+        return Caller(identity: identity, access: service.config.access ?? CollectionAccess())
+    }
+
+    /// For a stream: whose documents' changes the caller may see on `service` (nil: all).
+    func ownerCondition(on service: CollectionService) -> Subscription.OwnerCondition? {
+        guard case .owned(let subject) = caller(on: service).read else { return nil }
+        // No owner field (the config refuses it): a condition nothing meets.
+        return Subscription.OwnerCondition(field: service.config.owner ?? "", subject: subject)
+    }
+
+    func ownerConditions(on service: CollectionService) -> [String: Subscription.OwnerCondition] {
+        ownerCondition(on: service).map { [service.name: $0] } ?? [:]
     }
 
     /// The last value of a query parameter.

@@ -24,7 +24,18 @@ public final class CollectionService: Sendable {
         return (document, read.cursor)
     }
 
-    func list(_ query: ListQuery) throws(ServiceError) -> ListResult {
+    /// The document, if `caller` may read it (else, as if there were none: 404).
+    func get(_ id: String, as caller: Caller) throws(ServiceError) -> (document: StoredDocument, cursor: ChangeCursor) {
+        let read = try get(id)
+        guard allows(caller.read, read.document.parsed()) else { throw .notFound(collection: name, id: id) }
+        return read
+    }
+
+    /// A page of what `caller` may read: with `read: owner` the owner condition joins
+    /// the query itself, so counts, pages and any `$or` stay within the caller's documents.
+    func list(_ query: ListQuery, as caller: Caller) throws(ServiceError) -> ListResult {
+        var query = query
+        query.filter = try readableFilter(caller) && query.filter
         do { return try store.list(name, query: query) } catch { throw ServiceError(error) }
     }
 
@@ -35,7 +46,9 @@ public final class CollectionService: Sendable {
     }
 
     /// `POST /{c}`: a new document, with the body's id or a generated one.
-    func create(_ body: JSONObject, origin: String?, completion: @escaping WriteCompletion) {
+    func create(_ body: JSONObject, origin: String?, as caller: Caller = .unrestricted, completion: @escaping WriteCompletion) {
+        guard caller.create.allowsAny else { return completion(.failure(.forbidden("you may not create \(name)"))) }
+        if let error = checkNewOwner(body, caller) { return completion(.failure(error)) }
         let id: String
         switch body["id"] {
         case nil, .null?:
@@ -46,7 +59,9 @@ public final class CollectionService: Sendable {
             return completion(.failure(.invalidID))
         }
         let document: JSONObject
-        do { document = try prepare(body, id: id, version: 1, previous: nil) } catch { return completion(.failure(error)) }
+        do { document = try prepare(body, id: id, version: 1, previous: nil, owner: caller.subject) } catch {
+            return completion(.failure(error))
+        }
         write(id: id, origin: origin, completion: completion) { (current) throws(ServiceError) in
             guard current == nil else { throw .idTaken(id: id) }
             return .insert(document, version: 1)
@@ -54,43 +69,65 @@ public final class CollectionService: Sendable {
     }
 
     /// `PUT /{c}/{id}`: replace the document, or create it with this id.
-    func replace(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, completion: @escaping WriteCompletion) {
+    func replace(
+        _ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, as caller: Caller = .unrestricted,
+        completion: @escaping WriteCompletion
+    ) {
         if let error = checkBodyID(body, id) { return completion(.failure(error)) }
         let sentVersion: Int64?
         do { sentVersion = try Self.sentVersion(body) } catch { return completion(.failure(error)) }
         write(id: id, origin: origin, completion: completion) { (current) throws(ServiceError) in
-            try condition.check(current)
+            // The rules first: a 412 or a 409 (which carries the document) would tell
+            // about a document the caller may not see.
             let previous = current?.parsed()
+            let owner: String?
+            if let previous {
+                try self.authorize(caller.update, on: previous, id: id, caller: caller, action: "update")
+                owner = try self.checkOwnerKept(body, previous)
+            } else {
+                guard caller.create.allowsAny else { throw .forbidden("you may not create \(self.name)") }
+                if let error = self.checkNewOwner(body, caller) { throw error }
+                owner = caller.subject
+            }
+            try condition.check(current)
             if let sentVersion, sentVersion != current?.version {
                 throw .staleVersion(current: current)
             }
             let version = (current?.version ?? 0) + 1
-            let document = try self.prepare(body, id: id, version: version, previous: previous)
+            let document = try self.prepare(body, id: id, version: version, previous: previous, owner: owner)
             return current == nil ? .insert(document, version: version) : .update(document, version: version)
         }
     }
 
     /// `PATCH /{c}/{id}`: a shallow merge of the sent attributes.
-    func patch(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, completion: @escaping WriteCompletion) {
+    func patch(
+        _ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, as caller: Caller = .unrestricted,
+        completion: @escaping WriteCompletion
+    ) {
         if let error = checkBodyID(body, id) { return completion(.failure(error)) }
         let sentVersion: Int64?
         do { sentVersion = try Self.sentVersion(body) } catch { return completion(.failure(error)) }
         write(id: id, origin: origin, completion: completion) { (current) throws(ServiceError) in
             guard let current else { throw .notFound(collection: self.name, id: id) }
+            let previous = current.parsed()
+            try self.authorize(caller.update, on: previous, id: id, caller: caller, action: "update")
+            let owner = try self.checkOwnerKept(body, previous)
             try condition.check(current)
             if let sentVersion, sentVersion != current.version { throw .staleVersion(current: current) }
-            let previous = current.parsed()
             var merged = previous
             for (key, value) in body.members { merged[key] = value }
             let version = current.version + 1
-            return .update(try self.prepare(merged, id: id, version: version, previous: previous), version: version)
+            return .update(try self.prepare(merged, id: id, version: version, previous: previous, owner: owner), version: version)
         }
     }
 
     /// `DELETE /{c}/{id}`.
-    func delete(_ id: String, condition: WriteCondition, origin: String?, completion: @escaping WriteCompletion) {
+    func delete(
+        _ id: String, condition: WriteCondition, origin: String?, as caller: Caller = .unrestricted, completion: @escaping WriteCompletion
+    ) {
         write(id: id, origin: origin, completion: completion) { (current) throws(ServiceError) in
             guard let current else { throw .notFound(collection: self.name, id: id) }
+            try self.authorize(caller.delete, on: current.parsed(), id: id, caller: caller, action: "delete")
             try condition.check(current)
             return .delete(version: current.version + 1)
         }
@@ -141,13 +178,16 @@ public final class CollectionService: Sendable {
 
     /// The document to store: the sent attributes without server fields, defaults
     /// filled in, checked against the schema, then `id`, timestamps and `_v` added.
-    func prepare(_ attributes: JSONObject, id: String, version: Int64, previous: JSONObject?) throws(ServiceError) -> JSONObject {
+    func prepare(
+        _ attributes: JSONObject, id: String, version: Int64, previous: JSONObject?, owner: String? = nil
+    ) throws(ServiceError) -> JSONObject {
         var user = attributes
         for field in config.serverFields { _ = user.removeValue(forKey: field) }
         SchemaValidator.applyDefaults(&user, schema: config.schema)
         let issues = SchemaValidator.validate(.object(user), against: config.schema)
         guard issues.isEmpty else { throw .validation(issues) }
         var document = JSONObject([("id", .string(id))])
+        if let field = config.owner, let owner { document[field] = .string(owner) }
         for member in user.members { document[member.key] = member.value }
         if config.timestamps {
             let now = DateTime.now()

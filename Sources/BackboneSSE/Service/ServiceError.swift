@@ -22,6 +22,9 @@ public enum ServiceError: Error, Sendable {
     case validation([ValidationIssue])
     /// Another document already holds this value of a unique field (dotted path).
     case uniqueViolation(field: String)
+    /// The caller's rules do not allow this write (DESIGN.md §5); what it may not read
+    /// is `notFound` instead.
+    case forbidden(String)
     /// The store cannot answer now; retry later.
     case unavailable(String)
     /// A collection the store does not know.

@@ -28,6 +28,8 @@ enum SSEFrame {
     }
 
     static let ping = event("ping", data: Array("{}".utf8))
+    /// The last frame of a stream whose token has expired (DESIGN.md §5).
+    static let expired = event("expired", data: Array(#"{"reason":"token_expired"}"#.utf8))
     static let bye = event("bye", data: Array("{}".utf8))
 }
 

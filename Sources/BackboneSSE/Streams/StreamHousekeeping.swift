@@ -1,5 +1,6 @@
 import Dispatch
 import DocumentStore
+import Foundation
 import Logging
 import Synchronization
 
@@ -84,10 +85,22 @@ final class StreamHousekeeping: Sendable {
     /// heartbeat by the next look: a reader hears from the server at least once per
     /// heartbeat (the promise of `hello`), not up to a tick later.
     private func ping(_ fanOut: isolated StreamFanOut) {
+        endExpired(fanOut)
         let now = ContinuousClock.now
         let quiet = Duration.seconds(options.heartbeat) - .milliseconds(Self.pingTick)
         for subscriber in fanOut.subscribers.values where now - subscriber.lastSent >= quiet {
             fanOut.deliver(SSEFrame.ping, to: subscriber, at: now)
+        }
+    }
+
+    /// A stream lives as long as its token: past its expiry it gets `expired` and ends
+    /// (a tick late at most); the client fetches a new token and resumes from its cursor.
+    private func endExpired(_ fanOut: isolated StreamFanOut) {
+        let now = Date()
+        for subscriber in fanOut.subscribers.values {
+            guard let expires = subscriber.subscription.expires, expires <= now else { continue }
+            subscriber.stream.finish(SSEFrame.expired)
+            fanOut.remove(subscriber.number)
         }
     }
 

@@ -33,11 +33,15 @@ struct TestApp: Sendable {
     /// How long one request may take before the test fails instead of hanging.
     var timeout: Duration = .seconds(10)
 
-    init(config: String = defaultConfig, options: ServiceOptions = ServiceOptions(), streams: StreamOptions = StreamOptions()) throws {
+    init(
+        config: String = defaultConfig, options: ServiceOptions = ServiceOptions(), streams: StreamOptions = StreamOptions(),
+        context: ConfigContext = TestTokens.context
+    ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("backbone-sse-app-\(UUID().uuidString)")
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let store = try SQLiteStore(path: directory.appendingPathComponent("app.sqlite").path, logger: logger)
-        app = try BackboneSSEApp(config: try ConfigLoader.parse(config), store: store, options: options, streams: streams, logger: logger)
+        app = try BackboneSSEApp(
+            config: try ConfigLoader.parse(config, context: context), store: store, options: options, streams: streams, logger: logger)
     }
 
     /// Runs `body` on a new app, then shuts it down (its stream hub has timers) and

@@ -1,0 +1,62 @@
+import DocumentStore
+
+/// The owner conditions of DESIGN.md §5, applied where the documents are: in the list's
+/// query and inside a write's transaction. (Whether a caller may do an action at all is
+/// decided before, by `Authorization`; `Caller` carries what it decided.)
+extension CollectionService {
+    /// Does `permission` cover this document? (Parsed only when the owner decides: a
+    /// read by a caller who may read everything parses nothing.)
+    func allows(_ permission: Permission, _ document: @autoclosure () -> JSONObject) -> Bool {
+        switch permission {
+        case .all: return true
+        case .none: return false
+        case .owned(let subject):
+            guard let field = config.owner else { return false }
+            return document()[field]?.stringValue == subject
+        }
+    }
+
+    /// The condition every document a caller reads must meet, ANDed to the client's
+    /// filter (so no `$or` of the client's can widen it).
+    func readableFilter(_ caller: Caller) throws(ServiceError) -> Filter {
+        switch caller.read {
+        case .all: return .all
+        case .none: throw .forbidden("you may not read \(name)")
+        case .owned(let subject):
+            guard let field = config.owner.flatMap(FieldPath.init) else { throw .forbidden("you may not read \(name)") }
+            return .compare(field, .eq, .string(subject))
+        }
+    }
+
+    /// A write on an existing document: refused with 403 when the caller may see the
+    /// document, else 404 (an id reveals nothing).
+    func authorize(
+        _ permission: Permission, on document: @autoclosure () -> JSONObject, id: String, caller: Caller, action: String
+    ) throws(ServiceError) {
+        guard !allows(permission, document()) else { return }
+        if allows(caller.read, document()) { throw .forbidden("you may not \(action) \(name)/\(id)") }
+        throw .notFound(collection: name, id: id)
+    }
+
+    /// A new document's body may leave the owner out or name the caller itself.
+    func checkNewOwner(_ body: JSONObject, _ caller: Caller) -> ServiceError? {
+        guard let field = config.owner else { return nil }
+        switch body[field] {
+        case nil, .null?: return nil
+        case .string(let named)? where named == caller.subject: return nil
+        default: return .forbidden("\(field) is set by the server to the token's sub; a document cannot be created for someone else")
+        }
+    }
+
+    /// A write keeps the owner: the body may leave it out or repeat it, never change it
+    /// (an admin included). The owner to store.
+    func checkOwnerKept(_ body: JSONObject, _ previous: JSONObject) throws(ServiceError) -> String? {
+        guard let field = config.owner else { return nil }
+        let current = previous[field]?.stringValue
+        switch body[field] {
+        case nil, .null?: return current
+        case .string(let named)? where named == current: return current
+        default: throw .forbidden("\(field) cannot change")
+        }
+    }
+}
