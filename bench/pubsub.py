@@ -137,7 +137,30 @@ def metrics(port):
 
 # --- a stream and a writer, read by one select loop ------------------------------------
 
-class Stream:
+class Connection:
+    """A non-blocking socket the bench's select loop reads: `receive()` appends what
+    arrived to `buf` and says whether anything did (`closed` once the peer has)."""
+
+    sock = None
+    buf = b""
+    closed = False
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def receive(self):
+        try:
+            data = self.sock.recv(1 << 16)
+        except BlockingIOError:
+            return False
+        if not data:
+            self.closed = True
+            return False
+        self.buf += data
+        return True
+
+
+class Stream(Connection):
     """GET /todos as text/event-stream on a raw socket; chunked decoding and SSE frames.
     `seen[marker]` = the monotonic time the frame carrying it was complete."""
 
@@ -159,18 +182,9 @@ class Stream:
         self.hello = False
         self.closed = False
 
-    def fileno(self):
-        return self.sock.fileno()
-
     def on_readable(self, t):
-        try:
-            data = self.sock.recv(1 << 16)
-        except BlockingIOError:
+        if not self.receive():
             return
-        if not data:
-            self.closed = True
-            return
-        self.buf += data
         if not self.headers_done:
             head, sep, rest = self.buf.partition(b"\r\n\r\n")
             if not sep:
@@ -223,7 +237,7 @@ class Stream:
         self.sock.close()
 
 
-class Announcements:
+class Announcements(Connection):
     """A Redis subscriber of the bench's own (PSUBSCRIBE backbone-sse:*): when each
     server's announcement "<server> <sequence> <ms>" went past on Redis. `seen[sequence]`
     = the monotonic time it arrived here."""
@@ -237,18 +251,9 @@ class Announcements:
         self.closed = False
         self.hello = True
 
-    def fileno(self):
-        return self.sock.fileno()
-
     def on_readable(self, t):
-        try:
-            data = self.sock.recv(1 << 16)
-        except BlockingIOError:
+        if not self.receive():
             return
-        if not data:
-            self.closed = True
-            return
-        self.buf += data
         while True:
             item, rest = resp_parse(self.buf)
             if item is None:
@@ -291,7 +296,7 @@ def resp_parse(buf):
     raise SystemExit(f"unexpected reply from Redis: {line!r}")
 
 
-class Post:
+class Post(Connection):
     """One POST on a keep-alive connection of its own; `done` = when the answer was whole."""
 
     def __init__(self, port):
@@ -313,17 +318,11 @@ class Post:
         self.sock.setblocking(False)
         return t
 
-    def fileno(self):
-        return self.sock.fileno()
-
     def on_readable(self, t):
-        try:
-            data = self.sock.recv(1 << 16)
-        except BlockingIOError:
+        if not self.receive():
+            if self.closed:
+                raise SystemExit("the server closed the writer's connection")
             return
-        if not data:
-            raise SystemExit("the server closed the writer's connection")
-        self.buf += data
         head, sep, rest = self.buf.partition(b"\r\n\r\n")
         if not sep:
             return

@@ -50,7 +50,24 @@ assert STORE in ("sqlite", "mongodb"), f"BACKBONE_SSE_STORE must be sqlite or mo
 MONGO_DOUBLE_SCRIPT = os.path.join(REPO, "Tests", "mongo", "mongo_double.py")
 
 
-class MongoDouble:
+class _Service:
+    """A helper process a test starts and controls: `start()` is the subclass's."""
+
+    proc = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def pause(self):
+        """SIGSTOP: connected but silent, like a server that hangs or a network that drops."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+
+class MongoDouble(_Service):
     """The MongoDB test double (Tests/mongo/mongo_double.py): not a MongoDB server; in
     memory, so everything is lost when it stops. `port=0` takes any free port;
     `restart()` starts it again, empty, on the same port."""
@@ -92,23 +109,12 @@ class MongoDouble:
             self.proc.wait()
         self.proc = None
 
-    def restart(self):
-        self.stop()
-        return self.start()
-
-    def pause(self):
-        """SIGSTOP: connected but silent, like a server that hangs or a network that drops."""
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def resume(self):
-        self.proc.send_signal(signal.SIGCONT)
-
     @property
     def uri(self):
         return f"mongodb://127.0.0.1:{self.port}"
 
 
-class RedisServer:
+class RedisServer(_Service):
     """A `redis-server` of the test's own on 127.0.0.1 (no persistence): `port=0` takes a
     free port, kept across `restart()`; `pause()`/`resume()` SIGSTOP/SIGCONT it (the
     socket stays open, nothing answers)."""
@@ -155,16 +161,6 @@ class RedisServer:
         self.proc.kill()
         self.proc.wait()
         self.proc = None
-
-    def restart(self):
-        self.stop()
-        return self.start()
-
-    def pause(self):
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def resume(self):
-        self.proc.send_signal(signal.SIGCONT)
 
     @property
     def url(self):
