@@ -1,3 +1,5 @@
+import Foundation
+
 /// A request target as the log may show it: the values of query parameters that carry
 /// credentials are replaced. The server never takes a token in a URL (DESIGN.md §5), but
 /// a client may still send one there, and stream tickets travel as `?ticket=`: the log
@@ -11,8 +13,10 @@ enum RedactedTarget {
         var changed = false
         let pairs = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> Substring in
             guard let equals = pair.firstIndex(of: "=") else { return pair }
-            let name = pair[..<equals].lowercased()
-            guard secretNames.contains(name) || secretNames.contains(name.removingPercentEncodingOfBrackets) else { return pair }
+            // Decoded as the server decodes it: `t%69cket` is read as `ticket`.
+            let raw = String(pair[..<equals])
+            let name = (raw.removingPercentEncoding ?? raw).lowercased()
+            guard secretNames.contains(name) || secretNames.contains(name.removingBrackets) else { return pair }
             changed = true
             return pair[...equals] + "REDACTED"
         }
@@ -22,10 +26,8 @@ enum RedactedTarget {
 }
 
 extension String {
-    /// `ticket%5B%5D` and `ticket[]` name the same parameter to a lenient parser.
-    fileprivate var removingPercentEncodingOfBrackets: String {
-        var name = self
-        for suffix in ["%5b%5d", "[]"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
-        return name
+    /// `ticket[]` names the same parameter to a lenient parser.
+    fileprivate var removingBrackets: String {
+        hasSuffix("[]") ? String(dropLast(2)) : self
     }
 }

@@ -12,6 +12,8 @@ import Testing
         ("/todos?Access_Token=abc&token=def&jwt=g", "/todos?Access_Token=REDACTED&token=REDACTED&jwt=REDACTED"),
         ("/todos?ticket%5B%5D=abc", "/todos?ticket%5B%5D=REDACTED"),
         ("/todos?title=token", "/todos?title=token"),
+        // Percent-encoded names are the same names to the server's query parser.
+        ("/todos?t%69cket=abc&%54OKEN=d", "/todos?t%69cket=REDACTED&%54OKEN=REDACTED"),
     ])
     func redacts(target: String, logged: String) {
         #expect(RedactedTarget.of(target) == logged)
