@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        // Already under jwt-kit; named for the stream tickets' HMAC (Auth/StreamTicket.swift).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // libmicrohttpd through pkg-config, with a shim for its variadic functions.
@@ -103,6 +105,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 // Verifies bearer tokens (Auth/TokenVerifier.swift); nothing else sees it.
                 .product(name: "JWTKit", package: "jwt-kit"),
+                // Signs and checks stream tickets (Auth/StreamTicket.swift).
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources")]
         ),

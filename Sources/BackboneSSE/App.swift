@@ -30,6 +30,8 @@ public final class BackboneSSEApp: Sendable {
     let router: Router
     /// The `auth` block (nil: every request is anonymous and allowed).
     let auth: AuthConfig?
+    /// Issues and checks stream tickets (nil without an `auth` block).
+    let tickets: StreamTickets?
     /// At most 4 MB of list answers (see `CollectionHandlers.list`).
     let listAnswers = ListAnswers(capacity: 256, maxCost: 4 << 20)
 
@@ -52,12 +54,15 @@ public final class BackboneSSEApp: Sendable {
         self.logger = logger
         self.cors = CORSMiddleware(origins: Set(options.corsOrigins))
         self.auth = config.auth
+        // The shared key of `auth.ticket_secret_env`, else one of this process only.
+        let tickets = config.auth.map { auth in auth.ticketSecret.map(StreamTickets.init(secret:)) ?? .random() }
+        self.tickets = tickets
         var middleware: [any Middleware] = [
             RequestID(), RequestLogging(logger: logger), MetricsMiddleware(metrics: metrics), cors, CrossOriginWrites(cors: cors),
         ]
         // Identity, then the rules, before any handler touches the store.
-        if let auth = config.auth {
-            middleware.append(Authentication(verifier: TokenVerifier(auth)))
+        if let auth = config.auth, let tickets {
+            middleware.append(Authentication(verifier: TokenVerifier(auth), tickets: tickets))
             if let limits = auth.rateLimit { middleware.append(RateLimit(limits: limits)) }
             middleware.append(Authorization(auth: auth))
         }

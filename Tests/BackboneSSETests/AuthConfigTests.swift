@@ -33,9 +33,13 @@ import Testing
               rate_limit: {reads: 6000, writes: 600}
               ticket_secret_env: TICKETS
             collections: {todos: {}}
-            """, context: TestTokens.context)
+            """,
+            context: ConfigContext(
+                environment: [TestTokens.secretVariable: TestTokens.secret, "TICKETS": TestTokens.ticketSecret],
+                directory: TestTokens.keysFolder))
         #expect(config.auth?.rateLimit == AuthConfig.RateLimit(reads: 6000, writes: 600))
         #expect(config.auth?.ticketSecretEnv == "TICKETS")
+        #expect(config.auth?.ticketSecret == Array(TestTokens.ticketSecret.utf8))
         #expect(config.auth?.rolesClaim == "groups")
     }
 
@@ -57,6 +61,10 @@ import Testing
         ("auth: {jwt: {public_keys: [rsa.pem]}, metrics: owner}\ncollections: {a: {}}", "auth.metrics"),
         ("auth: {jwt: {public_keys: [rsa.pem]}, metrics: [admin]}\ncollections: {a: {}}", "auth.metrics[0]"),
         ("auth: {jwt: {public_keys: [rsa.pem]}, rate_limit: {reads: 0}}\ncollections: {a: {}}", "auth.rate_limit.reads"),
+        ("auth: {jwt: {public_keys: [rsa.pem]}, ticket_secret_env: NOT_SET_ANYWHERE}\ncollections: {a: {}}", "auth.ticket_secret_env"),
+        ("auth: {jwt: {public_keys: [rsa.pem]}, ticket_secret_env: SHORT}\ncollections: {a: {}}", "auth.ticket_secret_env"),
+        // The JWT secret under another name: a ticket key of its own, or no start.
+        ("auth: {jwt: {secret_env: JWT}, ticket_secret_env: SAME}\ncollections: {a: {}}", "auth.ticket_secret_env"),
         ("auth: {jwt: {public_keys: [rsa.pem]}}\ncollections: {a: {access: {read: owner}}}", "collections.a.access.read"),
         ("auth: {jwt: {public_keys: [rsa.pem]}}\ncollections: {a: {access: {read: everyone}}}", "collections.a.access.read"),
         ("auth: {jwt: {public_keys: [rsa.pem]}}\ncollections: {a: {access: {list: user}}}", "collections.a.access.list"),
@@ -68,7 +76,9 @@ import Testing
     ])
     func badAuthConfigNamesTheKey(yaml: String, key: String) {
         let context = ConfigContext(
-            environment: ["SHORT": "too short", TestTokens.secretVariable: TestTokens.secret], directory: TestTokens.keysFolder)
+            environment: [
+                "SHORT": "too short", TestTokens.secretVariable: TestTokens.secret, "JWT": TestTokens.secret, "SAME": TestTokens.secret,
+            ], directory: TestTokens.keysFolder)
         #expect {
             _ = try ConfigLoader.parse(yaml, context: context)
         } throws: { error in

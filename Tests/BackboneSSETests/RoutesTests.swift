@@ -10,10 +10,10 @@ import Testing
     }
 
     @Test func reservedNamesAreTheLiteralPathsOfTheTable() {
-        #expect(Routes.reservedNames == ["healthz", "metrics", "openapi.yaml", "events", "backbone-sse.js"])
+        #expect(Routes.reservedNames == ["healthz", "metrics", "openapi.yaml", "events", "backbone-sse.js", "auth"])
     }
 
-    @Test(arguments: ["healthz", "metrics", "events"])
+    @Test(arguments: ["healthz", "metrics", "events", "auth"])
     func aCollectionCannotTakeARouteName(_ name: String) {
         #expect(throws: ConfigError.self) { try ConfigLoader.parse("collections:\n  \(name): {}\n") }
     }

@@ -46,6 +46,8 @@ public final class TokenVerifier: Sendable {
 
     /// Verifies `token` (signature, then `exp`, `nbf`, `iss`, `aud`) and caches its identity.
     func verify(_ token: String, now: Date = Date()) async -> Result<Identity, Unauthenticated> {
+        // A separate path for tickets: one never stands for a token (whatever its key).
+        guard !token.hasPrefix(StreamTickets.prefix) else { return .failure(Unauthenticated("a stream ticket is not a bearer token")) }
         if let identity = cache.lookup(token, now: now) { return .success(identity) }
         guard token.utf8.count <= Self.maxTokenBytes else { return .failure(Unauthenticated("the token is too long")) }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)

@@ -17,8 +17,11 @@ public struct AuthConfig: Sendable {
     public var metrics: AccessRules
     /// Requests per user (per address when anonymous) over a sliding minute.
     public var rateLimit: RateLimit?
-    /// The variable holding the key that signs stream tickets; parsed, tickets come later.
+    /// The variable holding the key that signs stream tickets (`auth.ticket_secret_env`).
     public var ticketSecretEnv: String?
+    /// Its value, shared by the instances behind one load balancer; nil: a random key
+    /// per process (`StreamTickets.random`).
+    public var ticketSecret: [UInt8]?
 
     public struct RateLimit: Sendable, Equatable {
         public var reads: Int?

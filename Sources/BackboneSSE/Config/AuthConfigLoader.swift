@@ -74,7 +74,24 @@ enum AuthConfigLoader {
             config.rateLimit = AuthConfig.RateLimit(reads: try count("reads"), writes: try count("writes"))
         }
         config.ticketSecretEnv = try string(object["ticket_secret_env"], key: "auth.ticket_secret_env")
+        if let name = config.ticketSecretEnv {
+            config.ticketSecret = try ticketSecret(name, context: context, jwtSecretEnv: jwt["secret_env"]?.stringValue)
+        }
         return config
+    }
+
+    /// The ticket key from its variable: 32 bytes or more (HMAC-SHA256's), and not the
+    /// JWT secret (a key that signs tickets must not also vouch for tokens).
+    static func ticketSecret(_ name: String, context: ConfigContext, jwtSecretEnv: String?) throws(ConfigError) -> [UInt8] {
+        let key = "auth.ticket_secret_env"
+        guard let secret = context.environment[name], !secret.isEmpty else {
+            throw ConfigError(key: key, message: "the environment variable \(name) is not set (or empty)")
+        }
+        guard secret.utf8.count >= 32 else { throw ConfigError(key: key, message: "the secret in \(name) is shorter than 32 bytes") }
+        if let jwtSecretEnv, context.environment[jwtSecretEnv] == secret {
+            throw ConfigError(key: key, message: "\(name) holds the JWT secret (auth.jwt.secret_env): give tickets a key of their own")
+        }
+        return Array(secret.utf8)
     }
 
     /// A collection's `owner`: a top-level field name.

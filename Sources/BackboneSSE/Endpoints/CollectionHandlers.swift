@@ -150,7 +150,8 @@ struct CollectionHandlers {
 
     /// The same query with another skip and limit, for `Link`.
     func pageURL(_ path: String, _ pairs: [(name: String, value: String)], skip: Int, limit: Int) -> String {
-        var parts = pairs.filter { $0.name != "skip" && $0.name != "limit" && $0.name != "_" }
+        // Not a ticket: a credential has no place in a link (a list never reads one anyway).
+        var parts = pairs.filter { $0.name != "skip" && $0.name != "limit" && $0.name != "_" && $0.name != "ticket" }
             .map { "\(Self.encode($0.name))=\(Self.encode($0.value))" }
         parts.append("skip=\(skip)")
         parts.append("limit=\(limit)")

@@ -4,21 +4,37 @@ import Dispatch
 /// request's `identity`; no `Authorization` header leaves it anonymous (the rules then
 /// decide); a token that is not good is 401 whatever the route's rules.
 ///
+/// A request that opens a stream may instead carry a stream ticket, `?ticket=`
+/// (`StreamTickets`, checked here at once: an HMAC); any other request ignores the
+/// parameter, and `?access_token=` is never read.
+///
 /// Only routes whose rules look at identity are concerned (collections, `/events`,
-/// `/metrics`): `/healthz`, the spec, the client library and static files stay open and
-/// ignore any header. A token seen before answers at once from the cache; a new one is
+/// `/metrics`, `/auth/ticket`): `/healthz`, the spec, the client library and static
+/// files stay open and ignore any header. A token seen before answers at once from the cache; a new one is
 /// verified by jwt-kit, which is async: on `VerificationExecutor`, not the cooperative
 /// pool, and the request then goes on from a Dispatch thread (the handlers read the
 /// store, which never runs on the pool).
 struct Authentication: Middleware {
     let verifier: TokenVerifier
+    let tickets: StreamTickets
 
-    static let routes: Set<String> = ["/metrics", "/events", "/{collection}", "/{collection}/{id}"]
+    static let routes: Set<String> = ["/metrics", "/events", "/{collection}", "/{collection}/{id}", "/auth/ticket"]
 
     func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) throws {
-        guard request.method != "OPTIONS", Self.routes.contains(request.routeLabel), let header = request.header("Authorization") else {
+        guard request.method != "OPTIONS", Self.routes.contains(request.routeLabel) else { return next(request, respond) }
+        let header = request.header("Authorization")
+        if request.opensStream, let ticket = request.parameter("ticket") {
+            guard header == nil else {
+                // RFC 6750 §2: one way of sending credentials per request.
+                var error = APIError.badRequest("send a bearer token or a ticket, not both", code: "two_credentials")
+                error.headers = [("WWW-Authenticate", #"Bearer error="invalid_request""#)]
+                throw error
+            }
+            var request = request
+            request.identity = try tickets.verify(ticket).get()
             return next(request, respond)
         }
+        guard let header else { return next(request, respond) }
         guard let token = Self.bearerToken(header) else {
             throw Unauthenticated("Authorization must be Bearer <JWT>")
         }

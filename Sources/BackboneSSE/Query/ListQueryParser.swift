@@ -9,8 +9,9 @@ struct ListRequest {
 }
 
 enum ListQueryParser {
-    /// Parameters that are not field filters. `_` is jQuery's cache buster.
-    static let reserved: Set<String> = ["where", "query", "sort", "limit", "skip", "since", "_", "_method", "collections"]
+    /// Parameters that are not field filters. `_` is jQuery's cache buster; `ticket` is a
+    /// stream's credential (never a filter, so never echoed in a message or a `Link`).
+    static let reserved: Set<String> = ["where", "query", "sort", "limit", "skip", "since", "_", "_method", "collections", "ticket"]
 
     static func parse(
         _ pairs: [(name: String, value: String)], schema: Schema, maxLimit: Int

@@ -72,6 +72,15 @@ struct RouteRequest: Sendable {
         ownerCondition(on: service).map { [service.name: $0] } ?? [:]
     }
 
+    /// Whether this request opens a stream: the only requests that read `?ticket=`.
+    var opensStream: Bool {
+        switch routeLabel {
+        case "/events": method == "GET" || method == "HEAD"
+        case "/{collection}", "/{collection}/{id}": StreamHandlers.wantsStream(http)
+        default: false
+        }
+    }
+
     /// The last value of a query parameter.
     func parameter(_ name: String) -> String? { target.parameter(name) }
 

@@ -9,6 +9,7 @@ public enum Routes {
         Route("GET", "/openapi.yaml", SystemRoutes.openAPI),
         Route("GET", "/events", StreamRoutes.events),
         Route("GET", "/backbone-sse.js", SystemRoutes.clientLibrary),
+        Route("POST", "/auth/ticket", AuthRoutes.ticket),
         Route("GET", "/{collection}", CollectionRoutes.list),
         Route("POST", "/{collection}", CollectionRoutes.create),
         Route("GET", "/{collection}/{id}", CollectionRoutes.read),

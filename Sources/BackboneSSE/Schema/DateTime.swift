@@ -41,10 +41,20 @@ enum DateTime {
     static func now() -> String {
         var t = timespec()
         clock_gettime(CLOCK_REALTIME, &t)
-        var seconds = time_t(t.tv_sec)
+        return string(seconds: time_t(t.tv_sec), milliseconds: Int(t.tv_nsec / 1_000_000))
+    }
+
+    /// `date` in the same form (a ticket's `expires`).
+    static func string(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let (seconds, millis) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        return string(seconds: time_t(seconds), milliseconds: Int(millis))
+    }
+
+    private static func string(seconds: time_t, milliseconds millis: Int) -> String {
+        var seconds = seconds
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let millis = Int(t.tv_nsec / 1_000_000)
         func pad(_ n: Int32, _ width: Int) -> String {
             let s = String(n)
             return String(repeating: "0", count: max(0, width - s.count)) + s

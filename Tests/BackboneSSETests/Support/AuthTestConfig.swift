@@ -1,3 +1,5 @@
+import Foundation
+
 /// The config of the auth tests: every kind of key, and collections for each kind of rule.
 enum AuthTestConfig {
     static let yaml = """
@@ -38,4 +40,8 @@ enum AuthTestConfig {
               update: nobody
               delete: nobody
         """
+
+    /// The same, with a ticket key shared through `auth.ticket_secret_env`.
+    static let withTicketSecret = yaml.replacingOccurrences(
+        of: "auth:\n", with: "auth:\n  ticket_secret_env: \(TestTokens.ticketSecretVariable)\n")
 }

@@ -9,6 +9,9 @@ enum TestTokens {
     /// 64 bytes: long enough for HS512 (a shorter secret verifies only HS256 or HS384).
     static let secret = "test-secret-of-sixty-four-bytes-for-hs512-0123456789abcdefghijkl"
     static let secretVariable = "BACKBONE_SSE_TEST_JWT_SECRET"
+    /// The stream tickets' key of `AuthTestConfig.withTicketSecret`.
+    static let ticketSecret = "test-ticket-secret-of-at-least-thirty-two-bytes"
+    static let ticketSecretVariable = "BACKBONE_SSE_TEST_TICKET_SECRET"
     /// The `issuer` and `audience` of `AuthTestConfig.yaml`.
     static let issuer = "https://id.test"
     static let audience = "todos-app"
@@ -17,7 +20,8 @@ enum TestTokens {
         .appendingPathComponent("../Fixtures/keys").standardized.path
 
     /// Key paths in test configs are relative to the fixtures' folder.
-    static let context = ConfigContext(environment: [secretVariable: secret], directory: keysFolder)
+    static let context = ConfigContext(
+        environment: [secretVariable: secret, ticketSecretVariable: ticketSecret], directory: keysFolder)
 
     static func pem(_ name: String) -> String {
         (try? String(contentsOfFile: "\(keysFolder)/\(name)", encoding: .utf8)) ?? ""
