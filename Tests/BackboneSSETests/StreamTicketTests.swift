@@ -71,6 +71,15 @@ import Testing
         }
     }
 
+    @Test func ticketsCountAsWritesAgainstTheRateLimit() async throws {
+        try await TestApp.run(config: RateLimitTests.config) { app in
+            let alice = try await TestTokens.token("alice")
+            for _ in 0..<2 { _ = try await Self.ticket(app, for: alice) }
+            let r = try await app.request("POST", "/auth/ticket", headers: TestTokens.bearer(alice))
+            #expect(r.status == 429 && r.errorCode == "rate_limited" && r.has("Retry-After"))
+        }
+    }
+
     // MARK: Opening streams
 
     @Test func aTicketOpensEachKindOfStreamAsItsUserOnly() async throws {
