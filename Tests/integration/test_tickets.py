@@ -12,26 +12,15 @@ import pytest
 
 from conftest import assert_error
 from sse_client import open_stream, subscribe
-from test_auth import SECRET, SECRET_VAR, bearer, run_serve, token
+from test_auth import AUTH_CONFIG, SECRET, SECRET_VAR, bearer, run_serve, token
 
 TICKET_SECRET = "integration-ticket-secret-of-at-least-32-bytes"
 TICKET_VAR = "BACKBONE_SSE_IT_TICKET_SECRET"
 
-TICKET_CONFIG = f"""
-auth:
-  jwt:
-    secret_env: {SECRET_VAR}
-    issuer: https://id.test
-  ticket_secret_env: {TICKET_VAR}
-collections:
-  todos:
-    owner: owner
-    access:
-      read: owner
-      create: user
-      update: owner
-      delete: owner
-"""
+# The suite's auth config, with the ticket key the servers share.
+TICKET_CONFIG = AUTH_CONFIG.replace(
+    "    issuer: https://id.test\n", f"    issuer: https://id.test\n  ticket_secret_env: {TICKET_VAR}\n", 1)
+assert TICKET_VAR in TICKET_CONFIG
 
 
 @pytest.fixture
