@@ -8,11 +8,16 @@ public struct ServiceOptions: Sendable {
     public var corsOrigins: [String]
     public var maxLimit: Int
     public var staticRoots: [StaticFiles.Root]
+    /// `--dev-tokens`: `POST /auth/dev-token` signs tokens for anyone (nil: 404).
+    public var devTokens: DevTokenIssuer?
 
-    public init(corsOrigins: [String] = [], maxLimit: Int = 1000, staticRoots: [StaticFiles.Root] = []) {
+    public init(
+        corsOrigins: [String] = [], maxLimit: Int = 1000, staticRoots: [StaticFiles.Root] = [], devTokens: DevTokenIssuer? = nil
+    ) {
         self.corsOrigins = corsOrigins
         self.maxLimit = maxLimit
         self.staticRoots = staticRoots
+        self.devTokens = devTokens
     }
 }
 

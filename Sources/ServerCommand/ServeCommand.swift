@@ -49,6 +49,12 @@ struct ServeCommand: ParsableCommand {
     )
     var pubsub: String?
 
+    @Flag(
+        help:
+            "Development only: POST /auth/dev-token signs a token for any name with the auth.jwt.secret_env key, so that anyone who can reach the server can act as anyone."
+    )
+    var devTokens = false
+
     @Option(name: .customLong("static"), help: "Serve files from DIR, or /prefix=DIR (repeatable).")
     var staticDirectories: [String] = []
 
@@ -110,13 +116,6 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let entry = StoreRegistry.entry(for: store)
-        if pubsub != nil, case .opener = entry, StoreRegistry.scheme(of: store) == "sqlite" {
-            // Before anything starts (the opener says the same, for a store registered later).
-            FileHandle.standardError.write(
-                Data(
-                    "backbone-sse: --pubsub needs a MongoDB store (--store mongodb://…): a SQLite file belongs to one server\n".utf8))
-            throw ExitCode(2)
-        }
         if case .sibling(let executable) = entry {
             try SiblingExecutable.handOver(to: executable, for: "a MongoDB store")  // does not return
         }
@@ -144,11 +143,21 @@ struct ServeCommand: ParsableCommand {
             roots.append(root)
         }
 
+        var devTokenIssuer: DevTokenIssuer?
+        if devTokens {
+            guard let auth = appConfig.auth, let issuer = DevTokenIssuer(auth) else {
+                FileHandle.standardError.write(
+                    Data("backbone-sse: --dev-tokens needs an auth block with auth.jwt.secret_env (a key of 32 bytes or more)\n".utf8))
+                throw ExitCode(2)
+            }
+            devTokenIssuer = issuer
+        }
+
         let opened = try openStore(entry, logger: logger)
         let documentStore = opened.store
         let app = try BackboneSSEApp(
             config: appConfig, store: documentStore, feed: opened.feed, broker: opened.broker,
-            options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots),
+            options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots, devTokens: devTokenIssuer),
             streams: StreamOptions(
                 maxStreams: maxStreams, heartbeat: heartbeat, bufferBytes: ByteSize.parse(streamBuffer)!,
                 retainCount: retainCount, retainSeconds: retainSeconds),
@@ -181,6 +190,11 @@ struct ServeCommand: ParsableCommand {
         if appConfig.auth == nil, !Self.isLoopback(host) {
             logger.warning(
                 "no 'auth' block in the config: anyone who can reach this address may read, change and delete every document",
+                metadata: ["host": "\(host)"])
+        }
+        if devTokens {
+            logger.warning(
+                "--dev-tokens: POST /auth/dev-token signs a token for any name: anyone who can reach this server can act as anyone",
                 metadata: ["host": "\(host)"])
         }
         let signal = Signals.wait()

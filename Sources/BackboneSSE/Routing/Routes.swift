@@ -10,6 +10,7 @@ public enum Routes {
         Route("GET", "/events", StreamRoutes.events),
         Route("GET", "/backbone-sse.js", SystemRoutes.clientLibrary),
         Route("POST", "/auth/ticket", AuthRoutes.ticket),
+        Route("POST", "/auth/dev-token", AuthRoutes.devToken),
         Route("GET", "/{collection}", CollectionRoutes.list),
         Route("POST", "/{collection}", CollectionRoutes.create),
         Route("GET", "/{collection}/{id}", CollectionRoutes.read),
