@@ -8,7 +8,17 @@ public struct BackboneSSECommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "backbone-sse",
         abstract: "Persistent, live Backbone collections over plain HTTP.",
-        subcommands: [ServeCommand.self, RoutesCommand.self],
+        subcommands: [ServeCommand.self, RoutesCommand.self, VersionCommand.self],
         defaultSubcommand: ServeCommand.self
     )
+
+    /// `--version` is `version` (ArgumentParser's own would print a fixed string, and
+    /// the default subcommand would take the flag for one of `serve`'s).
+    public static func main() {
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            VersionCommand.report()
+            return
+        }
+        main(nil)
+    }
 }

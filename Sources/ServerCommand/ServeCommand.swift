@@ -197,7 +197,7 @@ struct ServeCommand: ParsableCommand {
                 "--dev-tokens: POST /auth/dev-token signs a token for any name: anyone who can reach this server can act as anyone",
                 metadata: ["host": "\(host)"])
         }
-        let signal = Signals.wait()
+        let signal = withExtendedLifetime(opened) { Signals.wait() }
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         server.quiesce()
         app.shutdown()

@@ -764,5 +764,5 @@
     tokenAsked = null;
   }
 
-  return {clientId: clientId, version: '0.2.0', auth: auth};
+  return {clientId: clientId, version: '0.3.0', auth: auth};
 });

@@ -30,6 +30,7 @@ struct SystemEndpoints: Sendable {
 
     func metricsText() -> HTTPResponse {
         metrics.storeStatistics(store.statistics())
+        metrics.processFigures()
         if let broker { metrics.brokerStatistics(broker) }
         let body = metrics.render()
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: body)
