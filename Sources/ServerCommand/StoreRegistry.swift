@@ -106,7 +106,8 @@ public enum StoreRegistry {
             throw StoreFlagError(
                 flag: "--store", message: "\(held); several instances share a MongoDB store instead (README, \"Several instances\")")
         }
-        let store = try SQLiteStore(path: path, durability: settings.durability, readCacheBytes: settings.readCacheBytes, logger: settings.logger)
+        let store = try SQLiteStore(
+            path: path, durability: settings.durability, readCacheBytes: settings.readCacheBytes, logger: settings.logger)
         return OpenedStore(store: store, feed: StoreCommitFeed(store), lock: lock)
     }
 }

@@ -14,7 +14,10 @@ import Testing
     @Test func metricsCarryTheBuildAndTheProcessFigures() async throws {
         try await TestApp.run { app in
             let lines = try await MetricsTests.lines(app)
-            #expect(lines.contains { $0.hasPrefix(#"backbone_sse_build_info{version="\#(Release.version)",libmicrohttpd=""#) && $0.hasSuffix(" 1.0") })
+            #expect(
+                lines.contains {
+                    $0.hasPrefix(#"backbone_sse_build_info{version="\#(Release.version)",libmicrohttpd=""#) && $0.hasSuffix(" 1.0")
+                })
             let resident = try #require(Self.value(lines, "process_resident_memory_bytes"))
             #expect(resident > 1_000_000 && resident < 10_000_000_000)
             let descriptors = try #require(Self.value(lines, "process_open_fds"))
