@@ -87,7 +87,11 @@ import Testing
 
     @Test func healthzAndTheSpecStayOpen() async throws {
         try await TestApp.runWithAuth { app in
-            for (target, token) in [("/healthz", nil), ("/healthz", "garbage"), ("/openapi.yaml", nil), ("/backbone-sse.js", "garbage")] {
+            let probes: [(String, String?)] = [
+                ("/healthz", nil), ("/healthz", "garbage"), ("/livez", nil), ("/readyz", "garbage"), ("/openapi.yaml", nil),
+                ("/backbone-sse.js", "garbage"),
+            ]
+            for (target, token) in probes {
                 let r = try await app.get(target, as: token)
                 #expect(r.status == 200, "\(target)")
             }

@@ -5,6 +5,8 @@
 public enum Routes {
     public static let table: [Route] = [
         Route("GET", "/healthz", SystemRoutes.health),
+        Route("GET", "/livez", SystemRoutes.live),
+        Route("GET", "/readyz", SystemRoutes.ready),
         Route("GET", "/metrics", SystemRoutes.metrics),
         Route("GET", "/openapi.yaml", SystemRoutes.openAPI),
         Route("GET", "/events", StreamRoutes.events),
