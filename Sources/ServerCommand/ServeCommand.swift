@@ -197,12 +197,43 @@ struct ServeCommand: ParsableCommand {
                 "--dev-tokens: POST /auth/dev-token signs a token for any name: anyone who can reach this server can act as anyone",
                 metadata: ["host": "\(host)"])
         }
-        let signal = withExtendedLifetime(opened) { Signals.wait() }
+        let signal = withExtendedLifetime(opened) { () -> Int32 in
+            while true {
+                let signal = Signals.wait()
+                guard signal == SIGHUP else { return signal }
+                reload(app, logger: logger)
+            }
+        }
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         server.quiesce()
         app.shutdown()
         server.stop()
         logger.notice("stopped")
+    }
+
+    /// SIGHUP: the config file read again and put in force, or refused with the reason
+    /// (the old config stays).
+    private func reload(_ app: BackboneSSEApp, logger: Logger) {
+        let next: AppConfig
+        do {
+            next = try ConfigLoader.load(path: config)
+        } catch {
+            logger.error("config not reloaded: the file is not good; the old config stays", metadata: ["error": "\(error)"])
+            return
+        }
+        switch app.reload(next) {
+        case .success(let change) where change.isEmpty:
+            logger.notice("config reloaded: no change")
+        case .success(let change):
+            logger.notice(
+                "config reloaded",
+                metadata: [
+                    "added": "\(change.added.joined(separator: ","))", "changed": "\(change.changed.joined(separator: ","))",
+                    "rules_changed": "\(change.rulesChanged.joined(separator: ","))", "auth_changed": "\(change.authChanged)",
+                ])
+        case .failure(let refused):
+            logger.error("config not reloaded: the old config stays", metadata: ["reason": "\(refused)"])
+        }
     }
 
     /// Only this machine can reach the address.

@@ -40,16 +40,20 @@ import Testing
 
     @Test func theTokenLivesAsLongAsAsked() async throws {
         try await Self.withIssuer { app in
-            let before = Date()
-            let r = try await app.post("/auth/dev-token", json: #"{"sub": "alice", "ttl": 60}"#)
-            #expect(r.status == 201, "\(r.text)")
-            let expires = try #require(r.object?["expires"]?.stringValue)
-            let date = try #require(ISO8601DateFormatter.withFractionalSeconds.date(from: expires))
-            #expect(date.timeIntervalSince(before) > 58 && date.timeIntervalSince(before) <= 61, "\(expires)")
-            let byDefault = try await app.post("/auth/dev-token", json: #"{"sub": "alice"}"#)
-            let defaultExpiry = byDefault.object?["expires"]?.stringValue ?? ""
-            let later = try #require(ISO8601DateFormatter.withFractionalSeconds.date(from: defaultExpiry))
-            #expect(abs(later.timeIntervalSince(before) - 3600) < 3)
+            // Whole seconds (JWT NumericDate), counted from when the request was served.
+            func expiry(_ json: String) async throws -> (expires: Date, sent: Date, answered: Date) {
+                let sent = Date()
+                let r = try await app.post("/auth/dev-token", json: json)
+                #expect(r.status == 201, "\(r.text)")
+                let text = r.object?["expires"]?.stringValue ?? ""
+                return (try #require(ISO8601DateFormatter.withFractionalSeconds.date(from: text)), sent, Date())
+            }
+            let asked = try await expiry(#"{"sub": "alice", "ttl": 60}"#)
+            #expect(asked.expires >= asked.sent.addingTimeInterval(59) && asked.expires <= asked.answered.addingTimeInterval(60))
+            let byDefault = try await expiry(#"{"sub": "alice"}"#)
+            #expect(
+                byDefault.expires >= byDefault.sent.addingTimeInterval(3599)
+                    && byDefault.expires <= byDefault.answered.addingTimeInterval(3600))
         }
     }
 

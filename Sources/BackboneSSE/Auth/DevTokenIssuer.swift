@@ -31,7 +31,7 @@ public final class DevTokenIssuer: Sendable {
         guard let secret else { return nil }
         let keys = JWTKeyCollection()
         self.keys = keys
-        self.loaded = Task { await keys.add(hmac: secret, digestAlgorithm: .sha256) }
+        self.loaded = Task(executorPreference: VerificationExecutor.shared) { await keys.add(hmac: secret, digestAlgorithm: .sha256) }
         self.issuer = auth.issuer
         self.audience = auth.audience
         self.rolesClaim = auth.rolesClaim

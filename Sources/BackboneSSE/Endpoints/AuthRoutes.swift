@@ -5,7 +5,7 @@ import HTTPServer
 /// `EventSource`, which cannot send headers.
 enum AuthRoutes {
     static func ticket(_ request: RouteRequest, _ respond: @escaping Respond) throws {
-        guard let tickets = request.app.tickets else {
+        guard let tickets = request.configured.tickets else {
             throw APIError.notFound("this server has no auth block: streams open without a ticket")
         }
         // `Authentication` read only the header here: a ticket never buys another ticket.
@@ -27,7 +27,8 @@ extension AuthRoutes {
             throw APIError.notFound("this server issues no development tokens (serve --dev-tokens)")
         }
         let asked = try DevTokenRequest(RequestBody.decode(request.http).object)
-        Task {
+        // Signing is async in jwt-kit: off the cooperative pool, as verification is.
+        Task(executorPreference: VerificationExecutor.shared) {
             let answer: HTTPResponse
             do {
                 let issued = try await issuer.issue(subject: asked.subject, roles: asked.roles, lifetime: asked.lifetime)
