@@ -57,7 +57,7 @@ public final class BackboneSSEApp: Sendable {
         let cors = CORSMiddleware(origins: Set(options.corsOrigins))
         self.cors = cors
         let base: [any Middleware] = [
-            RequestID(), RequestLogging(logger: logger), MetricsMiddleware(metrics: metrics), cors, CrossOriginWrites(cors: cors),
+            RequestID(), RequestLogging(), MetricsMiddleware(metrics: metrics), cors, CrossOriginWrites(cors: cors),
         ]
         self.baseMiddleware = base
         self.configured = Mutex(Configured(config, store: store, base: base, logger: logger))

@@ -100,6 +100,13 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "text, or json: one JSON object per line (time to the millisecond, level, message, request id, route, status, …).")
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument {
+        case text, json
+    }
+
     func validate() throws {
         guard ByteSize.parse(maxBody) != nil else { throw ValidationError("--max-body: not a size: \(maxBody)") }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
@@ -119,10 +126,18 @@ struct ServeCommand: ParsableCommand {
         if case .sibling(let executable) = entry {
             try SiblingExecutable.handOver(to: executable, for: "a MongoDB store")  // does not return
         }
+        let format = logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
+            switch format {
+            case .json:
+                var handler = JSONLogHandler()
+                handler.logLevel = .trace
+                return handler
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .trace
+                return handler
+            }
         }
         var logger = Logger(label: "backbone-sse")
         logger.logLevel = logLevel
