@@ -110,6 +110,9 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        // sd_notify(3) for systemd's Type=notify, opened only under systemd (see shim.h).
+        .systemLibrary(name: "CSystemd"),
+        .target(name: "SystemdNotify", dependencies: ["CSystemd"]),
         // The command line: parses flags and wires the parts together.
         .target(
             name: "ServerCommand",
@@ -118,6 +121,7 @@ let package = Package(
                 "DocumentStore",
                 "HTTPServer",
                 "SQLiteStore",
+                "SystemdNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -5,6 +5,7 @@ import Foundation
 import HTTPServer
 import Logging
 import SQLiteStore
+import SystemdNotify
 
 /// `backbone-sse serve`: parses the flags, builds the parts, runs until SIGTERM/SIGINT.
 struct ServeCommand: ParsableCommand {
@@ -207,6 +208,11 @@ struct ServeCommand: ParsableCommand {
                 "no 'auth' block in the config: anyone who can reach this address may read, change and delete every document",
                 metadata: ["host": "\(host)"])
         }
+        if case .failed(let code) = SystemdNotify.ready(status: "listening on http://\(host):\(bound)") {
+            logger.warning(
+                "NOTIFY_SOCKET is set but systemd could not be told the server is ready (is libsystemd.so.0 installed?)",
+                metadata: ["result": "\(code)"])
+        }
         if devTokens {
             logger.warning(
                 "--dev-tokens: POST /auth/dev-token signs a token for any name: anyone who can reach this server can act as anyone",
@@ -216,10 +222,13 @@ struct ServeCommand: ParsableCommand {
             while true {
                 let signal = Signals.wait()
                 guard signal == SIGHUP else { return signal }
-                reload(app, logger: logger)
+                SystemdNotify.reloading()
+                let outcome = reload(app, logger: logger)
+                SystemdNotify.ready(status: outcome)
             }
         }
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+        SystemdNotify.stopping()
         server.quiesce()
         app.shutdown()
         server.stop()
@@ -228,17 +237,19 @@ struct ServeCommand: ParsableCommand {
 
     /// SIGHUP: the config file read again and put in force, or refused with the reason
     /// (the old config stays).
-    private func reload(_ app: BackboneSSEApp, logger: Logger) {
+    /// Returns what happened, in a few words (systemd's STATUS).
+    private func reload(_ app: BackboneSSEApp, logger: Logger) -> String {
         let next: AppConfig
         do {
             next = try ConfigLoader.load(path: config)
         } catch {
             logger.error("config not reloaded: the file is not good; the old config stays", metadata: ["error": "\(error)"])
-            return
+            return "config not reloaded: the file is not good"
         }
         switch app.reload(next) {
         case .success(let change) where change.isEmpty:
             logger.notice("config reloaded: no change")
+            return "config reloaded: no change"
         case .success(let change):
             logger.notice(
                 "config reloaded",
@@ -246,8 +257,10 @@ struct ServeCommand: ParsableCommand {
                     "added": "\(change.added.joined(separator: ","))", "changed": "\(change.changed.joined(separator: ","))",
                     "rules_changed": "\(change.rulesChanged.joined(separator: ","))", "auth_changed": "\(change.authChanged)",
                 ])
+            return "config reloaded: \(change)"
         case .failure(let refused):
             logger.error("config not reloaded: the old config stays", metadata: ["reason": "\(refused)"])
+            return "config not reloaded: \(refused)"
         }
     }
 
