@@ -60,7 +60,9 @@ public final class BackboneSSEApp: Sendable {
             RequestID(), RequestLogging(), MetricsMiddleware(metrics: metrics), cors, CrossOriginWrites(cors: cors),
         ]
         self.baseMiddleware = base
-        self.configured = Mutex(Configured(config, store: store, base: base, logger: logger))
+        let configured = Configured(config, store: store, base: base, logger: logger)
+        self.configured = Mutex(configured)
+        SchemaAudit.log(SchemaAudit.run(configured.services.values.sorted { $0.name < $1.name }, store: store), logger: logger)
     }
 
     /// Puts `config` in force, or says why it cannot be (then nothing changes). New
@@ -80,6 +82,8 @@ public final class BackboneSSEApp: Sendable {
         }
         let next = Configured(config, store: store, base: baseMiddleware, logger: logger, previous: old)
         configured.withLock { $0 = next }
+        let changed = change.changed.compactMap { next.services[$0] }
+        SchemaAudit.log(SchemaAudit.run(changed, store: store), logger: logger)
         if old.auth != nil, change.reauthorise.map({ !$0.isEmpty }) ?? true {
             hub.endStreams(of: change.reauthorise)
         }
