@@ -5,9 +5,9 @@ The in-process Swift tests (AccessMatrixTests, AccessTableTests, TokenVerificati
 AuthStreamTests) check the rules on SQLite only and without HTTP. Here the real binary
 answers, so what they cannot see is covered too: the owner condition as each store runs
 it (SQL or a MongoDB query, counts and pages included), the list-answer cache in front of
-it, the stream fan-out and the change log replay of each store (a MongoDB delete's
-change carries no document), the verified-token cache, and the exact headers a browser
-gets.
+it, the stream fan-out and the change log replay of each store (where a delete's owner
+is read from the document the change removed), the verified-token cache, and the exact
+headers a browser gets.
 
 One server per config for the whole module: every test makes its own documents, and the
 tests that read lists or streams use users of their own (`fresh_users`), so no test
@@ -18,7 +18,7 @@ come first (the fan-out follows commit order), so no test waits on a silence lon
 than a fraction of a second.
 """
 
-import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -30,7 +30,7 @@ import uuid
 
 import pytest
 
-from conftest import ServerFactory, assert_error
+from conftest import STORE, ServerFactory
 from sse_client import StreamClosed, open_stream
 from test_auth import FIXTURE_KEYS, SECRET, SECRET_VAR, b64url
 from test_tickets import with_ticket
@@ -361,10 +361,13 @@ def test_every_route_rule_and_caller(srv, collection, route, who):
             assert a.headers.get("www-authenticate") == "Bearer"
         return
     expect(a, expected)
-    if a.status in (200, 201) and route in ("read", "replace", "patch", "create", "put_new"):
-        # What came back is a document of the collection; an owned one stays its owner's.
-        if collection in ("todos", "notes", "inbox") and route in ("replace", "patch"):
-            assert a.json.get("owner") == doc.get("owner"), a
+    if route in ("replace", "patch", "delete") and collection != "inbox":  # (no one may read the inbox)
+        # A refused write wrote nothing; an allowed update kept the owner.
+        after = send(srv, "GET", f"/{collection}/{doc['id']}", token(creator, [creator]))
+        if a.status >= 400:
+            assert after.status == 200 and after.json["_v"] == 1, after
+        elif route != "delete":
+            assert after.json["_v"] == 2 and after.json.get("owner") == doc.get("owner"), after
 
 
 def test_the_owner_of_an_inbox_document_may_delete_it_but_an_anonymous_ones_is_nobodys(srv):
@@ -372,25 +375,36 @@ def test_the_owner_of_an_inbox_document_may_delete_it_but_an_anonymous_ones_is_n
     so `owner` rules match no one on it and only the role may act."""
     doc = created(srv, "inbox", None, text="from nobody")
     assert "owner" not in doc, doc
+    # Nor can an anonymous caller plant a document in someone's name.
+    expect(send(srv, "POST", "/inbox", None, {"text": "x", "owner": "carl"}), 403)
     assert created(srv, "inbox", token("carl"), text="signed")["owner"] == "carl"
     expect(send(srv, "DELETE", f"/inbox/{doc['id']}", token("carl")), 404)
     expect(send(srv, "DELETE", f"/inbox/{doc['id']}", ADMIN), 200)
 
 
-@pytest.mark.parametrize("method, override, who, expected", [
-    ("POST", "DELETE", "other", 404),   # bob may not see alice's todo
-    ("POST", "DELETE", None, 401),
-    ("POST", "PATCH", "owner", 403),    # the body changes the owner
-    ("POST", "PUT", "other", 404),
+@pytest.mark.parametrize("via", ["header", "query", "form"])
+@pytest.mark.parametrize("override, who, expected", [
+    ("DELETE", "other", 404),   # bob may not see alice's todo
+    ("DELETE", None, 401),
+    ("PATCH", "owner", 403),    # the body changes the owner
+    ("PUT", "other", 404),
 ])
-def test_overridden_methods_meet_the_rules_of_the_method_they_stand_for(srv, method, override, who, expected):
-    """`X-HTTP-Method-Override` (Backbone's emulateHTTP) must not be a side door: the
-    rules of the method it stands for apply, not those of POST (`create: user`)."""
+def test_overridden_methods_meet_the_rules_of_the_method_they_stand_for(srv, via, override, who, expected):
+    """Backbone's emulateHTTP (`X-HTTP-Method-Override`, or `_method` in the query or,
+    with emulateJSON, a form body) must not be a side door: the rules of the method a
+    POST stands for apply, not those of POST (`create: user`)."""
     alice = token("alice")
     doc = created(srv, "todos", alice, title="a")
     tok = {"owner": alice, "other": OTHER, None: None}[who]
-    a = send(srv, method, f"/todos/{doc['id']}", tok, {"owner": "bob"} if override == "PATCH" else {"title": "x"},
-             headers={"X-HTTP-Method-Override": override})
+    body = {"owner": "bob"} if override == "PATCH" else {"title": "x"}
+    path = f"/todos/{doc['id']}"
+    if via == "header":
+        a = send(srv, "POST", path, tok, body, headers={"X-HTTP-Method-Override": override})
+    elif via == "query":
+        a = send(srv, "POST", f"{path}?_method={override}", tok, body)
+    else:
+        r = srv.post(path, data={"_method": override, "model": json.dumps(body)}, headers=bearer(tok))
+        a = Answer(r.status_code, dict(r.headers), r.content)
     expect(a, expected)
     kept = send(srv, "GET", f"/todos/{doc['id']}", alice)
     assert kept.status == 200 and kept.json["owner"] == "alice" and kept.json["title"] == "a", kept
@@ -411,6 +425,9 @@ def test_overridden_methods_meet_the_rules_of_the_method_they_stand_for(srv, met
     ("board,nosuch", "alice", 404),
 ])
 def test_events_needs_the_read_right_on_every_collection_it_names(srv, collections, who, expected):
+    """One stream of several collections must not be a way round the rules of any of
+    them: a single collection the caller may not read refuses the whole stream, with
+    the answer that collection's rule gives (401 if a token could help)."""
     tok = {None: None, "alice": token("alice"), "auditor": token("auditor", ["auditor"]), "admin": ADMIN}[who]
     expect(stream_answer(srv, f"/events?collections={collections}", tok), expected)
 
@@ -428,6 +445,8 @@ def test_a_ticket_is_for_users_only(srv):
 
 @pytest.mark.parametrize("who, expected", [(None, 401), ("alice", 403), ("ops", 200), ("admin", 200)])
 def test_metrics_follow_a_list_of_rules(srv, who, expected):
+    """/metrics tells about every collection's traffic; a list of rules lets either
+    role in, and no one else."""
     tok = {None: None, "alice": token("alice"), "ops": token("ops", ["ops"]), "admin": ADMIN}[who]
     a = send(srv, "GET", "/metrics", tok)
     expect(a, expected)
@@ -534,6 +553,8 @@ def test_the_controls_of_the_forgeries_are_accepted(srv):
 
 @pytest.mark.parametrize("header", ["Basic YWxpY2U6cHc=", "Bearer", "Bearer a b", "Token abc"])
 def test_an_authorization_that_is_not_a_bearer_token_is_an_invalid_token(srv, header):
+    """A credential was sent, so the client must hear it is wrong (invalid_token), not
+    be told to send one."""
     a = send(srv, "GET", "/shared", headers={"Authorization": header})
     expect_refusal(a, 401, invalid_token=True)
 
@@ -564,6 +585,7 @@ def test_tickets_and_tokens_do_not_stand_in_for_each_other(srv):
     # A ticket beside a bearer header: one credential per request.
     two = stream_answer(srv, with_ticket("/todos", ticket), alice)
     assert two.status == 400 and two.json["error"]["code"] == "two_credentials", two
+    assert two.headers["www-authenticate"] == 'Bearer error="invalid_request"', two.headers
     # And the good ticket, alone, opens the stream.
     assert stream_answer(srv, with_ticket("/todos", ticket)).status == 200
 
@@ -625,11 +647,122 @@ def test_filters_and_or_cannot_widen_a_list_to_other_owners(srv):
             assert all(d["owner"] == b_sub for d in a.json), (where, a.json)
             assert "secret" not in a.body.decode(), (where, a)
             assert int(a.headers.get("x-total-count", len(a.json))) <= 1, (where, a.headers)
-    # Field filters in the query string, on the owner and on the other's title.
+    # The same in the other spellings of a query: `query=`, the bracket form, field
+    # filters (the last value of a repeated one counts).
+    widening = json.dumps({"$or": [{"owner": a_sub}, {"title": {"$ne": "z"}}]})
+    for q in ("query=" + urllib.parse.quote(widening),
+              f"where[$or][0][owner]={a_sub}&where[$or][1][title][$ne]=z",
+              f"owner[$ne]={b_sub}", f"owner[$in][]={a_sub}&owner[$in][]={b_sub}", f"owner={b_sub}&owner={a_sub}"):
+        a = send(srv, "GET", "/todos?" + q, bob)
+        assert a.status == 200, (q, a)
+        assert all(d["owner"] == b_sub for d in a.json) and "secret" not in a.body.decode(), (q, a)
     for q in ({"owner": a_sub}, {"title": "secret"}, {"owner": a_sub, "limit": "0"}):
         a = send(srv, "GET", "/todos?" + urllib.parse.urlencode(q), bob)
         assert a.status == 200 and a.json == [], (q, a)
         assert a.headers.get("x-total-count", "0") == "0", (q, a.headers)
+
+
+@pytest.mark.xfail(
+    STORE == "sqlite", strict=True,
+    reason="SERVER BUG (SQLite store only): a list's owner condition compares owners only up to their first NUL "
+           "character, so a token whose sub is 'alice\\u0000x' lists alice's documents (X-Total-Count counts them) "
+           "and alice lists its documents. A client's own `where` refuses NUL (400 bad_query) for this very reason; "
+           "the server's owner condition, built from the token's sub, is not checked. Single-document reads, writes "
+           "and streams compare owners in Swift and are not affected; neither is the MongoDB store.")
+def test_a_sub_that_differs_only_after_a_nul_is_another_user(srv):
+    """Owners are compared whole everywhere: a sub is the IdP's opaque string, and
+    one that merely starts with another's (up to a NUL, where C strings end) is
+    someone else. The server may refuse such a token outright (401) or treat it as
+    its own user, but never as the other."""
+    (alice, _, _), (a_sub, _, _) = fresh_users()
+    mine = created(srv, "todos", alice, title="alice's")["id"]
+    impostor = token(a_sub + "\u0000x")
+    first = send(srv, "GET", "/todos", impostor)
+    if first.status == 401:
+        expect_refusal(first, 401, invalid_token=True)
+        return
+    assert first.status == 200, first
+    assert [d["id"] for d in first.json] == [], first
+    counted = send(srv, "GET", "/todos?limit=0", impostor)
+    assert counted.headers.get("x-total-count", "0") == "0", counted.headers
+    expect_refusal(send(srv, "GET", f"/todos/{mine}", impostor), 404)
+    theirs = created(srv, "todos", impostor, title="impostor's")["id"]
+    assert [d["id"] for d in send(srv, "GET", "/todos", alice).json] == [mine]
+    assert [d["id"] for d in send(srv, "GET", "/todos", impostor).json] == [theirs]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SERVER BUG (both stores): owners are compared with Swift's String ==, which is Unicode canonical "
+           "equivalence, not equality: a token whose sub is 'jose\\u0301' (e + combining acute) reads, updates and "
+           "deletes by id the documents of 'jos\\u00e9' (precomposed), and its stream receives their changes; "
+           "lists, compared by the store byte for byte, show them to neither. CollectionService.allows, "
+           "checkNewOwner/checkOwnerKept and Subscription.frame need an exact comparison (e.g. of the UTF-8 bytes).")
+def test_a_sub_canonically_equivalent_to_anothers_is_another_user(srv):
+    """A sub is an opaque string from the identity provider: two that are spelled
+    differently are two users, even when Unicode calls them canonically equivalent
+    (an IdP that lets people pick names may well let one pick the other's
+    decomposed). Reads, writes and streams must agree with the lists, which the stores
+    compare byte for byte."""
+    tag = uuid.uuid4().hex[:8]
+    owner_sub, impostor_sub = f"jos\u00e9-{tag}", f"jose\u0301-{tag}"
+    assert owner_sub != impostor_sub
+    owner, impostor = token(owner_sub), token(impostor_sub)
+    doc = created(srv, "todos", owner, title="hers")["id"]
+    path = f"/todos/{doc}"
+    stream = open_as(srv, "/todos", impostor)
+    try:
+        stream.hello()
+        assert send(srv, "PATCH", path, owner, {"title": "hers, changed"}).status == 200
+        sentinel = created(srv, "todos", impostor, title="own")["id"]
+        delivered = changes(stream, sentinel)
+    finally:
+        stream.close()
+    outcomes = {
+        "list": [d["id"] for d in send(srv, "GET", "/todos", impostor).json],
+        "stream": delivered,
+        "GET": send(srv, "GET", path, impostor).status,
+        "stream of the document": stream_answer(srv, path, impostor).status,
+        "PATCH": send(srv, "PATCH", path, impostor, {"title": "taken over"}).status,
+        "PUT": send(srv, "PUT", path, impostor, {"title": "taken over"}).status,
+        "DELETE": send(srv, "DELETE", path, impostor).status,
+    }
+    assert outcomes == {"list": [sentinel], "stream": [], "GET": 404, "stream of the document": 404, "PATCH": 404,
+                        "PUT": 404, "DELETE": 404}, outcomes
+    kept = send(srv, "GET", path, owner)
+    assert kept.status == 200 and kept.json["title"] == "hers, changed", kept
+
+
+@pytest.mark.xfail(
+    STORE == "mongodb", strict=True,
+    reason="SERVER BUG (MongoDB store only): the owner condition of a list is a MongoDB equality, which matches "
+           "an element of an array: a document whose owner field is [\"alice\", \"bob\"] (written before the "
+           "collection had `owner`, or by another tool) is listed to both alice and bob, while GET of it is 404 to "
+           "each (the single read compares the owner as a string). SQLite lists it to no one.")
+def test_a_list_shows_only_documents_a_single_read_would(factory):
+    """Documents can predate the `owner` rule (a collection that went from no auth to
+    auth) and then hold anything in the owner field. Whatever they hold, a list must
+    agree with a single read: a document is the caller's only when its owner field is
+    exactly the caller's sub, on every store."""
+    s = factory(config_text="collections:\n  todos: {}\n")
+    try:
+        odd = {}
+        for owner in (["alice", "bob"], {"sub": "alice"}, "alice", None):
+            r = s.post("/todos", json={"title": json.dumps(owner), "owner": owner})
+            assert r.status_code == 201, r.text
+            odd[r.json()["id"]] = owner
+        s.stop()
+        with open(s.config_path, "w") as f:
+            f.write(MATRIX_CONFIG)
+        shutil.copy(FIXTURE_KEYS / "rsa.pem", pathlib.Path(s.work_dir) / "rsa.pem")
+        s.start()
+        for sub in ("alice", "bob"):
+            readable = sorted(i for i in odd if send(s, "GET", f"/todos/{i}", token(sub)).status == 200)
+            assert readable == sorted(i for i, o in odd.items() if o == sub), (sub, readable)
+            listed = sorted(d["id"] for d in send(s, "GET", "/todos", token(sub)).json)
+            assert listed == readable, (sub, listed, odd)
+    finally:
+        s.stop()
 
 
 def test_the_list_cache_keeps_each_callers_answers_apart(srv):
@@ -652,6 +785,12 @@ def test_the_list_cache_keeps_each_callers_answers_apart(srv):
             expect_refusal(a, 401, invalid_token=tok is not None)
         else:
             assert titles(a) == want, (tok, a)
+    # Pages, whose X-Total-Count is counted (and the count cached) per query; a page
+    # that holds the whole answer says no count, so one that does tells of more.
+    paged = target.replace("limit=50", "limit=1")
+    for tok, want in ((admin, "2"), (alice, None), (bob, None), (admin, "2"), (alice, None)):
+        a = send(srv, "GET", paged, tok)
+        assert a.status == 200 and len(a.json) == 1 and a.headers.get("x-total-count") == want, (a, a.headers)
     # And owners keep apart however their names line up with the target: subs that
     # are prefixes of each other, or look like a length prefix.
     odd = [token("1"), token("1:/notes"), token("11"), token("1:1")]
@@ -800,6 +939,9 @@ def test_streams_deliver_only_what_the_subscriber_may_read(srv):
 
 
 def test_a_document_stream_of_anothers_document_is_404_and_of_ones_own_follows_it(srv):
+    """A stream of one document is a read of it: 404 (by bearer or ticket) to whoever
+    may not read it, an admin with only update rights included; its owner follows it
+    through someone else's update and delete."""
     (alice, bob, admin), _ = fresh_users()
     doc = created(srv, "todos", alice, title="x")["id"]
     expect_refusal(stream_answer(srv, f"/todos/{doc}", bob), 404)
@@ -816,11 +958,13 @@ def test_a_document_stream_of_anothers_document_is_404_and_of_ones_own_follows_i
         s.close()
 
 
-@pytest.mark.parametrize("how", ["since", "last_event_id", "events_since", "ticket_last_event_id", "filtered_since"])
+@pytest.mark.parametrize("how", ["since", "last_event_id", "events_since", "events_mixed_since", "ticket_last_event_id",
+                                 "filtered_since"])
 def test_a_resume_replays_only_the_callers_changes(srv, how):
     """A resume reads the change log from the store, not the live fan-out: the owner
-    condition must hold there too, deletes included (whose change on some stores
-    carries no document), for each way of resuming."""
+    condition must hold there too, deletes included (whose owner is in the document the
+    change removed), for each way of resuming; an `/events` resume of an owned and a
+    shared collection filters the one and not the other."""
     (alice, bob, _), (a_sub, b_sub, _) = fresh_users()
     cursor = send(srv, "GET", "/todos?limit=1", bob).headers["x-stream-cursor"]
     a = created(srv, "todos", alice, title="a")["id"]
@@ -830,14 +974,17 @@ def test_a_resume_replays_only_the_callers_changes(srv, how):
     assert send(srv, "DELETE", f"/todos/{a}", alice).status == 200
     assert send(srv, "DELETE", f"/todos/{b}", bob).status == 200
     c = created(srv, "todos", alice, title="c")["id"]
+    sh = created(srv, "shared", alice, n=1)["id"]
     q = urllib.parse.urlencode({"since": cursor})
-    widen = urllib.parse.urlencode({"since": cursor, "where": json.dumps({"$or": [{"owner": a_sub}, {"title": {"$ne": ""}}]})})
+    widening = {"$or": [{"owner": a_sub}, {"title": {"$ne": ""}}]}
+    widen = urllib.parse.urlencode({"since": cursor, "where": json.dumps(widening)})
     for who, tok, want in (("bob", bob, [("create", b), ("update", b), ("delete", b)]),
                            ("alice", alice, [("create", a), ("update", a), ("delete", a), ("create", c)])):
         opened = {
             "since": lambda: open_as(srv, f"/todos?{q}", tok),
             "last_event_id": lambda: open_as(srv, "/todos", tok, headers={"Last-Event-ID": cursor}),
             "events_since": lambda: open_as(srv, f"/events?collections=todos&{q}", tok),
+            "events_mixed_since": lambda: open_as(srv, f"/events?collections=todos,shared&{q}", tok),
             "ticket_last_event_id": lambda: open_as(
                 srv, with_ticket("/todos", issue_ticket(srv, tok)), headers={"Last-Event-ID": cursor}),
             "filtered_since": lambda: open_as(srv, f"/todos?{widen}", tok),
@@ -847,7 +994,7 @@ def test_a_resume_replays_only_the_callers_changes(srv, how):
             opened.hello()
             sentinel = created(srv, "todos", tok, title="end")["id"]
             got = changes(opened, sentinel)
-            assert got == want, (who, how, got)
+            assert got == want + ([("create", sh)] if how == "events_mixed_since" else []), (who, how, got)
         finally:
             opened.close()
     # Bob's resume on the id alice used: nothing of hers.
@@ -875,7 +1022,12 @@ def test_a_stream_ends_with_expired_when_its_token_expires(srv):
     short = jwt(claims(sub, exp=exp))
     lasting = token(sub)
     doc = created(srv, "todos", short, title="mine")["id"]
-    ticket = issue_ticket(srv, short)
+    r = srv.post("/auth/ticket", headers=bearer(short))
+    assert r.status_code == 201, r.text
+    ticket = r.json()["ticket"]
+    # A ticket outlives no token: it expires with it, not 60 s later.
+    ticket_expires = datetime.datetime.fromisoformat(r.json()["expires"].replace("Z", "+00:00")).timestamp()
+    assert ticket_expires <= exp + 0.001, (r.json(), exp)
     ending = [open_as(srv, "/todos", short), open_as(srv, f"/todos/{doc}", short),
               open_as(srv, "/events?collections=todos,board", short), open_as(srv, with_ticket("/todos", ticket)),
               open_as(srv, with_ticket(f"/events?collections=todos", ticket))]

@@ -32,7 +32,10 @@ struct SchemaAudit {
     /// (its trouble shows elsewhere).
     static func run(_ services: [CollectionService], store: any DocumentStore, sample: Int = sample) -> [Finding] {
         services.compactMap { service -> Finding? in
-            guard let page = try? store.list(service.name, query: ListQuery(limit: sample)) else { return nil }
+            // No schema: nothing to refuse, nothing to read.
+            guard service.config.schema !== Schema.any,
+                let page = try? store.list(service.name, query: ListQuery(limit: sample))
+            else { return nil }
             var refused = 0
             var example = ""
             for stored in page.documents {
