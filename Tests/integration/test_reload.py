@@ -25,7 +25,7 @@ def reload(srv, config_text, expect):
         assert srv.proc.poll() is None, f"the server exited on SIGHUP:\n{srv.stderr_tail()}"
         assert time.monotonic() < deadline, f"no {expect!r} in the log:\n{srv.stderr_tail()}"
         time.sleep(0.05)
-    return srv.stderr().splitlines()[-1]
+    return [line for line in srv.stderr().splitlines() if expect in line][-1]
 
 
 WITH_NOTES = CONFIG_YAML + """

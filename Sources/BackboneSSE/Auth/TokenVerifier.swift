@@ -90,6 +90,8 @@ public final class TokenVerifier: Sendable {
             return .failure(Unauthenticated("the token is for another audience"))
         }
         guard !claims.sub.value.isEmpty else { return .failure(Unauthenticated("the token names no subject")) }
+        // A C string ends at NUL: SQLite would compare only what comes before it.
+        guard !claims.sub.value.utf8.contains(0) else { return .failure(Unauthenticated("the token's subject contains a NUL character")) }
         var roles: Set<String> = []
         if case .array(let items)? = payload[config.rolesClaim] {
             for case .string(let role) in items { roles.insert(role) }
