@@ -45,6 +45,9 @@ import Testing
             ("malformed", "not-a-jwt"),
             ("two parts", parts[0] + "." + parts[1]),
             ("a bad base64 header", "%%%." + parts[1] + "." + parts[2]),
+            // RFC 7515 §2: base64url without padding; a padded copy is another spelling.
+            ("a padded signature", good + "="),
+            ("a NUL in the subject", try await TestTokens.sign(TestTokens.claims("alice\u{0}x"))),
         ]
     }
 

@@ -50,6 +50,9 @@ public final class TokenVerifier: Sendable {
         guard !token.hasPrefix(StreamTickets.prefix) else { return .failure(Unauthenticated("a stream ticket is not a bearer token")) }
         if let identity = cache.lookup(token, now: now) { return .success(identity) }
         guard token.utf8.count <= Self.maxTokenBytes else { return .failure(Unauthenticated("the token is too long")) }
+        // RFC 7515 §2: base64url without padding. A padded copy of a token is another
+        // spelling of it, which jwt-kit would accept.
+        guard !token.utf8.contains(UInt8(ascii: "=")) else { return .failure(Unauthenticated("the token is not a JWT")) }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let header = Self.decodeSegment(parts[0]), let payload = Self.decodeSegment(parts[1]) else {
             return .failure(Unauthenticated("the token is not a JWT"))
