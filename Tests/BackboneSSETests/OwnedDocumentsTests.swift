@@ -118,4 +118,22 @@ import Testing
             #expect(try await app.get("/todos/\(id)", as: u.alice).object?["title"] == .string("secret"))
         }
     }
+
+    /// `update: [owner, role:admin]` beside `read: owner`: the admin changes alice's
+    /// document without reading it, in the answer or in a conflict's `current`.
+    @Test func aWriteRightIsNoReadRight() async throws {
+        try await TestApp.runWithAuth { app in
+            let u = try await Users.make()
+            let id = try await app.created("todos", #"{"title":"secret"}"#, as: u.alice)
+            let patched = try await app.patch("/todos/\(id)", json: #"{"done":true}"#, as: u.admin)
+            #expect(patched.status == 200, "\(patched.text)")
+            #expect(patched.text == #"{"id":"\#(id)","_v":2}"#)
+            let stale = try await app.put("/todos/\(id)", json: #"{"title":"x","_v":1}"#, as: u.admin)
+            #expect(stale.status == 409 && stale.errorCode == "version_conflict", "\(stale.text)")
+            #expect(!stale.text.contains("secret"))
+            // The owner still reads it whole, and her own writes answer it whole.
+            let own = try await app.patch("/todos/\(id)", json: #"{"done":false}"#, as: u.alice)
+            #expect(own.object?["title"] == .string("secret"))
+        }
+    }
 }

@@ -93,7 +93,7 @@ struct CollectionHandlers {
     func create(_ body: JSONObject, origin: String?, respond: @escaping Answer) {
         let collection = service.name
         service.create(body, origin: origin, as: caller) { result in
-            respond(result.map { Self.answer($0, created: true, location: { "/\(collection)/\(Self.encode($0))" }) })
+            respond(result.map { self.answer($0, created: true, location: { "/\(collection)/\(Self.encode($0))" }) })
         }
     }
 
@@ -102,14 +102,14 @@ struct CollectionHandlers {
         service.replace(id, body, condition: condition, origin: origin, as: caller) { result in
             respond(
                 result.map { written in
-                    Self.answer(written, created: written.change.operation == .create, location: { "/\(collection)/\(Self.encode($0))" })
+                    self.answer(written, created: written.change.operation == .create, location: { "/\(collection)/\(Self.encode($0))" })
                 })
         }
     }
 
     func patch(_ id: String, _ body: JSONObject, condition: WriteCondition, origin: String?, respond: @escaping Answer) {
         service.patch(id, body, condition: condition, origin: origin, as: caller) { result in
-            respond(result.map { Self.answer($0, created: false, location: nil) })
+            respond(result.map { self.answer($0, created: false, location: nil) })
         }
     }
 
@@ -120,8 +120,11 @@ struct CollectionHandlers {
         }
     }
 
-    static func answer(_ written: WriteResult, created: Bool, location: ((String) -> String)?) -> HTTPResponse {
-        guard let document = written.document else { return Responses.json(200, Array("{}".utf8)) }
+    /// The written document: a new one whole (all of it is what the caller sent, or the
+    /// server set for it), a changed one as much as the caller may read (`shown`).
+    func answer(_ written: WriteResult, created: Bool, location: ((String) -> String)?) -> HTTPResponse {
+        guard let stored = written.document else { return Responses.json(200, Array("{}".utf8)) }
+        let document = created ? stored : service.shown(stored, to: caller)
         var headers: [(name: String, value: String)] = []
         if created, let location { headers.append(("Location", location(document.id))) }
         return Responses.document(created ? 201 : 200, document, headers)

@@ -16,6 +16,16 @@ extension CollectionService {
         }
     }
 
+    /// What a caller is shown of a document it wrote, or whose write conflicted: all of
+    /// it when it may read it, else its id and version only (a right to update is no
+    /// right to read: `update: role:admin` beside `read: owner` changes documents it
+    /// does not see).
+    func shown(_ stored: StoredDocument, to caller: Caller) -> StoredDocument {
+        guard !allows(caller.read, stored.parsed()) else { return stored }
+        let stub = JSONObject([("id", .string(stored.id)), ("_v", .int(stored.version))])
+        return StoredDocument(id: stored.id, version: stored.version, json: JSON.object(stub).serialized)
+    }
+
     /// The condition every document a caller reads must meet, ANDed to the client's
     /// filter (so no `$or` of the client's can widen it).
     func readableFilter(_ caller: Caller) throws(ServiceError) -> Filter {

@@ -91,7 +91,7 @@ public final class CollectionService: Sendable {
             }
             try condition.check(current)
             if let sentVersion, sentVersion != current?.version {
-                throw .staleVersion(current: current)
+                throw .staleVersion(current: current.map { self.shown($0, to: caller) })
             }
             let version = (current?.version ?? 0) + 1
             let document = try self.prepare(body, id: id, version: version, previous: previous, owner: owner)
@@ -113,7 +113,7 @@ public final class CollectionService: Sendable {
             try self.authorize(caller.update, on: previous, id: id, caller: caller, action: "update")
             let owner = try self.checkOwnerKept(body, previous)
             try condition.check(current)
-            if let sentVersion, sentVersion != current.version { throw .staleVersion(current: current) }
+            if let sentVersion, sentVersion != current.version { throw .staleVersion(current: self.shown(current, to: caller)) }
             var merged = previous
             for (key, value) in body.members { merged[key] = value }
             let version = current.version + 1
