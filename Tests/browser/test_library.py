@@ -263,3 +263,41 @@ def test_writes_to_a_model_whose_create_is_unanswered_wait_for_its_id(srv, page)
     assert s["models"][0]["title"] == f"{t} kept, renamed" and s["models"][0]["_v"] == 3
     assert "remove" in s["events"]
     page.run("close", {"key": "c"})
+
+
+# --- backbone-dnode's forms ------------------------------------------------------------
+
+
+def test_dnode_query_and_sorting_become_the_rest_query(srv, page):
+    """A page moving from backbone-dnode keeps its calls: `fetch({query, sorting: {sort:
+    [[field, -1]], limit, skip}})` and the array sort inside `data` mean what they meant
+    there."""
+    t = tag()
+    for i in range(6):
+        srv.create(title=f"{t} {i}", order=i, done=i % 2 == 1, tags=[t])
+    r = page.run("fetchWith", {"options": {"query": {"tags": t, "done": False},
+                                           "sorting": {"sort": [["order", -1]], "limit": 2, "skip": 1}}})
+    assert r["ok"] and r["orders"] == [2, 0], r
+    params = urllib.parse.parse_qs(urllib.parse.urlsplit(r["url"]).query)
+    assert json.loads(params["where"][0]) == {"tags": t, "done": False}, params  # JSON: false stays a boolean
+    assert (params["sort"], params["limit"], params["skip"]) == (["-order"], ["2"], ["1"]), params
+    r = page.run("fetchWith", {"options": {"data": {"where": {"tags": t}, "sort": [["done", 1], ["order", "desc"]]}}})
+    assert r["ok"] and r["orders"] == [4, 2, 0, 5, 3, 1], r
+    assert "sort=done,-order" in decoded_query(r["url"])
+    # `query` beside a `where` in data: both hold.
+    r = page.run("fetchWith", {"options": {"data": {"where": {"tags": t}}, "query": {"order": {"$lt": 2}},
+                                           "sorting": {"sort": [["order", 1]]}}})
+    assert r["ok"] and r["orders"] == [0, 1], r
+
+
+def test_dnode_subscribe_callbacks_finished_and_error(srv, page):
+    t = tag()
+    srv.create(title=f"{t} a", order=1, tags=[t])
+    r = page.run("subscribeDnode", {"key": "d", "options": {"query": {"tags": t}, "sorting": {"sort": [["order", 1]]}}})
+    assert r == {"finished": True, "orders": [1]}
+    # Live, through the filter the query made.
+    srv.create(title=f"{t} b", order=2, tags=[t])
+    srv.create(title="elsewhere", order=3, tags=["x"])
+    wait_snap(page, "d", lambda s: sorted(m["order"] for m in s["models"]) == [1, 2], message="the live create")
+    page.excuse_http_error("/nosuch", 404)
+    assert page.run("subscribeDnode", {"key": "e", "url": "/nosuch"}) == {"error": 404, "finished": False}

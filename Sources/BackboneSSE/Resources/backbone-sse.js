@@ -291,8 +291,43 @@
     return promise;
   }
 
+  // ---- backbone-dnode's forms, for pages that move from it (README, "Coming from
+  // backbone-dnode") --------------------------------------------------------------
+
+  // [['created', -1], ['title', 1]] (or ['created', 'desc']) → '-created,title'.
+  function sortText(keys) {
+    return _.map(keys, function (key) {
+      var field = _.isArray(key) ? key[0] : key;
+      var direction = _.isArray(key) ? key[1] : 1;
+      var descending = direction === -1 || direction === '-1' || /^desc/i.test(String(direction));
+      return (descending ? '-' : '') + field;
+    }).join(',');
+  }
+
+  // fetch({query: {...}, sorting: {sort: [[field, ±1]], limit, skip}}) and the array sort
+  // in `data`, as the REST query: `where` as JSON (so that false stays a boolean), `sort`
+  // as text, `limit` and `skip`. Other options pass as they are.
+  function dnodeData(options) {
+    var data = options.data;
+    var sorting = options.sorting;
+    if (!options.query && !sorting && !(data && _.isArray(data.sort))) return data;
+    data = _.extend({}, data);
+    if (options.query) {
+      var where = typeof data.where === 'string' ? JSON.parse(data.where) : data.where;
+      data.where = JSON.stringify(where ? {$and: [where, options.query]} : options.query);
+    }
+    if (sorting) {
+      if (sorting.sort) data.sort = sorting.sort;
+      if (sorting.limit != null) data.limit = sorting.limit;
+      if (sorting.skip != null) data.skip = sorting.skip;
+    }
+    if (_.isArray(data.sort)) data.sort = sortText(data.sort);
+    return data;
+  }
+
   Backbone.sync = function (method, model, options) {
     options = options || {};
+    if (method === 'read') options.data = dnodeData(options);
     if (method === 'read' || !(model instanceof Backbone.Model)) return send(method, model, options);
     if (model._sseWrite) return queueWrite(method, model, options);
     var xhr = send(method, model, options);
@@ -604,9 +639,21 @@
   });
 
   // A collection that follows the server: fetch, then events after the fetch's cursor.
-  function subscribeCollection(collection, options, callback) {
+  // subscribe(options, function) or, as backbone-dnode had it, subscribe(options,
+  // {finished, error}).
+  function subscribeOptions(options, callbacks) {
     options = _.extend({}, options);
-    if (typeof callback === 'function' && !options.finished) options.finished = callback;
+    if (typeof callbacks === 'function' && !options.finished) options.finished = callbacks;
+    if (callbacks && typeof callbacks === 'object') {
+      if (callbacks.finished && !options.finished) options.finished = callbacks.finished;
+      if (callbacks.error && !options.error) options.error = callbacks.error;
+    }
+    options.data = dnodeData(options);
+    return _.omit(options, 'query', 'sorting');
+  }
+
+  function subscribeCollection(collection, options, callback) {
+    options = subscribeOptions(options, callback);
     var target = splitURL(_.result(collection, 'url'));
     var channel = null;
 
@@ -676,8 +723,7 @@
 
   // One model that follows the server: its updates and its deletion.
   function subscribeModel(model, options, callback) {
-    options = _.extend({}, options);
-    if (typeof callback === 'function' && !options.finished) options.finished = callback;
+    options = subscribeOptions(options, callback);
     var target = splitURL(_.result(model, 'url'));
     var channel = null;
     var gone = false;

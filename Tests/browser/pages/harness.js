@@ -293,6 +293,26 @@
     });
   };
 
+  // fetch(options) as given: backbone-dnode's `query` and `sorting` included.
+  scenarios.fetchWith = function (args) {
+    var c = new Todos();
+    return outcome(function (cb) { return c.fetch(_.extend({}, args.options, cb)); }).then(function (o) {
+      return {ok: o.ok, status: o.status, url: lastRequest().url, orders: c.pluck('order')};
+    });
+  };
+
+  // subscribe(options, {finished, error}): backbone-dnode's callbacks. Kept as state `key`.
+  scenarios.subscribeDnode = function (args) {
+    var c = new (Backbone.Collection.extend({url: args.url || '/todos', model: Todo}))();
+    var st = H.state[args.key] = {obj: c, events: [], errors: [], finished: false, handle: null};
+    return new Promise(function (resolve) {
+      st.handle = c.subscribe(args.options || {}, {
+        finished: function (col) { st.finished = true; resolve({finished: true, orders: col.pluck('order')}); },
+        error: function (col, xhr) { resolve({error: xhr.status, finished: st.finished}); }
+      });
+    });
+  };
+
   // BackboneSSE.auth with tokens from the server's development issuer (serve
   // --dev-tokens) for args.user, args.ttl seconds each; args.first: a token handed out
   // before those (a bad one, to see what a 401 does). H.tokensGiven: what the source gave.
