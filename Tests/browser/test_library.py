@@ -301,3 +301,40 @@ def test_dnode_subscribe_callbacks_finished_and_error(srv, page):
     wait_snap(page, "d", lambda s: sorted(m["order"] for m in s["models"]) == [1, 2], message="the live create")
     page.excuse_http_error("/nosuch", 404)
     assert page.run("subscribeDnode", {"key": "e", "url": "/nosuch"}) == {"error": 404, "finished": False}
+
+
+# --- errors in Backbone's terms -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("choice, final", [("server", "theirs"), ("mine", "mine"), ("merge", "mine + theirs")])
+def test_422_is_invalid_with_fields_and_a_rollback_and_409_a_conflict_to_settle(srv, page, choice, final):
+    page.excuse_http_error("/todos/", 422)
+    page.excuse_http_error("/todos/", 409)
+    t = tag()
+    out = page.run("errorsInBackboneTerms", {"title": t, "choice": choice})
+    assert out["invalidStatus"] == 422
+    # Keyed by attribute for a form; the details as the server gave them.
+    assert set(out["invalid"]["fields"]) == {"title", "tags"}, out["invalid"]
+    assert {d["path"] for d in out["invalid"]["details"]} == {"/title", "/tags"}
+    # Without `wait`, the refused values do not stay: the model is the server's again.
+    assert out["afterInvalid"] == {"title": t, "tags": ["keep"], "_v": 1}
+    assert out["conflictStatus"] == 409
+    [conflict] = out["conflicts"]
+    assert conflict["source"] == "save" and conflict["current"]["title"] == "theirs" and conflict["current"]["_v"] == 2
+    assert conflict["local"]["title"] == "mine"
+    assert out["beforeResolve"] == {"title": "mine", "_v": 1}  # the page's values stay until settled
+    assert out["afterResolve"]["_v"] == 2
+    assert out["finalSave"] == {"ok": True, "status": None, "title": final}, out["finalSave"]
+
+
+def test_another_pages_update_does_not_overwrite_unsaved_changes_unseen(srv, page):
+    t = tag()
+    doc = srv.create(title=t, tags=[t])
+    page.run("subscribe", {"key": "u", "kind": "collection", "name": "todos", "options": {"data": {"tags": t}}})
+    wait_snap(page, "u", lambda s: "subscribe:open" in s["events"], message="live")
+    out = page.run("unsavedMeetsRemote", {"key": "u", "id": doc["id"]})
+    [seen] = out["seen"]
+    assert seen["source"] == "remote" and seen["current"]["title"] == "typed elsewhere"
+    assert seen["local"] == {"title": "typed here"}
+    assert out["kept"] == "typed here"
+    assert (out["afterServer"], out["v"]) == ("typed elsewhere", 2)

@@ -15,7 +15,7 @@ def notify_socket(tmp_path, monkeypatch):
     path = str(tmp_path / "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)
-    sock.settimeout(10)
+    sock.settimeout(30)
     monkeypatch.setenv("NOTIFY_SOCKET", path)
     yield sock
     sock.close()
@@ -39,7 +39,8 @@ def test_the_server_tells_systemd_it_is_ready_reloading_and_stopping(make_server
     after = receive(notify_socket)
     assert after["READY"] == "1" and after["STATUS"] == "config reloaded: no change", after
 
-    srv.stop()
+    log = srv.stderr()
+    assert srv.stop() == 0, log
     assert receive(notify_socket) == {"STOPPING": "1"}
 
 

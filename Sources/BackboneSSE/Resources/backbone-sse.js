@@ -190,7 +190,73 @@
     return promise;
   }
 
+  // ---- the server's state of a model, and errors in Backbone's terms -----------------
+
+  // model._sseServer: its attributes as the server last gave them (a fetch, a save's
+  // answer, an event), to tell the page's unsaved changes from the server's.
+  function remember(model) {
+    model._sseServer = _.clone(model.attributes);
+  }
+
+  // The attributes the page changed since then (null: none, or no server state known).
+  function unsaved(model) {
+    var server = model._sseServer;
+    if (!server) return null;
+    var changed = {};
+    _.each(_.union(_.keys(model.attributes), _.keys(server)), function (key) {
+      if (!_.isEqual(model.attributes[key], server[key])) changed[key] = model.attributes[key];
+    });
+    return _.isEmpty(changed) ? null : changed;
+  }
+
+  // Back to the server's state (attributes the server did not have are unset).
+  function rollBack(model) {
+    var server = model._sseServer;
+    if (!server) return;
+    _.each(_.difference(_.keys(model.attributes), _.keys(server)), function (key) { model.unset(key); });
+    model.set(server);
+  }
+
+  // A conflict the page has to settle: `current` is the server's document; the model
+  // keeps the page's values until `resolveConflict`.
+  function conflict(model, current, source) {
+    model._sseConflict = current;
+    model.trigger('conflict', model, {current: current, local: unsaved(model) || {}, source: source});
+  }
+
+  // 422 → `invalid` with the details keyed by attribute, `validationError` the details
+  // (and, unless `wait`, the model back to the server's state); 409 with the stored
+  // document → `conflict`. Fetches and successful writes record the server's state.
+  function inBackboneTerms(method, model, options) {
+    var success = options.success;
+    options.success = function () {
+      if (success) success.apply(this, arguments);
+      if (model instanceof Backbone.Model) remember(model);
+      else if (model instanceof Backbone.Collection && method === 'read') model.each(remember);
+    };
+    if (!(model instanceof Backbone.Model) || method === 'read' || method === 'delete') return;
+    var error = options.error;
+    options.error = function (xhr) {
+      var body = xhr && xhr.responseJSON && xhr.responseJSON.error;
+      if (xhr && xhr.status === 422 && body) {
+        var details = body.details || [];
+        var fields = {};
+        _.each(details, function (d) {
+          var key = String(d.path || '').replace(/^\//, '').split('/')[0] || '';
+          if (!_.has(fields, key)) fields[key] = d.message;
+        });
+        if (!options.wait && !model.isNew()) rollBack(model);
+        model.validationError = details;
+        model.trigger('invalid', model, fields, _.extend(options, {validationError: details}));
+      } else if (xhr && xhr.status === 409 && body && body.current) {
+        conflict(model, body.current, 'save');
+      }
+      if (error) error.apply(this, arguments);
+    };
+  }
+
   function send(method, model, options) {
+    inBackboneTerms(method, model, options);
     var beforeSend = options.beforeSend;
     var xhr = tokenSource ? sendAuthorised(this, method, model, options, beforeSend)
                           : sendOnce(this, method, model, options, beforeSend, null);
@@ -369,11 +435,20 @@
     var existing = collection.get(doc.id);
     if (existing) {
       whenWritten(existing, function () {
-        if (collection.get(doc.id) === existing && version(existing) < doc._v) existing.set(existing.parse(doc));
+        if (collection.get(doc.id) === existing && version(existing) < doc._v) apply(existing, doc);
       });
     } else {
-      collection.add(doc, {parse: true});
+      var added = collection.add(doc, {parse: true});
+      if (added && added.get && added.id === doc.id) remember(added);
     }
+  }
+
+  // Another page's change to a model: applied, unless the page holds unsaved changes to
+  // it, which are not overwritten unseen: `conflict` instead.
+  function apply(model, doc) {
+    if (unsaved(model)) return conflict(model, doc, 'remote');
+    model.set(model.parse(doc));
+    remember(model);
   }
 
   function drop(collection, id, v) {
@@ -752,7 +827,7 @@
     }, function (type, data) {
       if (type === 'update' || type === 'create') {
         whenWritten(model, function () {
-          if (version(model) < data.doc._v) model.set(model.parse(data.doc));
+          if (version(model) < data.doc._v) apply(model, data.doc);
         });
       } else if (type === 'delete' && version(model) <= data.v) {
         destroyed();
@@ -794,6 +869,26 @@
 
   Backbone.Collection.prototype.subscribe = function (options, callback) {
     return subscribeCollection(this, options, callback);
+  };
+
+  // Settles a `conflict`: 'server' takes the server's document; 'mine' keeps the page's
+  // values over the server's version (the next save wins); a function (mine, server)
+  // returns the attributes to keep (merged), saved over the server's version too.
+  Backbone.Model.prototype.resolveConflict = function (choice) {
+    var current = this._sseConflict;
+    if (!current) return this;
+    this._sseConflict = null;
+    var server = this.parse(_.clone(current));
+    if (choice === 'server') {
+      this._sseServer = server;
+      rollBack(this);
+      return this;
+    }
+    var mine = _.clone(this.attributes);
+    var kept = typeof choice === 'function' ? choice(mine, server) : mine;
+    this._sseServer = server;
+    this.set(_.extend({}, kept, {_v: server._v}));
+    return this;
   };
 
   Backbone.Model.prototype.subscribe = function (options, callback) {

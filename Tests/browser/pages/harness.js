@@ -313,6 +313,62 @@
     });
   };
 
+  // Another client's PATCH, straight to the server (not through the page's models).
+  function patchElsewhere(id, attrs) {
+    return Promise.resolve($.ajax({type: 'PATCH', url: '/todos/' + encodeURIComponent(id), contentType: 'application/json',
+                                   data: JSON.stringify(attrs), dataType: 'json'}));
+  }
+
+  // A 422 and a 409 in Backbone's terms: `invalid` with the details keyed by attribute,
+  // the model back to the server's state; `conflict` with the server's document, then
+  // settled with resolveConflict(args.choice).
+  scenarios.errorsInBackboneTerms = function (args) {
+    var c = new Todos();
+    var out = {};
+    var m;
+    return outcome(function (cb) { return c.create({title: args.title, tags: ['keep']}, _.extend({wait: true}, cb)); }).then(function () {
+      m = c.first();
+      m.on('invalid', function (model, fields) { out.invalid = {fields: fields, details: model.validationError}; });
+      m.on('conflict', function (model, info) {
+        out.conflicts = (out.conflicts || []).concat([{current: info.current, local: info.local, source: info.source}]);
+      });
+      return outcome(function (cb) { return m.save({title: '', tags: 'not an array'}, cb); });
+    }).then(function (o) {
+      out.invalidStatus = o.status;
+      out.afterInvalid = _.pick(m.attributes, 'title', 'tags', '_v');
+      return patchElsewhere(m.id, {title: 'theirs'});
+    }).then(function () {
+      return outcome(function (cb) { return m.save({title: 'mine'}, cb); });  // still _v 1: 409
+    }).then(function (o) {
+      out.conflictStatus = o.status;
+      out.beforeResolve = _.pick(m.attributes, 'title', '_v');
+      m.resolveConflict(args.choice === 'merge' ? function (mine, server) {
+        return _.extend({}, server, {title: mine.title + ' + ' + server.title});
+      } : args.choice);
+      out.afterResolve = _.pick(m.attributes, 'title', '_v');
+      return outcome(function (cb) { return m.save(null, cb); });
+    }).then(function (o) {
+      out.finalSave = {ok: o.ok, status: o.status, title: o.ok ? o.attrs.title : null};
+      return out;
+    });
+  };
+
+  // A subscribed model (state `key`) with unsaved changes meets another client's update.
+  scenarios.unsavedMeetsRemote = function (args) {
+    var st = H.state[args.key];
+    var m = st.obj.get(args.id);
+    var seen = [];
+    m.on('conflict', function (model, info) { seen.push({current: info.current, local: info.local, source: info.source}); });
+    m.set({title: 'typed here'});
+    return patchElsewhere(args.id, {title: 'typed elsewhere'}).then(function () {
+      return H.until(function () { return seen.length; }, 5000, 'conflict');
+    }).then(function () {
+      var before = m.get('title');
+      m.resolveConflict('server');
+      return {seen: seen, kept: before, afterServer: m.get('title'), v: m.get('_v')};
+    });
+  };
+
   // BackboneSSE.auth with tokens from the server's development issuer (serve
   // --dev-tokens) for args.user, args.ttl seconds each; args.first: a token handed out
   // before those (a bad one, to see what a 401 does). H.tokensGiven: what the source gave.
