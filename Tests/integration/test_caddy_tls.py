@@ -70,3 +70,7 @@ def test_a_body_over_the_limit_is_refused_by_caddy(proxied):
     # 2.6 (Debian 12's), whose request_body limit cuts the body it is forwarding, answers
     # 502; later Caddy answers 413. Nothing is stored either way.
     tls_proxy.check_body_limit(*proxied, statuses=(413, 502), reaches_server=True)
+
+
+def test_a_stream_over_http2(proxied):
+    tls_proxy.check_http2_stream(*proxied)

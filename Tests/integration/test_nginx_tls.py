@@ -67,3 +67,7 @@ def test_plain_http_redirects_to_https(proxied):
 
 def test_a_body_over_the_limit_is_refused_by_nginx(proxied):
     tls_proxy.check_body_limit(*proxied)
+
+
+def test_a_stream_over_http2(proxied):
+    tls_proxy.check_http2_stream(*proxied)

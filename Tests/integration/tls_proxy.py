@@ -271,3 +271,15 @@ def check_body_limit(srv, proxy, statuses=(413,), reaches_server=False):
                              headers={"Content-Type": "application/json"}, timeout=10)
     assert r.status_code in statuses, r.status_code
     assert refused_by_server() == before + (1 if reaches_server else 0), srv.stderr_tail()
+
+
+def check_http2_stream(srv, proxy):
+    """Browsers speak HTTP/2 to the proxy when it offers it (then a page's streams do not
+    count against HTTP/1.1's six connections per site): a stream over HTTP/2 (curl)."""
+    p = subprocess.run(["curl", "--http2", "-sN", "--max-time", "2", "--cacert", proxy.ca,
+                        "--resolve", f"{HOST}:{proxy.https_port}:127.0.0.1", "-H", "Accept: text/event-stream",
+                        "-w", "\nhttp_version=%{http_version}\n", proxy.origin + "/todos"],
+                       capture_output=True, text=True, timeout=10, env={"PATH": os.environ.get("PATH", "")})
+    # curl exits 28 when --max-time ends the stream, as intended.
+    assert p.returncode == 28, (p.returncode, p.stderr)
+    assert "event: hello" in p.stdout and "http_version=2" in p.stdout, p.stdout
