@@ -76,7 +76,7 @@ def test_the_hardening_scores_low_exposure(tmp_path):
     m = re.search(r"Overall exposure level for \S+: (\d+\.\d+) (\w+)", p.stdout)
     assert m, p.stdout
     # 0 is a unit that can do nothing, 10 one that can do anything; systemd labels up
-    # to 1.9 "OK". This unit scored 1.4 with systemd 252.
+    # to 1.9 "OK". This unit scored 1.2 with systemd 252.
     assert float(m.group(1)) <= 2.0, p.stdout
 
 
