@@ -16,8 +16,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
-release: deps
-	$(SWIFT) build $(RELEASE)
+# The same script as the container recipe and the README's install steps.
+release:
+	SWIFT=$(SWIFT) scripts/build-release.sh
 
 run: release
 	@scripts/install-deps.sh run

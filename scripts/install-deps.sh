@@ -8,7 +8,9 @@ debs=(pkg-config libmicrohttpd-dev libsqlite3-dev libmongoc-dev libbson-dev libh
 pips=()
 case "$what" in
   run) debs+=(libjs-backbone libjs-underscore libjs-jquery) ;;
-  test) debs+=(curl redis-server libjs-backbone libjs-underscore libjs-jquery chromium chromium-driver)
+  test) debs+=(curl redis-server libjs-backbone libjs-underscore libjs-jquery chromium chromium-driver
+              openssl nginx-light caddy  # TLS in front: Tests/integration/test_{nginx,caddy}_tls.py
+              systemd)  # systemd-analyze: Tests/integration/test_systemd_unit.py
         pips+=(pytest requests openapi-spec-validator PyYAML selenium mockupdb mongomock "schemathesis>=4.32") ;;
   bench) debs+=(wrk gcc nginx-light libnginx-mod-nchan redis-server); pips+=(requests mockupdb mongomock) ;;  # nginx + Nchan: the peer of bench/streams; the MongoDB double: bench/mongo
 esac
