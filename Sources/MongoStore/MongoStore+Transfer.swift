@@ -1,0 +1,127 @@
+import DocumentStore
+
+/// Export, import and a new epoch (see `BulkTransfer`). MongoDB has no transaction of
+/// an import's size: inserted documents are deleted again when the import fails.
+/// Imported documents take creation sequences (`_c`) of their own, above every
+/// sequence the log has handed out; a `void` entry at the top of that range makes the
+/// log continue after it, so documents created later list after the imported ones.
+extension MongoStore: BulkTransfer {
+    static let transferBatch = 1000
+
+    public func count(_ collection: String) throws(StoreError) -> Int {
+        try check(collection)
+        let command = BSONDocument()
+        command.append("count", .string(collection))
+        return try run { () throws(MongoError) in Int(try pool.command(command).json["n"]?.numberValue ?? 0) }
+    }
+
+    public func exportDocuments(
+        _ collections: [String], start: (ChangeCursor) throws -> Void, batch: (String, [StoredDocument]) throws -> Void
+    ) throws {
+        for collection in collections { try check(collection) }
+        try start(try head())
+        let sort = BSONDocument(JSONObject([(MongoDocument.creationField, .int(1)), ("_id", .int(1))]))
+        for collection in collections {
+            try pool.findBatches(collection, filter: BSONDocument(), sort: sort, batchSize: Self.transferBatch) { found in
+                try batch(collection, found.compactMap { MongoDocument.stored($0)?.document })
+            }
+        }
+    }
+
+    public func existing(_ collection: String, ids: [String]) throws(StoreError) -> Set<String> {
+        try check(collection)
+        var found: Set<String> = []
+        var rest = ids[...]
+        while !rest.isEmpty {
+            let chunk = rest.prefix(Self.transferBatch)
+            rest = rest.dropFirst(chunk.count)
+            let operand = BSONDocument()
+            operand.appendIDOperand("$in", .array(chunk.map { .string($0) }))
+            let filter = BSONDocument()
+            filter.append("_id", document: operand)
+            let projection = BSONDocument(JSONObject([("_id", .int(1))]))
+            let documents = try run { () throws(MongoError) in try pool.find(collection, filter: filter, projection: projection) }
+            for document in documents {
+                if let id = document["_id"]?.stringValue { found.insert(id) }
+            }
+        }
+        return found
+    }
+
+    public func importDocuments(_ feed: ((String, StoredDocument) throws -> Void) throws -> Void) throws -> String {
+        let base = try run { () throws(MongoError) in try log.maxSequence() }
+        var next = base
+        var pending: [String: [BSONDocument]] = [:]
+        var pendingIDs: [String: [String]] = [:]
+        var inserted: [String: [String]] = [:]
+        func flush(_ collection: String) throws {
+            guard let documents = pending[collection], !documents.isEmpty else { return }
+            try insertMany(collection, documents)
+            inserted[collection, default: []] += pendingIDs[collection] ?? []
+            pending[collection] = []
+            pendingIDs[collection] = []
+        }
+        do {
+            try feed { collection, document in
+                try check(collection)
+                let object = document.parsed()
+                if object[MongoDocument.creationField] != nil {
+                    throw StoreError.internalError("the field \(MongoDocument.creationField) is reserved by the MongoDB store")
+                }
+                next += 1
+                pending[collection, default: []].append(MongoDocument.bson(object, id: document.id, creation: next))
+                pendingIDs[collection, default: []].append(document.id)
+                if pending[collection]!.count >= Self.transferBatch { try flush(collection) }
+            }
+            for collection in pending.keys { try flush(collection) }
+            // The log goes on after the imported documents' creation sequences.
+            if next > base {
+                try run { () throws(MongoError) in
+                    try log.storeWatermark(next)
+                    try log.insert(
+                        Change(
+                            sequence: next, collection: "", id: "", operation: .update, version: 0, document: nil, previous: nil,
+                            origin: "import", time: ChangeLog.now()), creation: 0, state: .void)
+                }
+            }
+            return try renewEpoch()
+        } catch {
+            for (collection, ids) in inserted { try? deleteAll(collection, ids) }
+            throw error
+        }
+    }
+
+    public func renewEpoch() throws(StoreError) -> String {
+        let epoch = randomEpoch(not: self.epoch)
+        let filter = BSONDocument(JSONObject([("_id", .string("epoch"))]))
+        let update = BSONDocument(JSONObject([("$set", .object(JSONObject([("value", .string(epoch))])))]))
+        try run { () throws(MongoError) in _ = try pool.update(ChangeLog.metaCollection, filter: filter, update: update, upsert: true) }
+        epochValue.withLock { $0 = epoch }
+        return epoch
+    }
+
+    /// One `insert` of many documents; the first write error is thrown (a duplicate
+    /// id or unique value as the store error the service knows).
+    private func insertMany(_ collection: String, _ documents: [BSONDocument]) throws(StoreError) {
+        let command = BSONDocument()
+        command.append("insert", .string(collection))
+        command.append("documents", array: documents)
+        let reply = try run { () throws(MongoError) in try pool.command(command).json }
+        if let first = reply["writeErrors"]?.arrayValue?.first?.objectValue {
+            throw MongoError(writeError: first).storeError
+        }
+    }
+
+    private func deleteAll(_ collection: String, _ ids: [String]) throws(StoreError) {
+        var rest = ids[...]
+        while !rest.isEmpty {
+            let chunk = rest.prefix(Self.transferBatch)
+            rest = rest.dropFirst(chunk.count)
+            let operand = BSONDocument()
+            operand.appendIDOperand("$in", .array(chunk.map { .string($0) }))
+            let filter = BSONDocument()
+            filter.append("_id", document: operand)
+            _ = try run { () throws(MongoError) in try pool.delete(collection, filter: filter, limit: 0) }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import BackboneSSE
+import DataTransfer
+import Foundation
+
+/// `backbone-sse export`: a store's documents as JSON Lines (see `ExportHeader`).
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write every document of a store as JSON Lines (a header line, then one document a line).")
+
+    @Option(help: "The store: sqlite:PATH or mongodb://HOST[:PORT]/DATABASE.")
+    var store: String
+
+    @Option(help: "The collections file the store is served with.")
+    var config: String
+
+    @Option(help: "Write here (written beside it and renamed when whole) instead of to standard output.")
+    var file: String?
+
+    @Option(help: "Only these collections, comma-separated (default: every collection of the config).")
+    var collections: String?
+
+    func run() throws {
+        try StoreAccess.handOverIfNeeded([store])
+        try CommandLog.running("export") {
+            let appConfig = try StoreAccess.config(config)
+            let declared = try ConfigLoader.declaredCollections(path: config)
+            var names = appConfig.collections.map(\.name)
+            if let collections {
+                let wanted = collections.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
+                for name in wanted where !names.contains(name) {
+                    throw CommandFailure.usage("--collections: \(name) is not a collection of \(config)")
+                }
+                names = wanted
+            }
+            let source = try StoreAccess.open(store, flag: "--store", collections: appConfig.collections.map(\.layout), mustExist: true)
+            let total = try names.reduce(0) { $0 + (try source.count($1)) }
+            let progress = ProgressReporter(label: "export", total: total)
+            let target = try ExportTarget(file)
+            let summary = try Exporter.run(
+                from: source, collections: names, declared: declared, to: ByteOutput(fd: target.fd), progress: progress)
+            try target.commit()
+            progress.finish("exported")
+            CommandLog.say("export: store epoch \(summary.head.epoch), head \(summary.head)")
+        }
+    }
+}
+
+/// Standard output, or a file written as `FILE.partial` and renamed when whole.
+struct ExportTarget {
+    let fd: Int32
+    private let path: String?
+
+    init(_ path: String?) throws {
+        self.path = path
+        guard let path else {
+            fd = 1
+            return
+        }
+        fd = open(path + ".partial", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw CommandFailure.failed("--file \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    func commit() throws {
+        guard let path else { return }
+        guard fsync(fd) == 0, close(fd) == 0, rename(path + ".partial", path) == 0 else {
+            throw CommandFailure.failed("--file \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import BackboneSSE
+import DocumentStore
+import Foundation
+import Logging
+
+/// How the operator commands (`export`, `import`, `copy`, `restore`) reach a store: by
+/// the same `StoreRegistry` as `serve`, handing over to the sibling executable when a
+/// store they name lives there (a MongoDB one), and with no server behind them.
+enum StoreAccess {
+    /// Becomes the sibling executable, same arguments, when one of `urls` needs it.
+    static func handOverIfNeeded(_ urls: [String]) throws {
+        for url in urls {
+            if case .sibling(let executable) = StoreRegistry.entry(for: url) {
+                try SiblingExecutable.handOver(to: executable, for: "a MongoDB store")
+            }
+        }
+    }
+
+    /// The store of `url`, prepared for `collections`. With `mustExist`, a SQLite file
+    /// that is not there is an error (exit 2), not a new empty store.
+    static func open(_ url: String, flag: String, collections: [CollectionLayout], mustExist: Bool) throws -> any BulkTransfer {
+        guard case .opener(let open) = StoreRegistry.entry(for: url) else {
+            throw CommandFailure.usage("\(flag) \(url): unsupported (use sqlite:PATH or mongodb://HOST[:PORT]/DATABASE)")
+        }
+        if mustExist, StoreRegistry.scheme(of: url) == "sqlite" {
+            let path = String(url.drop { $0 != ":" }.dropFirst())
+            guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure.usage("\(flag) \(url): no such file") }
+        }
+        let settings = StoreSettings(
+            url: url, durability: .normal, readCacheBytes: 8 << 20, mongoLease: 30, mongoPoll: 0, pubsub: nil,
+            logger: CommandLog.logger)
+        do {
+            let store = try open(settings).store
+            try store.prepare(collections)
+            guard let transfer = store as? any BulkTransfer else {
+                throw CommandFailure.usage("\(flag) \(url): this store cannot export or import")
+            }
+            return transfer
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure.failed("\(flag) \(url): \(error)")
+        }
+    }
+
+    /// The config file, or exit 2 with what is wrong in it.
+    static func config(_ path: String) throws -> AppConfig {
+        do {
+            return try ConfigLoader.load(path: path)
+        } catch {
+            throw CommandFailure.usage("bad config: \(error)")
+        }
+    }
+}
+
+/// Why an operator command stops: `usage` exits 2 (a flag, the config), `failed` 1.
+enum CommandFailure: Error {
+    case usage(String)
+    case failed(String)
+}
+
+/// Logging and failures of the operator commands: warnings and worse on stderr.
+enum CommandLog {
+    static let logger: Logger = {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        return Logger(label: "backbone-sse")
+    }()
+
+    static func say(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Runs a command's body: a `CommandFailure` becomes its message and exit code.
+    static func running(_ command: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch CommandFailure.usage(let message) {
+            say("backbone-sse \(command): \(message)")
+            throw ExitCode(2)
+        } catch CommandFailure.failed(let message) {
+            say("backbone-sse \(command): \(message)")
+            throw ExitCode(1)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            say("backbone-sse \(command): \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
