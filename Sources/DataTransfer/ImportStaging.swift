@@ -90,7 +90,7 @@ public final class ImportStaging {
         failures.sort { $0.line < $1.line }
     }
 
-    /// A failure that stops the import whatever `--skip-invalid` says (a bad header).
+    /// Records a line that failed (the first `maxReported` are kept).
     public func fail(_ line: Int, _ message: String) {
         failureCount += 1
         if failures.count < maxReported { failures.append(ImportFailure(line: line, message: message)) }

@@ -36,4 +36,10 @@ import Testing
                 "/updated is required", "/title must not be empty",
             ])
     }
+
+    @Test func namesTheMongoDBStoreKeepsAreRefusedOnEveryStore() {
+        let doc = Self.document(
+            #"{"id":"a1","title":"t","created":"2026-12-05T01:02:03Z","updated":"2026-12-05T01:02:03Z","_v":1,"_c":3,"$set":1}"#)
+        #expect(Self.todos.storedDocumentIssues(doc).map(\.path) == ["/_c", "/$set"])
+    }
 }

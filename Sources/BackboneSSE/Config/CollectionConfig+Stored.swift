@@ -31,8 +31,26 @@ extension CollectionConfig {
         if let owner, let value = document[owner], value.stringValue == nil {
             issues.append(ValidationIssue(path: "/\(SchemaValidator.pointerEscape(owner))", message: "must be a string"))
         }
+        // What a request body may not hold either (see `RequestBody`), on every store.
+        for member in document.members where member.key == "_id" || member.key == "_c" || member.key.hasPrefix("$") {
+            issues.append(
+                ValidationIssue(
+                    path: "/\(SchemaValidator.pointerEscape(member.key))", message: "is a reserved name (_id, _c and names starting with $)"
+                ))
+        }
+        if Self.hasNULInName(.object(document)) {
+            issues.append(ValidationIssue(path: "", message: "a member name contains a NUL character"))
+        }
         var user = document
         for field in serverFields { _ = user.removeValue(forKey: field) }
         return issues + SchemaValidator.validate(.object(user), against: schema)
+    }
+
+    private static func hasNULInName(_ value: JSON) -> Bool {
+        switch value {
+        case .object(let object): object.members.contains { $0.key.utf8.contains(0) || hasNULInName($0.value) }
+        case .array(let elements): elements.contains(where: hasNULInName)
+        default: false
+        }
     }
 }
