@@ -1,14 +1,13 @@
 import DocumentStore
 
-/// A write that failed during an import's second phase (a unique field, say): the
-/// whole import is taken back.
+/// A write that failed during an import's second phase (a unique value two lines
+/// share, say): the whole import was taken back.
 public struct ImportWriteFailure: Error, CustomStringConvertible {
-    public let line: Int
-    public let collection: String
-    public let id: String
-    public let error: any Error
+    /// The line of the document (nil when it could not be told).
+    public let line: Int?
+    public let error: BulkInsertError
 
-    public var description: String { "line \(line): \(collection)/\(id): \(error)" }
+    public var description: String { (line.map { "line \($0): " } ?? "") + error.description }
 }
 
 /// The second phase of an import: the spooled documents into the store in one
@@ -16,15 +15,15 @@ public struct ImportWriteFailure: Error, CustomStringConvertible {
 public enum Importer {
     /// Writes what `staging` accepted; returns the store's new epoch.
     public static func commit(_ staging: ImportStaging, into store: any BulkTransfer, progress: ProgressReporter) throws -> String {
-        try store.importDocuments { insert in
-            try staging.spool.forEach { collection, line, document in
-                do {
+        do {
+            return try store.importDocuments { insert in
+                try staging.spool.forEach { collection, _, document in
                     try insert(collection, document)
-                } catch {
-                    throw ImportWriteFailure(line: line, collection: collection, id: document.id, error: error)
+                    progress.advance()
                 }
-                progress.advance()
             }
+        } catch let error as BulkInsertError {
+            throw ImportWriteFailure(line: try staging.spool.line(of: error.id, in: error.collection), error: error)
         }
     }
 }

@@ -66,4 +66,13 @@ final class Spool {
             try body(String(decoding: fields[0], as: UTF8.self), line, document)
         }
     }
+
+    /// The line of a spooled document (a failure's, to report it).
+    func line(of id: String, in collection: String) throws -> Int? {
+        var found: Int?
+        try forEach { c, line, document in
+            if found == nil, c == collection, document.id == id { found = line }
+        }
+        return found
+    }
 }

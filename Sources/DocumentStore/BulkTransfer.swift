@@ -39,3 +39,19 @@ public func randomEpoch(not previous: String = "") -> String {
         if epoch != previous { return epoch }
     }
 }
+
+/// A document `importDocuments` could not insert (its id taken, a unique value
+/// taken): the whole import was taken back.
+public struct BulkInsertError: Error, Sendable, CustomStringConvertible {
+    public let collection: String
+    public let id: String
+    public let error: StoreError
+
+    public init(collection: String, id: String, error: StoreError) {
+        self.collection = collection
+        self.id = id
+        self.error = error
+    }
+
+    public var description: String { "\(collection)/\(id): \(error)" }
+}

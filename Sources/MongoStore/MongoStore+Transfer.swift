@@ -56,8 +56,10 @@ extension MongoStore: BulkTransfer {
         var inserted: [String: [String]] = [:]
         func flush(_ collection: String) throws {
             guard let documents = pending[collection], !documents.isEmpty else { return }
-            try insertMany(collection, documents)
-            inserted[collection, default: []] += pendingIDs[collection] ?? []
+            let ids = pendingIDs[collection] ?? []
+            let written = insertMany(collection, documents, ids: ids)
+            inserted[collection, default: []] += ids[..<written.count]
+            if let error = written.error { throw error }
             pending[collection] = []
             pendingIDs[collection] = []
         }
@@ -100,16 +102,25 @@ extension MongoStore: BulkTransfer {
         return epoch
     }
 
-    /// One `insert` of many documents; the first write error is thrown (a duplicate
-    /// id or unique value as the store error the service knows).
-    private func insertMany(_ collection: String, _ documents: [BSONDocument]) throws(StoreError) {
+    /// One ordered `insert` of many documents (`ids` theirs, in order): how many went
+    /// in (all of them, or those before the first write error), and that error with
+    /// the document it is about. When the reply is lost, all are counted as possibly
+    /// written, to be deleted again: the import's checks found none of these ids in
+    /// the store, so no document of the store's own goes with them.
+    private func insertMany(_ collection: String, _ documents: [BSONDocument], ids: [String]) -> (count: Int, error: (any Error)?) {
         let command = BSONDocument()
         command.append("insert", .string(collection))
         command.append("documents", array: documents)
-        let reply = try run { () throws(MongoError) in try pool.command(command).json }
-        if let first = reply["writeErrors"]?.arrayValue?.first?.objectValue {
-            throw MongoError(writeError: first).storeError
+        let reply: JSONObject
+        do {
+            reply = try run { () throws(MongoError) in try pool.command(command).json }
+        } catch {
+            return (documents.count, error)
         }
+        guard let first = reply["writeErrors"]?.arrayValue?.first?.objectValue else { return (documents.count, nil) }
+        let index = Int(first["index"]?.numberValue ?? -1)
+        guard ids.indices.contains(index) else { return (0, MongoError(writeError: first).storeError) }
+        return (index, BulkInsertError(collection: collection, id: ids[index], error: MongoError(writeError: first).storeError))
     }
 
     private func deleteAll(_ collection: String, _ ids: [String]) throws(StoreError) {

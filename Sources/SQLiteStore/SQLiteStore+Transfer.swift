@@ -76,9 +76,9 @@ extension SQLiteStore: BulkTransfer {
                 do {
                     try statement.execute(arguments: [document.id, document.version, document.json])
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                    let message = error.message ?? ""
-                    if let field = UniqueIndexName.field(in: message) { throw StoreError.uniqueViolation(field: field) }
-                    throw StoreError.duplicateID
+                    let field = UniqueIndexName.field(in: error.message ?? "")
+                    throw BulkInsertError(
+                        collection: collection, id: document.id, error: field.map { .uniqueViolation(field: $0) } ?? .duplicateID)
                 }
             }
             try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'epoch'", arguments: [epoch])

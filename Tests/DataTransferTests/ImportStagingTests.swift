@@ -99,9 +99,10 @@ import Testing
         try staging.add(line: 3, bytes: Self.line("b", slug: "same"))
         try staging.finish()
         #expect(staging.failures.isEmpty)
-        #expect(throws: ImportWriteFailure.self) {
+        let failure = #expect(throws: ImportWriteFailure.self) {
             try Importer.commit(staging, into: store, progress: ProgressReporter(label: "test"))
         }
+        #expect(failure?.description == "line 3: todos/b: unique field slug already holds this value")
         #expect(try Self.ids(store).isEmpty)
         #expect(try SQLiteStore(path: store.path, logger: .init(label: "test")).epoch == epoch)
     }

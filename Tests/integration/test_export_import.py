@@ -123,6 +123,21 @@ def test_skip_invalid_imports_the_lines_that_pass(make_server):
     assert srv.get("/todos").json() == good
 
 
+def test_a_write_that_fails_takes_back_the_whole_import(make_server):
+    """A unique value two lines share passes the checks (each line is fine alone) and
+    fails the write: everything already written goes (a rollback on SQLite; on MongoDB,
+    whose inserts go 1000 at a time, the first batch is deleted again)."""
+    srv = make_server(start=False)
+    docs = [todo(f"u{i}", slug=f"slug-{i}") for i in range(1500)]
+    docs[1400]["slug"] = "slug-3"
+    r = cli("import", "--store", srv.store, "--config", srv.config_path,
+            stdin="\n".join([header()] + [line(d) for d in docs]))
+    assert r.returncode == 1, r.stderr
+    assert f"line 1402: todos/{docs[1400]['id']}: unique field slug already holds this value" in r.stderr, r.stderr
+    srv.start()
+    assert srv.count("todos") == 0
+
+
 def test_import_into_a_store_in_use_refuses_its_ids_and_resets_cursors(make_server):
     srv = make_server()
     mine = srv.create(title="already here")
