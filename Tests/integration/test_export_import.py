@@ -128,12 +128,12 @@ def test_a_write_that_fails_takes_back_the_whole_import(make_server):
     fails the write: everything already written goes (a rollback on SQLite; on MongoDB,
     whose inserts go 1000 at a time, the first batch is deleted again)."""
     srv = make_server(start=False)
-    docs = [todo(f"u{i}", slug=f"slug-{i}") for i in range(1500)]
-    docs[1400]["slug"] = "slug-3"
+    docs = [todo(f"u{i}", slug=f"slug-{i}") for i in range(1100)]
+    docs[1050]["slug"] = "slug-3"
     r = cli("import", "--store", srv.store, "--config", srv.config_path,
             stdin="\n".join([header()] + [line(d) for d in docs]))
     assert r.returncode == 1, r.stderr
-    assert f"line 1402: todos/{docs[1400]['id']}: unique field slug already holds this value" in r.stderr, r.stderr
+    assert f"line 1052: todos/{docs[1050]['id']}: unique field slug already holds this value" in r.stderr, r.stderr
     srv.start()
     assert srv.count("todos") == 0
 
