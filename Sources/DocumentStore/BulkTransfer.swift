@@ -7,6 +7,11 @@
 /// client refetches, and a client that starts after the import fetches, then streams
 /// from the list's cursor, which is at or past the import.
 public protocol BulkTransfer: DocumentStore {
+    /// Takes `collections` as `prepare` does, but changes nothing a server on the same
+    /// store relies on (no index made or dropped): for reading a live store, or one
+    /// whose config may differ from the one given.
+    func attach(_ collections: [CollectionLayout]) throws(StoreError)
+
     /// How many documents `collection` holds.
     func count(_ collection: String) throws(StoreError) -> Int
 

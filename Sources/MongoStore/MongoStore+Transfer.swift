@@ -8,6 +8,18 @@ import DocumentStore
 extension MongoStore: BulkTransfer {
     static let transferBatch = 1000
 
+    /// The epoch (made when the database has none) and where the log's readers start.
+    public func attach(_ collections: [CollectionLayout]) throws(StoreError) {
+        layouts.withLock { table in
+            for layout in collections { table[layout.name] = layout }
+        }
+        try run { () throws(MongoError) in
+            let epoch = try ensureEpoch(proposed: Self.newEpoch()).value
+            epochValue.withLock { $0 = epoch }
+            log.raiseSettled(to: try log.storedWatermark())
+        }
+    }
+
     public func count(_ collection: String) throws(StoreError) -> Int {
         try check(collection)
         let command = BSONDocument()

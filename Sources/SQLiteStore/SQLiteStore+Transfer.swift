@@ -8,6 +8,19 @@ import GRDB
 extension SQLiteStore: BulkTransfer {
     static let transferBatch = 1000
 
+    /// Makes a missing collection's table (empty), never an index.
+    public func attach(_ collections: [CollectionLayout]) throws(StoreError) {
+        do {
+            try pool.write { db in
+                for layout in collections { try Self.createTableOnly(Self.table(layout.name), in: db) }
+            }
+        } catch {
+            throw Self.map(error)
+        }
+        readers.invalidate()
+        for layout in collections { layouts.set(layout) }
+    }
+
     public func count(_ collection: String) throws(StoreError) -> Int {
         let table = try tableName(collection)
         do {

@@ -51,6 +51,10 @@ struct ImportCommand: ParsableCommand {
             try staging.finish()
             checking.finish("checked")
             try TransferReport.failures(staging, skipInvalid: skipInvalid, unit: "line")
+            guard staging.accepted > 0 else {
+                CommandLog.say("import: no document to write; the store is unchanged (its epoch too)")
+                return
+            }
             let writing = ProgressReporter(label: "import", total: staging.accepted)
             let epoch = try Importer.commit(staging, into: target, progress: writing)
             writing.finish("imported")

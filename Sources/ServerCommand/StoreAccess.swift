@@ -17,8 +17,10 @@ enum StoreAccess {
         }
     }
 
-    /// The store of `url`, prepared for `collections`. With `mustExist`, a SQLite file
-    /// that is not there is an error (exit 2), not a new empty store.
+    /// The store of `url`, prepared for `collections` (`prepare`, for a store to write
+    /// to: tables and indexes as the config says), or only attached (`attach`: nothing a
+    /// live server relies on changes) when `mustExist`; a SQLite file that is not
+    /// there is then an error (exit 2), not a new empty store.
     static func open(_ url: String, flag: String, collections: [CollectionLayout], mustExist: Bool) throws -> any BulkTransfer {
         guard case .opener(let open) = StoreRegistry.entry(for: url) else {
             throw CommandFailure.usage("\(flag) \(url): unsupported (use sqlite:PATH or mongodb://HOST[:PORT]/DATABASE)")
@@ -32,9 +34,13 @@ enum StoreAccess {
             logger: CommandLog.logger)
         do {
             let store = try open(settings).store
-            try store.prepare(collections)
             guard let transfer = store as? any BulkTransfer else {
                 throw CommandFailure.usage("\(flag) \(url): this store cannot export or import")
+            }
+            if mustExist {
+                try transfer.attach(collections)
+            } else {
+                try transfer.prepare(collections)
             }
             return transfer
         } catch let failure as CommandFailure {

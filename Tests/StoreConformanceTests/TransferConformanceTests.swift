@@ -86,4 +86,15 @@ import Testing
         let after = try fixture.reopen().head()
         #expect(after == ChangeCursor(epoch: epoch, sequence: before.sequence))
     }
+
+    /// `export` may run beside a server with another config: attaching makes no index
+    /// and drops none (`prepare` would drop the unique index on `slug` here).
+    @Test(arguments: StoreKind.allCases) func attachingChangesNoIndex(_ kind: StoreKind) throws {
+        let fixture = try StoreFixture(kind)
+        let other = try Self.transfer(try fixture.reopen())
+        try other.attach([CollectionLayout(name: "todos", indexes: [], unique: [], scalarPaths: [])])
+        #expect(try other.count("todos") == 0)
+        try insert(fixture.store, #"{"id":"a","slug":"x"}"#)
+        #expect(throws: StoreError.self) { try insert(fixture.store, #"{"id":"b","slug":"x"}"#) }
+    }
 }
