@@ -32,7 +32,9 @@ extension MongoStore: BulkTransfer {
     ) throws {
         for collection in collections { try check(collection) }
         try start(try head())
-        let sort = BSONDocument(JSONObject([(MongoDocument.creationField, .int(1)), ("_id", .int(1))]))
+        // `_c` alone: unique per document, and its index ("creation") gives the order
+        // without a sort in memory, which MongoDB refuses past 100 MB.
+        let sort = BSONDocument(JSONObject([(MongoDocument.creationField, .int(1))]))
         for collection in collections {
             try pool.findBatches(collection, filter: BSONDocument(), sort: sort, batchSize: Self.transferBatch) { found in
                 try batch(collection, found.compactMap { MongoDocument.stored($0)?.document })
