@@ -53,7 +53,7 @@ struct CopyCommand: ParsableCommand {
             let writing = ProgressReporter(label: "copy", total: staging.accepted)
             let epoch = try Importer.commit(staging, into: target, progress: writing)
             writing.finish("copied")
-            TransferReport.newEpoch(epoch)
+            TransferReport.newEpoch("copy", epoch)
         }
     }
 }

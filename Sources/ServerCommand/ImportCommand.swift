@@ -58,7 +58,7 @@ struct ImportCommand: ParsableCommand {
             let writing = ProgressReporter(label: "import", total: staging.accepted)
             let epoch = try Importer.commit(staging, into: target, progress: writing)
             writing.finish("imported")
-            TransferReport.newEpoch(epoch)
+            TransferReport.newEpoch("import", epoch)
         }
     }
 }
@@ -98,8 +98,8 @@ enum TransferReport {
         CommandLog.say("skipping \(staging.failureCount) \(unit)s that failed the checks (--skip-invalid)")
     }
 
-    static func newEpoch(_ epoch: String) {
+    static func newEpoch(_ command: String, _ epoch: String) {
         CommandLog.say(
-            "the store's epoch is now \(epoch): every client's cursor resets (event: reset) and the client refetches")
+            "\(command): the store's epoch is now \(epoch): every client's cursor resets (event: reset) and the client refetches")
     }
 }

@@ -31,13 +31,13 @@ struct RestoreCommand: ParsableCommand {
             if epochOnly {
                 let target = try StoreAccess.open(store, flag: "--store", collections: [], mustExist: true)
                 let epoch = try target.renewEpoch()
-                TransferReport.newEpoch(epoch)
+                TransferReport.newEpoch("restore", epoch)
                 return
             }
             let path = try SQLiteURL.path(store, flag: "--store", use: "mongorestore, then restore --epoch-only (see docs/operations.md)")
             let summary = try SQLiteBackup.restore(from: from!, into: path)
             CommandLog.say("restore: \(path) now holds \(from!) (head \(summary.head))")
-            TransferReport.newEpoch(summary.epoch)
+            TransferReport.newEpoch("restore", summary.epoch)
         }
     }
 }
