@@ -45,26 +45,3 @@ struct ExportCommand: ParsableCommand {
         }
     }
 }
-
-/// Standard output, or a file written as `FILE.partial` and renamed when whole.
-struct ExportTarget {
-    let fd: Int32
-    private let path: String?
-
-    init(_ path: String?) throws {
-        self.path = path
-        guard let path else {
-            fd = 1
-            return
-        }
-        fd = open(path + ".partial", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CommandFailure.failed("--file \(path): \(String(cString: strerror(errno)))") }
-    }
-
-    func commit() throws {
-        guard let path else { return }
-        guard fsync(fd) == 0, close(fd) == 0, rename(path + ".partial", path) == 0 else {
-            throw CommandFailure.failed("--file \(path): \(String(cString: strerror(errno)))")
-        }
-    }
-}
