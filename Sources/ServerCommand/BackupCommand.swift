@@ -24,13 +24,3 @@ struct BackupCommand: ParsableCommand {
         }
     }
 }
-
-/// The path of a `sqlite:PATH` store URL; any other is a usage error naming `use`.
-enum SQLiteURL {
-    static func path(_ url: String, flag: String, use: String) throws -> String {
-        guard StoreRegistry.scheme(of: url) == "sqlite" else {
-            throw CommandFailure.usage("\(flag) \(url): this command is for SQLite stores; for MongoDB use \(use)")
-        }
-        return String(url.drop { $0 != ":" }.dropFirst())
-    }
-}

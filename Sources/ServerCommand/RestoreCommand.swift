@@ -28,6 +28,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         if epochOnly { try StoreAccess.handOverIfNeeded([store]) }
         try CommandLog.running("restore") {
+            try SQLiteURL.refuseInUse(store, flag: "--store")
             if epochOnly {
                 let target = try StoreAccess.open(store, flag: "--store", collections: [], mustExist: true)
                 let epoch = try target.renewEpoch()

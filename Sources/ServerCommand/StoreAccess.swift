@@ -25,6 +25,7 @@ enum StoreAccess {
         guard case .opener(let open) = StoreRegistry.entry(for: url) else {
             throw CommandFailure.usage("\(flag) \(url): unsupported (use sqlite:PATH or mongodb://HOST[:PORT]/DATABASE)")
         }
+        if !mustExist { try SQLiteURL.refuseInUse(url, flag: flag) }
         if mustExist, StoreRegistry.scheme(of: url) == "sqlite" {
             let path = String(url.drop { $0 != ":" }.dropFirst())
             guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure.usage("\(flag) \(url): no such file") }

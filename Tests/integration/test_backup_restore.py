@@ -115,3 +115,19 @@ def test_restore_refuses_a_file_that_is_no_backup(make_server, tmp_path):
     r = cli("restore", "--from", str(bogus), "--store", srv.store)
     assert r.returncode == 1 and "is not a backbone-sse SQLite store" in r.stderr, r.stderr
     assert not os.path.exists(srv.db_path)
+
+
+@sqlite_only("the check looks at SQLite's own locks; MongoDB has no file to look at")
+def test_restore_and_import_refuse_a_store_a_server_has_open(make_server, tmp_path):
+    srv = make_server()
+    backup = tmp_path / "backup.sqlite"
+    assert cli("backup", "--store", srv.store, "--to", str(backup)).returncode == 0
+    pid = srv.proc.pid
+    for args in (["restore", "--from", str(backup), "--store", srv.store],
+                 ["restore", "--epoch-only", "--store", srv.store],
+                 ["import", "--store", srv.store, "--config", srv.config_path]):
+        r = cli(*args, stdin="")
+        assert r.returncode == 2, (args, r.stderr)
+        assert f"process {pid} has the file open (a server?): stop it first" in r.stderr, r.stderr
+    srv.stop()
+    assert cli("restore", "--from", str(backup), "--store", srv.store).returncode == 0
