@@ -12,6 +12,10 @@ public protocol BulkTransfer: DocumentStore {
     /// whose config may differ from the one given.
     func attach(_ collections: [CollectionLayout]) throws(StoreError)
 
+    /// The collections the store holds documents for (made by `prepare`), in the order
+    /// they were made where the store knows it: what an export without a config reads.
+    func collectionNames() throws(StoreError) -> [String]
+
     /// How many documents `collection` holds.
     func count(_ collection: String) throws(StoreError) -> Int
 

@@ -20,6 +20,16 @@ extension MongoStore: BulkTransfer {
         }
     }
 
+    /// Every collection of the database but the store's own (`_changes`, `_meta`) and
+    /// MongoDB's (`system.…`), by name.
+    public func collectionNames() throws(StoreError) -> [String] {
+        let command = BSONDocument(JSONObject([("listCollections", .int(1)), ("nameOnly", .bool(true))]))
+        let reply = try run { () throws(MongoError) in try pool.command(command).json }
+        let listed = reply["cursor"]?.objectValue?["firstBatch"]?.arrayValue ?? []
+        return listed.compactMap { $0.objectValue?["name"]?.stringValue }.filter { !$0.hasPrefix("_") && !$0.hasPrefix("system.") }
+            .sorted()
+    }
+
     public func count(_ collection: String) throws(StoreError) -> Int {
         try check(collection)
         let command = BSONDocument()

@@ -21,6 +21,17 @@ extension SQLiteStore: BulkTransfer {
         for layout in collections { layouts.set(layout) }
     }
 
+    public func collectionNames() throws(StoreError) -> [String] {
+        do {
+            return try pool.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT substr(name, 5) FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc.%' ORDER BY rowid")
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
     public func count(_ collection: String) throws(StoreError) -> Int {
         let table = try tableName(collection)
         do {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackboneSSE
 import DataTransfer
+import DocumentStore
 import Foundation
 
 /// `backbone-sse export`: a store's documents as JSON Lines (see `ExportHeader`).
@@ -11,29 +12,41 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The store: sqlite:PATH or mongodb://HOST[:PORT]/DATABASE.")
     var store: String
 
-    @Option(help: "The collections file the store is served with.")
-    var config: String
+    @Option(
+        help:
+            "The collections file the store is served with (its collections, as declared, go into the header); without it, every collection the store holds, declared as {}."
+    )
+    var config: String?
 
     @Option(help: "Write here (written beside it and renamed when whole) instead of to standard output.")
     var file: String?
 
-    @Option(help: "Only these collections, comma-separated (default: every collection of the config).")
+    @Option(help: "Only these collections, comma-separated (default: every collection).")
     var collections: String?
 
     func run() throws {
         try StoreAccess.handOverIfNeeded([store])
         try CommandLog.running("export") {
-            let appConfig = try StoreAccess.config(config)
-            let declared = try ConfigLoader.declaredCollections(path: config)
-            var names = appConfig.collections.map(\.name)
+            let appConfig = try config.map { try StoreAccess.config($0) }
+            let source = try StoreAccess.open(
+                store, flag: "--store", collections: appConfig?.collections.map(\.layout) ?? [], mustExist: true)
+            var names: [String]
+            let declared: JSONObject
+            if let appConfig, let config {
+                names = appConfig.collections.map(\.name)
+                declared = try ConfigLoader.declaredCollections(path: config)
+            } else {
+                names = try source.collectionNames()
+                try source.attach(names.map { CollectionLayout(name: $0, indexes: [], unique: [], scalarPaths: []) })
+                declared = JSONObject(names.map { ($0, .object(JSONObject())) })
+            }
             if let collections {
                 let wanted = collections.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
                 for name in wanted where !names.contains(name) {
-                    throw CommandFailure.usage("--collections: \(name) is not a collection of \(config)")
+                    throw CommandFailure.usage("--collections: the store has no collection \(name)")
                 }
                 names = wanted
             }
-            let source = try StoreAccess.open(store, flag: "--store", collections: appConfig.collections.map(\.layout), mustExist: true)
             let total = try names.reduce(0) { $0 + (try source.count($1)) }
             let progress = ProgressReporter(label: "export", total: total)
             let target = try ExportTarget(file)

@@ -34,6 +34,7 @@ import Testing
         #expect(head == (try store.head()))
         #expect(documents == ["todos/c@1", "todos/a@1", "todos/b@1", "lists/l1@1"])
         #expect(try store.count("todos") == 3)
+        #expect(Set(try store.collectionNames()) == ["todos", "lists"])
         #expect(try store.existing("todos", ids: ["a", "zz", "l1", "65f0a1b2c3d4e5f601234567"]) == ["a"])
     }
 

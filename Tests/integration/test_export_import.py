@@ -28,7 +28,8 @@ def documents_of(export_text):
 
 
 def export(store, config, *extra):
-    r = cli("export", "--store", store, "--config", config, *extra)
+    """`export`; `config` None exports every collection the store holds."""
+    r = cli("export", "--store", store, *(["--config", config] if config else []), *extra)
     assert r.returncode == 0, r.stderr
     return r
 
@@ -86,6 +87,20 @@ def test_round_trip_through_a_file_keeps_ids_versions_and_timestamps(make_server
     # A write to an imported document goes on from its imported `_v`.
     r = b.patch(f"/todos/{made[1]['id']}", json={"title": "x"})
     assert r.status_code == 200 and r.json()["_v"] == 3
+
+
+def test_export_without_a_config_reads_every_collection_the_store_holds(make_server):
+    srv = make_server()
+    made = srv.create(title="one")
+    srv.post("/lists", json={"name": "two"})
+    srv.stop()
+    head, docs = documents_of(export(srv.store, None).stdout)
+    assert head["collections"] == {"lists": {}, "todos": {}} or head["collections"] == {"todos": {}, "lists": {}}
+    assert ("todos", made) in docs and sorted(c for c, _ in docs) == ["lists", "todos"]
+    _, only = documents_of(export(srv.store, None, "--collections", "lists").stdout)
+    assert [c for c, _ in only] == ["lists"]
+    r = cli("export", "--store", srv.store, "--collections", "nope")
+    assert r.returncode == 2 and "the store has no collection nope" in r.stderr, r.stderr
 
 
 def test_a_failing_line_is_reported_with_its_number_and_nothing_is_written(make_server):
