@@ -8,7 +8,7 @@ DATA ?= data
 # against 30.7 MB with the shared libraries).
 RELEASE = -c release --static-swift-stdlib
 
-.PHONY: run build release test lint format unit-test integration-test integration-test-mongo schemathesis-test browser-test bench bench-mongo deps clean
+.PHONY: run run-auth build release test lint format unit-test integration-test integration-test-mongo schemathesis-test browser-test bench bench-mongo deps clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -24,6 +24,15 @@ run: release
 	mkdir -p $(DATA)
 	.build/release/backbone-sse serve --config $(CONFIG) --host $(HOST) --port $(PORT) \
 		--store sqlite:$(DATA)/app.sqlite --static examples/todos/public --static /js=/usr/share/javascript
+
+# The example with sign-in (README "Who may do what"): each user's own todos and a shared
+# list, with development tokens signed by a key made for this run (or yours, exported).
+run-auth: release
+	@scripts/install-deps.sh run
+	mkdir -p $(DATA)
+	BACKBONE_SSE_JWT_SECRET="$${BACKBONE_SSE_JWT_SECRET:-$$(head -c 32 /dev/urandom | base64)}" \
+	.build/release/backbone-sse serve --config examples/todos/collections-auth.yaml --host $(HOST) --port $(PORT) \
+		--store sqlite:$(DATA)/app-auth.sqlite --dev-tokens --static examples/todos/public --static /js=/usr/share/javascript
 
 test:
 	@scripts/install-deps.sh test

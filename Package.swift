@@ -110,6 +110,9 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        // sd_notify(3) for systemd's Type=notify, opened only under systemd (see shim.h).
+        .systemLibrary(name: "CSystemd"),
+        .target(name: "SystemdNotify", dependencies: ["CSystemd"]),
         // Export, import and copy (JSON Lines, checked against the config's schemas),
         // with the progress indicator: what the transfer commands run.
         .target(name: "DataTransfer", dependencies: ["BackboneSSE", "DocumentStore"]),
@@ -122,6 +125,7 @@ let package = Package(
                 "DocumentStore",
                 "HTTPServer",
                 "SQLiteStore",
+                "SystemdNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

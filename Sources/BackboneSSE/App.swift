@@ -2,24 +2,29 @@ import DocumentStore
 import Foundation
 import HTTPServer
 import Logging
+import Synchronization
 
 /// Settings of the service that do not come from the config file.
 public struct ServiceOptions: Sendable {
     public var corsOrigins: [String]
     public var maxLimit: Int
     public var staticRoots: [StaticFiles.Root]
+    /// `--dev-tokens`: `POST /auth/dev-token` signs tokens for anyone (nil: 404).
+    public var devTokens: DevTokenIssuer?
 
-    public init(corsOrigins: [String] = [], maxLimit: Int = 1000, staticRoots: [StaticFiles.Root] = []) {
+    public init(
+        corsOrigins: [String] = [], maxLimit: Int = 1000, staticRoots: [StaticFiles.Root] = [], devTokens: DevTokenIssuer? = nil
+    ) {
         self.corsOrigins = corsOrigins
         self.maxLimit = maxLimit
         self.staticRoots = staticRoots
+        self.devTokens = devTokens
     }
 }
 
 /// The service behind the HTTP server: the collections, the streams, and the router
 /// that sends each request through the middleware to its handler.
 public final class BackboneSSEApp: Sendable {
-    let services: [String: CollectionService]
     let options: ServiceOptions
     let staticFiles: StaticFiles
     let system: SystemEndpoints
@@ -27,13 +32,14 @@ public final class BackboneSSEApp: Sendable {
     let hub: StreamHub
     let logger: Logger
     let cors: CORSMiddleware
-    let router: Router
-    /// The `auth` block (nil: every request is anonymous and allowed).
-    let auth: AuthConfig?
-    /// Issues and checks stream tickets (nil without an `auth` block).
-    let tickets: StreamTickets?
-    /// At most 4 MB of list answers (see `CollectionHandlers.list`).
-    let listAnswers = ListAnswers(capacity: 256, maxCost: 4 << 20)
+    let store: any DocumentStore
+    /// The middleware every config has (identity and rules come after, from the config).
+    private let baseMiddleware: [any Middleware]
+    /// The config in force, swapped by `reload`.
+    private let configured: Mutex<Configured>
+
+    /// The config in force now.
+    var current: Configured { configured.withLock { $0 } }
 
     public init(
         config: AppConfig, store: any DocumentStore, feed: (any ChangeFeed)? = nil, broker: (any BrokerStatus)? = nil,
@@ -41,32 +47,47 @@ public final class BackboneSSEApp: Sendable {
         streams: StreamOptions = StreamOptions(), logger: Logger
     ) throws(StoreError) {
         try store.prepare(config.collections.map(\.layout))
-        var services: [String: CollectionService] = [:]
-        for collection in config.collections {
-            services[collection.name] = CollectionService(config: collection, store: store)
-        }
-        self.services = services
+        self.store = store
         self.options = options
         self.staticFiles = StaticFiles(roots: options.staticRoots)
         self.metrics = ServerMetrics()
         self.system = SystemEndpoints(store: store, broker: broker, metrics: metrics, startedAt: .now)
         self.hub = try StreamHub(store: store, feed: feed, options: streams, metrics: metrics, logger: logger)
         self.logger = logger
-        self.cors = CORSMiddleware(origins: Set(options.corsOrigins))
-        self.auth = config.auth
-        // The shared key of `auth.ticket_secret_env`, else one of this process only.
-        let tickets = config.auth.map { auth in auth.ticketSecret.map(StreamTickets.init(secret:)) ?? .random() }
-        self.tickets = tickets
-        var middleware: [any Middleware] = [
-            RequestID(), RequestLogging(logger: logger), MetricsMiddleware(metrics: metrics), cors, CrossOriginWrites(cors: cors),
+        let cors = CORSMiddleware(origins: Set(options.corsOrigins))
+        self.cors = cors
+        let base: [any Middleware] = [
+            RequestID(), RequestLogging(), MetricsMiddleware(metrics: metrics), cors, CrossOriginWrites(cors: cors),
         ]
-        // Identity, then the rules, before any handler touches the store.
-        if let auth = config.auth, let tickets {
-            middleware.append(Authentication(verifier: TokenVerifier(auth), tickets: tickets))
-            if let limits = auth.rateLimit { middleware.append(RateLimit(limits: limits)) }
-            middleware.append(Authorization(auth: auth))
+        self.baseMiddleware = base
+        let configured = Configured(config, store: store, base: base, logger: logger)
+        self.configured = Mutex(configured)
+        SchemaAudit.log(SchemaAudit.run(configured.services.values.sorted { $0.name < $1.name }, store: store), logger: logger)
+    }
+
+    /// Puts `config` in force, or says why it cannot be (then nothing changes). New
+    /// collections and indexes are made in the store first; streams of collections
+    /// whose rules may have changed (every stream, when the `auth` block did) are ended
+    /// with `bye`, so that their clients come back, from their cursor, under the new
+    /// rules. A request already under way finishes under the config it began with.
+    public func reload(_ config: AppConfig) -> Result<ConfigChange, ReloadRefused> {
+        let old = current
+        let change = ConfigChange(from: old.config, to: config)
+        guard change.refusals.isEmpty else { return .failure(ReloadRefused(reasons: change.refusals)) }
+        guard !change.isEmpty else { return .success(change) }
+        do {
+            try store.prepare(config.collections.map(\.layout))
+        } catch {
+            return .failure(ReloadRefused(reasons: ["the store could not prepare the collections: \(error)"]))
         }
-        self.router = Router(routes: Routes.table, middleware: middleware, fallback: StaticRoute.answer)
+        let next = Configured(config, store: store, base: baseMiddleware, logger: logger, previous: old)
+        configured.withLock { $0 = next }
+        let changed = change.changed.compactMap { next.services[$0] }
+        SchemaAudit.log(SchemaAudit.run(changed, store: store), logger: logger)
+        if old.auth != nil, change.reauthorise.map({ !$0.isEmpty }) ?? true {
+            hub.endStreams(of: change.reauthorise)
+        }
+        return .success(change)
     }
 
     /// Ends every stream with `bye` (the server stops accepting first).
@@ -90,6 +111,13 @@ public final class BackboneSSEApp: Sendable {
     /// Answers one request through `respond`, now or later, from any thread; called by
     /// the HTTP server and, without a socket, by the in-process tests.
     public func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        router.respond(to: request, app: self, respond)
+        let configured = current
+        configured.router.respond(to: request, app: self, configured: configured, respond)
     }
+}
+
+/// A config that cannot be put in force in a running server, and why.
+public struct ReloadRefused: Error, CustomStringConvertible {
+    public let reasons: [String]
+    public var description: String { reasons.joined(separator: "; ") }
 }

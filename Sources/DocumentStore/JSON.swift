@@ -128,3 +128,15 @@ extension String {
         utf8.elementsEqual(other.utf8)
     }
 }
+
+/// A string as a key by its UTF-8 bytes. Swift's `String` equality and hashing equate
+/// canonically equivalent text (`"\u{E9}"` and `"e\u{301}"`), which the stores, and
+/// users' tokens, hold to be different: a cache or a table keyed by such text must not
+/// hand one's entry to the other.
+public struct ExactText: Hashable, Sendable {
+    public let bytes: [UInt8]
+
+    public init(_ text: String) {
+        bytes = Array(text.utf8)
+    }
+}

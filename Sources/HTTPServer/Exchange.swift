@@ -27,6 +27,10 @@ final class Exchange {
     /// is sent; see `MicroHTTPDServer.release`).
     var admitted = false
     var status = 0
+    /// The peer's address (set when the handler is called) and the answer's `logFields`,
+    /// for the request's log line.
+    var clientAddress = ""
+    var logFields: [(name: String, value: String)] = []
     /// Work the handler deferred until the answer is sent (`AfterResponse`).
     var afterResponse: [@Sendable () -> Void] = []
 

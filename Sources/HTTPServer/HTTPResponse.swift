@@ -5,6 +5,9 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// When set, the body is this endless stream instead of `body`.
     public var stream: ResponseStream?
+    /// Not sent: what the application adds to the request's log line (its request id,
+    /// the route it matched), which the server writes once the request is over.
+    public var logFields: [(name: String, value: String)] = []
 
     public init(status: Int, headers: [(name: String, value: String)] = [], stream: ResponseStream) {
         self.status = status

@@ -72,10 +72,11 @@ extension MicroHTTPDServer {
         let handle = ConnectionHandle(raw: connection)
         let responder = Responder(resume: { MHD_resume_connection(handle.raw) })
         exchange.responder = responder
+        exchange.clientAddress = Self.clientAddress(connection)
         let request = HTTPRequest(
             method: exchange.method.isEmpty ? "GET" : exchange.method, target: exchange.target,
             headers: exchange.headers, body: exchange.body, startedAt: exchange.startedAt,
-            clientAddress: Self.clientAddress(connection))
+            clientAddress: exchange.clientAddress)
         exchange.body = []
         exchange.afterResponse = AfterResponse.collecting { handler(request, responder) }
         if let response = responder.handlerReturned(suspend: { MHD_suspend_connection(connection) }) {
@@ -126,6 +127,7 @@ extension MicroHTTPDServer {
     {
         exchange.phase = .finished
         exchange.status = response.status
+        exchange.logFields = response.logFields
         connectionClock(connection)?.requestReceived()
         let mhdResponse: OpaquePointer?
         if let stream = response.stream {
@@ -162,6 +164,10 @@ extension MicroHTTPDServer {
             "http.target": "\(RedactedTarget.of(exchange.target))",
             "http.duration_us": "\((ContinuousClock.now - exchange.startedAt).microseconds)",
         ]
+        if !exchange.clientAddress.isEmpty { metadata["client.address"] = "\(exchange.clientAddress)" }
+        // The page's id (backbone-sse.js sends one), so a user's report finds its requests.
+        if let clientID = exchange.header("X-Client-Id") { metadata["client.id"] = "\(String(clientID.prefix(128)))" }
+        for (name, value) in exchange.logFields { metadata[name] = "\(value)" }
         if exchange.status == 0 {
             logger.info("request dropped", metadata: metadata)
         } else {

@@ -12,30 +12,42 @@ enum MongoQuery {
         path.components == ["id"] ? "_id" : path.description
     }
 
-    static func filter(_ filter: Filter) -> BSONDocument {
+    /// `scalar`: the paths the collection's layout says are never arrays (the owner
+    /// field, schema scalars). MongoDB's `$eq`, `$in` and the ordering operators match an
+    /// array by any of its elements; on these paths a stored array (a document from
+    /// before the schema or the owner field was set) must match nothing, as on SQLite,
+    /// where they are plain comparisons: an owner list `["alice", "bob"]` is neither's.
+    static func filter(_ filter: Filter, scalar: Set<FieldPath> = []) -> BSONDocument {
         let doc = BSONDocument()
-        append(filter, to: doc)
+        append(filter, to: doc, scalar)
         return doc
     }
 
-    private static func append(_ filter: Filter, to doc: BSONDocument) {
+    private static func append(_ filter: Filter, to doc: BSONDocument, _ scalar: Set<FieldPath>) {
         switch filter {
         case .all:
             break
         case .and(let parts):
-            doc.append("$and", array: parts.map(Self.filter))
+            doc.append("$and", array: parts.map { Self.filter($0, scalar: scalar) })
         case .or(let parts):
-            doc.append("$or", array: parts.map(Self.filter))
+            doc.append("$or", array: parts.map { Self.filter($0, scalar: scalar) })
         case .compare(let path, let op, let value):
-            doc.append(field(path), document: operand("$" + op.rawValue, value, path))
+            let condition = operand("$" + op.rawValue, value, path)
+            if op != .ne, scalar.contains(path) { condition.append("$not", document: notAnArray) }
+            doc.append(field(path), document: condition)
         case .isIn(let path, let values):
-            doc.append(field(path), document: operand("$in", .array(values), path))
+            let condition = operand("$in", .array(values), path)
+            if scalar.contains(path) { condition.append("$not", document: notAnArray) }
+            doc.append(field(path), document: condition)
         case .notIn(let path, let values):
             doc.append(field(path), document: operand("$nin", .array(values), path))
         case .exists(let path, let present):
             doc.append(field(path), document: BSONDocument(JSONObject([("$exists", .bool(present))])))
         }
     }
+
+    /// `{$type: "array"}`, for `$not`: the field itself is an array.
+    private static var notAnArray: BSONDocument { BSONDocument(JSONObject([("$type", .string("array"))])) }
 
     /// `{op: value}`; on `id`, ids in ObjectId shape are compared as ObjectIds, as stored.
     private static func operand(_ op: String, _ value: JSON, _ path: FieldPath) -> BSONDocument {

@@ -98,7 +98,8 @@ public final class MongoStore: DocumentStore {
         try check(collection)
         return try run { () throws(MongoError) in
             let head = try log.head()
-            let filter = MongoQuery.filter(query.filter)
+            let scalar = layouts.withLock { $0[collection]?.scalarPaths } ?? []
+            let filter = MongoQuery.filter(query.filter, scalar: scalar)
             let found = try pool.find(
                 collection, filter: filter, sort: MongoQuery.sort(query.sort), skip: query.skip, limit: query.limit + 1)
             var documents = found.compactMap { MongoDocument.stored($0)?.document }

@@ -9,9 +9,19 @@ public struct BackboneSSECommand: ParsableCommand {
         commandName: "backbone-sse",
         abstract: "Persistent, live Backbone collections over plain HTTP.",
         subcommands: [
-            ServeCommand.self, RoutesCommand.self, ExportCommand.self, ImportCommand.self, CopyCommand.self, BackupCommand.self,
-            RestoreCommand.self,
+            ServeCommand.self, RoutesCommand.self, VersionCommand.self, ExportCommand.self, ImportCommand.self, CopyCommand.self,
+            BackupCommand.self, RestoreCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )
+
+    /// `--version` is `version` (ArgumentParser's own would print a fixed string, and
+    /// the default subcommand would take the flag for one of `serve`'s).
+    public static func main() {
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            VersionCommand.report()
+            return
+        }
+        main(nil)
+    }
 }

@@ -28,8 +28,8 @@ struct CopyCommand: ParsableCommand {
             let appConfig = try StoreAccess.config(config)
             let layouts = appConfig.collections.map(\.layout)
             let names = appConfig.collections.map(\.name)
-            let source = try StoreAccess.open(from, flag: "--from", collections: layouts, mustExist: true)
-            let target = try StoreAccess.open(to, flag: "--to", collections: layouts, mustExist: false)
+            let source = try StoreAccess.open(from, flag: "--from", collections: layouts, use: .read)
+            let target = try StoreAccess.open(to, flag: "--to", collections: layouts, use: .write(create: true))
             let staging = try ImportStaging(config: appConfig, store: target)
             let total = try names.reduce(0) { $0 + (try source.count($1)) }
             let reading = ProgressReporter(label: "copy (reading)", total: total)

@@ -29,7 +29,7 @@ struct ExportCommand: ParsableCommand {
         try CommandLog.running("export") {
             let appConfig = try config.map { try StoreAccess.config($0) }
             let source = try StoreAccess.open(
-                store, flag: "--store", collections: appConfig?.collections.map(\.layout) ?? [], mustExist: true)
+                store, flag: "--store", collections: appConfig?.collections.map(\.layout) ?? [], use: .read)
             var names: [String]
             let declared: JSONObject
             if let appConfig, let config {

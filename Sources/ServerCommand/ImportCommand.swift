@@ -29,7 +29,8 @@ struct ImportCommand: ParsableCommand {
         try CommandLog.running("import") {
             let appConfig = try StoreAccess.config(config)
             let input = try ImportSource(file)
-            let target = try StoreAccess.open(store, flag: "--store", collections: appConfig.collections.map(\.layout), mustExist: false)
+            let target = try StoreAccess.open(
+                store, flag: "--store", collections: appConfig.collections.map(\.layout), use: .write(create: true))
             let staging = try ImportStaging(config: appConfig, store: target)
             let checking = ProgressReporter(label: "import (checking)")
             var bytesRead = 0

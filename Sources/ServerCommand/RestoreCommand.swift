@@ -30,13 +30,14 @@ struct RestoreCommand: ParsableCommand {
         try CommandLog.running("restore") {
             try SQLiteURL.refuseInUse(store, flag: "--store")
             if epochOnly {
-                let target = try StoreAccess.open(store, flag: "--store", collections: [], mustExist: true)
+                let target = try StoreAccess.open(store, flag: "--store", collections: [], use: .write(create: false))
                 let epoch = try target.renewEpoch()
                 TransferReport.newEpoch("restore", epoch)
                 return
             }
             let path = try SQLiteURL.path(store, flag: "--store", use: "mongorestore, then restore --epoch-only (see docs/operations.md)")
-            let summary = try SQLiteBackup.restore(from: from!, into: path)
+            let lock = try SQLiteURL.serverLock(path, flag: "--store")
+            let summary = try withExtendedLifetime(lock) { try SQLiteBackup.restore(from: from!, into: path) }
             CommandLog.say("restore: \(path) now holds \(from!) (head \(summary.head))")
             TransferReport.newEpoch("restore", summary.epoch)
         }

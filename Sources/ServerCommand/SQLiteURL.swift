@@ -19,4 +19,14 @@ enum SQLiteURL {
             throw CommandFailure.usage("\(flag) \(url): process \(pid) has the file open (a server?): stop it first")
         }
     }
+
+    /// The lock a server holds on the store at `path` (`SQLiteServerLock`), so that no
+    /// server starts on it while the file is being replaced; usage error when held.
+    static func serverLock(_ path: String, flag: String) throws -> SQLiteServerLock {
+        do {
+            return try SQLiteServerLock.acquire(database: path)
+        } catch let held as SQLiteServerLock.Held {
+            throw CommandFailure.usage("\(flag) sqlite:\(path): \(held)")
+        }
+    }
 }

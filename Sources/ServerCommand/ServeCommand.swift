@@ -5,6 +5,7 @@ import Foundation
 import HTTPServer
 import Logging
 import SQLiteStore
+import SystemdNotify
 
 /// `backbone-sse serve`: parses the flags, builds the parts, runs until SIGTERM/SIGINT.
 struct ServeCommand: ParsableCommand {
@@ -48,6 +49,12 @@ struct ServeCommand: ParsableCommand {
             "MongoDB store: redis://[:PASSWORD@]HOST[:PORT][/DB] through which the servers sharing the database tell each other at once that the change log has grown (the poll of --mongo-poll keeps running as the safety net)."
     )
     var pubsub: String?
+
+    @Flag(
+        help:
+            "Development only: POST /auth/dev-token signs a token for any name with the auth.jwt.secret_env key, so that anyone who can reach the server can act as anyone."
+    )
+    var devTokens = false
 
     @Option(name: .customLong("static"), help: "Serve files from DIR, or /prefix=DIR (repeatable).")
     var staticDirectories: [String] = []
@@ -94,6 +101,13 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "text, or json: one JSON object per line (time to the millisecond, level, message, request id, route, status, …).")
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument {
+        case text, json
+    }
+
     func validate() throws {
         guard ByteSize.parse(maxBody) != nil else { throw ValidationError("--max-body: not a size: \(maxBody)") }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
@@ -110,20 +124,21 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let entry = StoreRegistry.entry(for: store)
-        if pubsub != nil, case .opener = entry, StoreRegistry.scheme(of: store) == "sqlite" {
-            // Before anything starts (the opener says the same, for a store registered later).
-            FileHandle.standardError.write(
-                Data(
-                    "backbone-sse: --pubsub needs a MongoDB store (--store mongodb://…): a SQLite file belongs to one server\n".utf8))
-            throw ExitCode(2)
-        }
         if case .sibling(let executable) = entry {
             try SiblingExecutable.handOver(to: executable, for: "a MongoDB store")  // does not return
         }
+        let format = logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
+            switch format {
+            case .json:
+                var handler = JSONLogHandler()
+                handler.logLevel = .trace
+                return handler
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .trace
+                return handler
+            }
         }
         var logger = Logger(label: "backbone-sse")
         logger.logLevel = logLevel
@@ -144,11 +159,21 @@ struct ServeCommand: ParsableCommand {
             roots.append(root)
         }
 
+        var devTokenIssuer: DevTokenIssuer?
+        if devTokens {
+            guard let auth = appConfig.auth, let issuer = DevTokenIssuer(auth) else {
+                FileHandle.standardError.write(
+                    Data("backbone-sse: --dev-tokens needs an auth block with auth.jwt.secret_env (a key of 32 bytes or more)\n".utf8))
+                throw ExitCode(2)
+            }
+            devTokenIssuer = issuer
+        }
+
         let opened = try openStore(entry, logger: logger)
         let documentStore = opened.store
         let app = try BackboneSSEApp(
             config: appConfig, store: documentStore, feed: opened.feed, broker: opened.broker,
-            options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots),
+            options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots, devTokens: devTokenIssuer),
             streams: StreamOptions(
                 maxStreams: maxStreams, heartbeat: heartbeat, bufferBytes: ByteSize.parse(streamBuffer)!,
                 retainCount: retainCount, retainSeconds: retainSeconds),
@@ -183,12 +208,60 @@ struct ServeCommand: ParsableCommand {
                 "no 'auth' block in the config: anyone who can reach this address may read, change and delete every document",
                 metadata: ["host": "\(host)"])
         }
-        let signal = Signals.wait()
+        if case .failed(let code) = SystemdNotify.ready(status: "listening on http://\(host):\(bound)") {
+            logger.warning(
+                "NOTIFY_SOCKET is set but systemd could not be told the server is ready (is libsystemd.so.0 installed?)",
+                metadata: ["result": "\(code)"])
+        }
+        if devTokens {
+            logger.warning(
+                "--dev-tokens: POST /auth/dev-token signs a token for any name: anyone who can reach this server can act as anyone",
+                metadata: ["host": "\(host)"])
+        }
+        let signal = withExtendedLifetime(opened) { () -> Int32 in
+            while true {
+                let signal = Signals.wait()
+                guard signal == SIGHUP else { return signal }
+                SystemdNotify.reloading()
+                let outcome = reload(app, logger: logger)
+                SystemdNotify.ready(status: outcome)
+            }
+        }
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+        SystemdNotify.stopping()
         server.quiesce()
         app.shutdown()
         server.stop()
         logger.notice("stopped")
+    }
+
+    /// SIGHUP: the config file read again and put in force, or refused with the reason
+    /// (the old config stays).
+    /// Returns what happened, in a few words (systemd's STATUS).
+    private func reload(_ app: BackboneSSEApp, logger: Logger) -> String {
+        let next: AppConfig
+        do {
+            next = try ConfigLoader.load(path: config)
+        } catch {
+            logger.error("config not reloaded: the file is not good; the old config stays", metadata: ["error": "\(error)"])
+            return "config not reloaded: the file is not good"
+        }
+        switch app.reload(next) {
+        case .success(let change) where change.isEmpty:
+            logger.notice("config reloaded: no change")
+            return "config reloaded: no change"
+        case .success(let change):
+            logger.notice(
+                "config reloaded",
+                metadata: [
+                    "added": "\(change.added.joined(separator: ","))", "changed": "\(change.changed.joined(separator: ","))",
+                    "rules_changed": "\(change.rulesChanged.joined(separator: ","))", "auth_changed": "\(change.authChanged)",
+                ])
+            return "config reloaded: \(change)"
+        case .failure(let refused):
+            logger.error("config not reloaded: the old config stays", metadata: ["reason": "\(refused)"])
+            return "config not reloaded: \(refused)"
+        }
     }
 
     /// Only this machine can reach the address.

@@ -12,12 +12,22 @@ enum SiblingExecutable {
     /// The executable that has the MongoDB store, beside this one.
     static let mongoDB = "backbone-sse-mongodb"
 
-    /// Replaces this process with the sibling `name`, same arguments; returns only by
-    /// throwing (exit code 1) when that fails. `store` says what needs it, for the message.
-    static func handOver(to name: String, for store: String) throws -> Never {
+    /// The path of the sibling `name`, beside this executable.
+    static func path(_ name: String) -> String {
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let sibling = me.deletingLastPathComponent().appendingPathComponent(name).path
-        var arguments = CommandLine.arguments
+        return me.deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
+    static func exists(_ name: String) -> Bool {
+        FileManager.default.isExecutableFile(atPath: path(name))
+    }
+
+    /// Replaces this process with the sibling `name`, with the same arguments unless
+    /// given others; returns only by throwing (exit code 1) when that fails. `store`
+    /// says what needs it, for the message.
+    static func handOver(to name: String, for store: String, arguments given: [String]? = nil) throws -> Never {
+        let sibling = path(name)
+        var arguments = given.map { [sibling] + $0 } ?? CommandLine.arguments
         arguments[0] = sibling
         let cArguments = arguments.map { strdup($0) } + [nil]
         execv(sibling, cArguments)

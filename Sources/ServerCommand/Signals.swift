@@ -1,7 +1,8 @@
 import Foundation
 
-/// SIGTERM and SIGINT, taken synchronously with sigwait: no handler runs on a signal
-/// stack, and no thread the server starts later ever receives them.
+/// SIGTERM and SIGINT (stop) and SIGHUP (read the config again), taken synchronously
+/// with sigwait: no handler runs on a signal stack, and no thread the server starts
+/// later ever receives them.
 enum Signals {
     static func block() {
         var set = signals()
@@ -9,7 +10,7 @@ enum Signals {
         signal(SIGPIPE, SIG_IGN)
     }
 
-    /// Blocks until SIGTERM or SIGINT arrives; returns its number.
+    /// Blocks until SIGTERM, SIGINT or SIGHUP arrives; returns its number.
     static func wait() -> Int32 {
         var set = signals()
         var received: Int32 = 0
@@ -22,6 +23,7 @@ enum Signals {
         sigemptyset(&set)
         sigaddset(&set, SIGTERM)
         sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
         return set
     }
 }

@@ -3,6 +3,8 @@ import BackboneSSE
 import DocumentStore
 import Foundation
 import Logging
+import SQLiteStore
+import Synchronization
 
 /// How the operator commands (`export`, `import`, `copy`, `restore`) reach a store: by
 /// the same `StoreRegistry` as `serve`, handing over to the sibling executable when a
@@ -17,39 +19,65 @@ enum StoreAccess {
         }
     }
 
-    /// The store of `url`, prepared for `collections` (`prepare`, for a store to write
-    /// to: tables and indexes as the config says), or only attached (`attach`: nothing a
-    /// live server relies on changes) when `mustExist`; a SQLite file that is not
-    /// there is then an error (exit 2), not a new empty store.
-    static func open(_ url: String, flag: String, collections: [CollectionLayout], mustExist: Bool) throws -> any BulkTransfer {
+    /// What a command does with a store.
+    enum Use {
+        /// Reads (`export`, a copy's source): the store must exist; nothing a live server
+        /// relies on changes (`attach`), and no server lock is taken, so it may run
+        /// beside a server.
+        case read
+        /// Writes (`import`, a copy's target, `restore --epoch-only`): refused while a
+        /// server has a SQLite file open, whose lock (`SQLiteServerLock`) the command
+        /// then holds until it exits; with `create`, the store is made when missing
+        /// and `prepare`d as the config says.
+        case write(create: Bool)
+    }
+
+    /// The store of `url`, for `collections`.
+    static func open(_ url: String, flag: String, collections: [CollectionLayout], use: Use) throws -> any BulkTransfer {
         guard case .opener(let open) = StoreRegistry.entry(for: url) else {
             throw CommandFailure.usage("\(flag) \(url): unsupported (use sqlite:PATH or mongodb://HOST[:PORT]/DATABASE)")
         }
-        if !mustExist { try SQLiteURL.refuseInUse(url, flag: flag) }
-        if mustExist, StoreRegistry.scheme(of: url) == "sqlite" {
-            let path = String(url.drop { $0 != ":" }.dropFirst())
-            guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure.usage("\(flag) \(url): no such file") }
+        let sqlitePath = StoreRegistry.scheme(of: url) == "sqlite" ? String(url.drop { $0 != ":" }.dropFirst()) : nil
+        var create = false
+        if case .write(let c) = use {
+            create = c
+            try SQLiteURL.refuseInUse(url, flag: flag)
+        }
+        if !create, let sqlitePath, !FileManager.default.fileExists(atPath: sqlitePath) {
+            throw CommandFailure.usage("\(flag) \(url): no such file")
         }
         let settings = StoreSettings(
             url: withBulkTimeout(url), durability: .normal, readCacheBytes: 8 << 20, mongoLease: 30, mongoPoll: 0, pubsub: nil,
             logger: CommandLog.logger)
         do {
-            let store = try open(settings).store
+            let store: any DocumentStore
+            if case .read = use, let sqlitePath {
+                store = try SQLiteStore(path: sqlitePath, readCacheBytes: settings.readCacheBytes, logger: settings.logger)
+            } else {
+                let opened = try open(settings)
+                held.withLock { $0.append(opened) }  // the server lock, until the process exits
+                store = opened.store
+            }
             guard let transfer = store as? any BulkTransfer else {
                 throw CommandFailure.usage("\(flag) \(url): this store cannot export or import")
             }
-            if mustExist {
-                try transfer.attach(collections)
-            } else {
+            if create {
                 try transfer.prepare(collections)
+            } else {
+                try transfer.attach(collections)
             }
             return transfer
         } catch let failure as CommandFailure {
             throw failure
+        } catch let flagError as StoreFlagError {
+            throw CommandFailure.usage("\(flag) \(url): \(flagError.message)")
         } catch {
             throw CommandFailure.failed("\(flag) \(url): \(error)")
         }
     }
+
+    /// Stores opened for writing, with their locks: kept for the process's life.
+    private static let held = Mutex<[OpenedStore]>([])
 
     /// A MongoDB URL with a socket timeout of 5 minutes unless it sets its own: the
     /// server's 10 s suit one-document commands, not inserts of 1000 documents.

@@ -36,11 +36,14 @@ public struct OpenedStore: Sendable {
     public let feed: any ChangeFeed
     /// The broker the feed listens to as well, when `--pubsub` gave one.
     public let broker: (any BrokerStatus)?
+    /// Held for as long as the server runs (a SQLite file's `SQLiteServerLock`).
+    public let lock: (any Sendable)?
 
-    public init(store: any DocumentStore, feed: any ChangeFeed, broker: (any BrokerStatus)? = nil) {
+    public init(store: any DocumentStore, feed: any ChangeFeed, broker: (any BrokerStatus)? = nil, lock: (any Sendable)? = nil) {
         self.store = store
         self.feed = feed
         self.broker = broker
+        self.lock = lock
     }
 }
 
@@ -95,9 +98,16 @@ public enum StoreRegistry {
                 flag: "--pubsub",
                 message: "needs a MongoDB store (--store mongodb://…): a SQLite file belongs to one server, so there is no other to tell")
         }
+        let path = String(settings.url.drop { $0 != ":" }.dropFirst())
+        let lock: SQLiteServerLock
+        do {
+            lock = try SQLiteServerLock.acquire(database: path)
+        } catch let held as SQLiteServerLock.Held {
+            throw StoreFlagError(
+                flag: "--store", message: "\(held); several instances share a MongoDB store instead (README, \"Several instances\")")
+        }
         let store = try SQLiteStore(
-            path: String(settings.url.drop { $0 != ":" }.dropFirst()), durability: settings.durability,
-            readCacheBytes: settings.readCacheBytes, logger: settings.logger)
-        return OpenedStore(store: store, feed: StoreCommitFeed(store))
+            path: path, durability: settings.durability, readCacheBytes: settings.readCacheBytes, logger: settings.logger)
+        return OpenedStore(store: store, feed: StoreCommitFeed(store), lock: lock)
     }
 }

@@ -29,4 +29,6 @@ StoreRegistry.register(["mongodb", "mongodb+srv"]) { settings in
         logger: settings.logger)
     return OpenedStore(store: store, feed: feed, broker: feed)
 }
+LinkedLibraries.register("libmongoc", MongoStore.libraryVersion)
+LinkedLibraries.register("hiredis", RedisPubSub.libraryVersion)
 BackboneSSECommand.main()

@@ -12,4 +12,14 @@ import Testing
             #expect(!r.text.contains(app.directory.path))
         }
     }
+
+    @Test func livenessAndReadinessSayOkWhileTheStoreAnswers() async throws {
+        try await TestApp.run { app in
+            for target in ["/livez", "/readyz"] {
+                let r = try await app.get(target)
+                #expect(r.status == 200, "\(target)")
+                #expect(r.text == #"{"status":"ok"}"#, "\(target)")
+            }
+        }
+    }
 }

@@ -10,7 +10,7 @@ import Testing
     }
 
     @Test func reservedNamesAreTheLiteralPathsOfTheTable() {
-        #expect(Routes.reservedNames == ["healthz", "metrics", "openapi.yaml", "events", "backbone-sse.js", "auth"])
+        #expect(Routes.reservedNames == ["healthz", "livez", "readyz", "metrics", "openapi.yaml", "events", "backbone-sse.js", "auth"])
     }
 
     @Test(arguments: ["healthz", "metrics", "events", "auth"])

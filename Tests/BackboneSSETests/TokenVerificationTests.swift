@@ -45,6 +45,9 @@ import Testing
             ("malformed", "not-a-jwt"),
             ("two parts", parts[0] + "." + parts[1]),
             ("a bad base64 header", "%%%." + parts[1] + "." + parts[2]),
+            // RFC 7515 §2: base64url without padding; a padded copy is another spelling.
+            ("a padded signature", good + "="),
+            ("a NUL in the subject", try await TestTokens.sign(TestTokens.claims("alice\u{0}x"))),
         ]
     }
 
@@ -87,7 +90,11 @@ import Testing
 
     @Test func healthzAndTheSpecStayOpen() async throws {
         try await TestApp.runWithAuth { app in
-            for (target, token) in [("/healthz", nil), ("/healthz", "garbage"), ("/openapi.yaml", nil), ("/backbone-sse.js", "garbage")] {
+            let probes: [(String, String?)] = [
+                ("/healthz", nil), ("/healthz", "garbage"), ("/livez", nil), ("/readyz", "garbage"), ("/openapi.yaml", nil),
+                ("/backbone-sse.js", "garbage"),
+            ]
+            for (target, token) in probes {
                 let r = try await app.get(target, as: token)
                 #expect(r.status == 200, "\(target)")
             }

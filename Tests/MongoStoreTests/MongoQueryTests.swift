@@ -20,6 +20,18 @@ import Testing
                 == #"{"$or":[{"_id":{"$eq":"a"}},{"$and":[{"y":{"$exists":true}}]}]}"#)
     }
 
+    @Test func onScalarPathsAStoredArrayMatchesNothing() {
+        // As SQLite compares them: an owner list ["alice", "bob"] is neither's.
+        let scalar: Set<FieldPath> = [p("owner")]
+        func scalarText(_ filter: Filter) -> String { JSON.object(MongoQuery.filter(filter, scalar: scalar).json).serialized }
+        #expect(
+            scalarText(.compare(p("owner"), .eq, .string("alice")))
+                == #"{"owner":{"$eq":"alice","$not":{"$type":"array"}}}"#)
+        #expect(
+            scalarText(.isIn(p("owner"), [.string("a")])) == #"{"owner":{"$in":["a"],"$not":{"$type":"array"}}}"#)
+        #expect(scalarText(.compare(p("tags"), .eq, .string("a"))) == #"{"tags":{"$eq":"a"}}"#)
+    }
+
     @Test func operandsAreValuesNeverOperators() {
         // A value that looks like an operator stays a value under $eq.
         let sneaky = JSON.object(JSONObject([("$where", .string("sleep(1000)"))]))

@@ -10,9 +10,12 @@ from selenium.webdriver.common.keys import Keys
 
 # The rows the user sees, in order: id, title, done, and whether the row is shown.
 ROWS_JS = """
-return Array.prototype.map.call(document.querySelectorAll('#todo-list > li'), function (li) {
-  return {id: li.getAttribute('data-id'), title: li.querySelector('label').textContent,
-          done: li.querySelector('.toggle').checked, completed: li.classList.contains('completed')};
+return Array.prototype.map.call(document.querySelectorAll('#' + arguments[0] + ' > li'), function (li) {
+  var row = {id: li.getAttribute('data-id'), title: li.querySelector('label').textContent,
+             done: li.querySelector('.toggle').checked, completed: li.classList.contains('completed')};
+  var by = li.querySelector('.by');  // who added it (the shared list, someone else's)
+  if (by) row.by = by.textContent;
+  return row;
 });
 """
 
@@ -39,9 +42,13 @@ new MutationObserver(function () { __shown.push([Date.now(), rows()]); })
 
 
 class TodoPage:
-    def __init__(self, browser, server):
+    def __init__(self, browser, server, list_id="todo-list", input_id="new-todo"):
+        """The list of `list_id`, filled from `input_id` (the example's shared list is
+        `shared-list` and `new-shared`)."""
         self.b = browser
         self.server = server
+        self.list_id = list_id
+        self.input_id = input_id
 
     @property
     def driver(self):
@@ -72,7 +79,7 @@ class TodoPage:
         return self.b.js("var s = document.getElementById('status'); return [s.getAttribute('data-state'), s.textContent];")
 
     def rows(self):
-        return self.b.js(ROWS_JS)
+        return self.b.js(ROWS_JS, self.list_id)
 
     def models(self):
         return self.b.js(MODELS_JS)
@@ -83,11 +90,11 @@ class TodoPage:
     # --- a user's actions ---
 
     def add(self, title):
-        box = self.driver.find_element(By.ID, "new-todo")
+        box = self.driver.find_element(By.ID, self.input_id)
         box.send_keys(title + Keys.ENTER)
 
     def row(self, title):
-        for li in self.driver.find_elements(By.CSS_SELECTOR, "#todo-list > li"):
+        for li in self.driver.find_elements(By.CSS_SELECTOR, f"#{self.list_id} > li"):
             if li.find_element(By.CSS_SELECTOR, "label").text == title:
                 return li
         raise AssertionError(f"{self.b.name}: no row titled {title!r} in {self.titles()}")

@@ -9,14 +9,17 @@ import hashlib
 import hmac
 import json
 import os
+import pathlib
 import re
 import subprocess
 import time
 
 import pytest
+import requests
 
 from conftest import BIN, LISTEN_RE, assert_error
 
+FIXTURE_KEYS = pathlib.Path(__file__).resolve().parents[1] / "BackboneSSETests" / "Fixtures" / "keys"
 SECRET = "integration-secret-of-sixty-four-bytes-0123456789abcdefghijklmnop"
 SECRET_VAR = "BACKBONE_SSE_IT_JWT_SECRET"
 
@@ -90,6 +93,36 @@ def test_a_bad_auth_config_stops_the_start_with_exit_2_naming_the_key(tmp_path, 
     text = (tmp_path / "stderr.log").read_text(errors="replace")
     assert named in text, text
     assert SECRET not in text
+
+
+@pytest.mark.parametrize("config", [
+    "collections: {todos: {}}",                                              # no auth block
+    "auth:\n  jwt:\n    public_keys: [keys/rsa.pem]\ncollections: {todos: {}}",  # no HMAC key
+])
+def test_dev_tokens_without_an_hmac_key_stop_the_start(tmp_path, config):
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "rsa.pem").write_bytes((FIXTURE_KEYS / "rsa.pem").read_bytes())
+    proc, _ = run_serve(tmp_path, config, extra=("--dev-tokens",))
+    assert proc.wait(timeout=10) == 2
+    text = (tmp_path / "stderr.log").read_text(errors="replace")
+    assert "--dev-tokens needs an auth block with auth.jwt.secret_env" in text, text
+
+
+def test_dev_tokens_are_announced_and_accepted(tmp_path):
+    proc, text = run_serve(tmp_path, AUTH_CONFIG, {SECRET_VAR: SECRET}, extra=("--dev-tokens",))
+    try:
+        assert "--dev-tokens: POST /auth/dev-token signs a token for any name" in text, text
+        base = "http://127.0.0.1:" + LISTEN_RE.search(text).group(2)
+        issued = requests.post(base + "/auth/dev-token", json={"sub": "alice"}, timeout=10)
+        assert issued.status_code == 201, issued.text
+        t = issued.json()["token"]
+        created = requests.post(base + "/todos", json={"title": "x"}, headers=bearer(t), timeout=10)
+        assert created.status_code == 201 and created.json()["owner"] == "alice", created.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    # The issued token is never logged.
+    assert t not in (tmp_path / "stderr.log").read_text(errors="replace")
 
 
 def test_without_auth_a_non_loopback_address_warns(tmp_path):

@@ -103,6 +103,16 @@ def test_export_without_a_config_reads_every_collection_the_store_holds(make_ser
     assert r.returncode == 2 and "the store has no collection nope" in r.stderr, r.stderr
 
 
+def test_export_runs_beside_a_live_server(make_server):
+    """A read takes no server lock and changes nothing: the server goes on serving."""
+    srv = make_server()
+    made = [srv.create(title=f"live {i}") for i in range(3)]
+    head, docs = documents_of(export(srv.store, srv.config_path).stdout)
+    assert [d for c, d in docs if c == "todos"] == made
+    assert head["head"] == int(srv.get("/todos").headers["X-Stream-Cursor"].split("-")[1])
+    assert srv.create(title="after the export")["_v"] == 1
+
+
 def test_a_failing_line_is_reported_with_its_number_and_nothing_is_written(make_server):
     srv = make_server(start=False)
     good = todo("fine")

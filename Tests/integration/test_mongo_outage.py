@@ -72,11 +72,16 @@ def test_double_stopped_mid_run_gives_503s_then_recovers_without_a_restart(make_
     assert health.status_code == 503
     assert health.json()["status"] == "unavailable"
     assert health.headers.get("Retry-After", "").isdigit()
+    # A load balancer sends no more requests here; a supervisor leaves the process be.
+    ready = requests.get(srv.url + "/readyz", timeout=10)
+    assert (ready.status_code, ready.json()) == (503, {"status": "unavailable"})
+    assert requests.get(srv.url + "/livez", timeout=10).status_code == 200
     assert srv.running and srv.proc.pid == pid
 
     double.start()  # the same port; empty (the double keeps nothing)
     assert double.port == int(srv.store.split(":")[2].split("/")[0])
     wait_healthy(srv)
+    assert requests.get(srv.url + "/readyz", timeout=10).status_code == 200
     assert srv.proc.pid == pid, "the server must recover by itself, not restart"
     with open_stream(srv.port, "/todos") as stream:
         stream.hello()

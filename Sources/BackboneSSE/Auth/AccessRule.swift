@@ -55,7 +55,7 @@ public struct AccessRules: Sendable, Equatable {
             switch rule {
             case .anyone: return .all
             case .user: if identity != nil { return .all }
-            case .role(let name): if identity?.roles.contains(name) == true { return .all }
+            case .role(let name): if identity?.roles.contains(where: { $0.sameCodeUnits(as: name) }) == true { return .all }
             case .owner: if identity != nil { owned = true }
             case .nobody: break
             }

@@ -1,4 +1,5 @@
 import Foundation
+import DocumentStore
 import Synchronization
 
 /// Requests per caller over a sliding minute (DESIGN.md §5), counted the cheap usual
@@ -13,7 +14,7 @@ final class RateLimiter: Sendable {
     }
 
     private struct State {
-        var windows: [String: Window] = [:]
+        var windows: [ExactText: Window] = [:]
         var prunedAt: Int64 = 0
     }
 
@@ -30,6 +31,7 @@ final class RateLimiter: Sendable {
                 state.prunedAt = minute
                 state.windows = state.windows.filter { $0.value.minute >= minute - 1 }
             }
+            let key = ExactText(key)
             var window = state.windows[key] ?? Window(minute: minute, current: 0, previous: 0)
             if window.minute != minute {
                 window.previous = window.minute == minute - 1 ? window.current : 0

@@ -50,6 +50,9 @@ public final class TokenVerifier: Sendable {
         guard !token.hasPrefix(StreamTickets.prefix) else { return .failure(Unauthenticated("a stream ticket is not a bearer token")) }
         if let identity = cache.lookup(token, now: now) { return .success(identity) }
         guard token.utf8.count <= Self.maxTokenBytes else { return .failure(Unauthenticated("the token is too long")) }
+        // RFC 7515 §2: base64url without padding. A padded copy of a token is another
+        // spelling of it, which jwt-kit would accept.
+        guard !token.utf8.contains(UInt8(ascii: "=")) else { return .failure(Unauthenticated("the token is not a JWT")) }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let header = Self.decodeSegment(parts[0]), let payload = Self.decodeSegment(parts[1]) else {
             return .failure(Unauthenticated("the token is not a JWT"))
@@ -90,6 +93,8 @@ public final class TokenVerifier: Sendable {
             return .failure(Unauthenticated("the token is for another audience"))
         }
         guard !claims.sub.value.isEmpty else { return .failure(Unauthenticated("the token names no subject")) }
+        // A C string ends at NUL: SQLite would compare only what comes before it.
+        guard !claims.sub.value.utf8.contains(0) else { return .failure(Unauthenticated("the token's subject contains a NUL character")) }
         var roles: Set<String> = []
         if case .array(let items)? = payload[config.rolesClaim] {
             for case .string(let role) in items { roles.insert(role) }

@@ -15,6 +15,8 @@ public struct CollectionConfig: Sendable {
     public let owner: String?
     /// Who may read, create, update and delete (nil: `user` for each, when auth is on).
     public let access: CollectionAccess?
+    /// Its settings as the config file wrote them (what a reload compares).
+    public var source: JSON?
 
     public init(
         name: String, timestamps: Bool = false, indexes: [FieldPath] = [], unique: [FieldPath] = [],
@@ -82,6 +84,8 @@ public struct AppConfig: Sendable {
     public let collections: [CollectionConfig]
     /// Without it every request is anonymous and allowed.
     public let auth: AuthConfig?
+    /// The `auth` block as the config file wrote it (what a reload compares).
+    public var authSource: JSON?
 
     public init(collections: [CollectionConfig], auth: AuthConfig? = nil) {
         self.collections = collections

@@ -60,11 +60,15 @@ public enum ConfigLoader {
         guard !declared.isEmpty else { throw ConfigError(key: "collections", message: "declares no collection") }
         var collections: [CollectionConfig] = []
         for (name, settings) in declared.members {
-            collections.append(try collection(name, settings))
+            var parsed = try collection(name, settings)
+            parsed.source = settings
+            collections.append(parsed)
         }
         let auth = try top["auth"].map { (a) throws(ConfigError) in try AuthConfigLoader.auth(a, context: context) }
         try AuthConfigLoader.check(collections, declared: declared, auth: auth)
-        return AppConfig(collections: collections, auth: auth)
+        var config = AppConfig(collections: collections, auth: auth)
+        config.authSource = top["auth"]
+        return config
     }
 
     static let collectionKeys: Set<String> = ["timestamps", "indexes", "unique", "schema", "maxLimit", "owner", "access"]

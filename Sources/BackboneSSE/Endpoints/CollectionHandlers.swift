@@ -3,7 +3,7 @@ import Foundation
 import HTTPServer
 
 /// Whole list answers by request target, valid while the store's head stays.
-typealias ListAnswers = HeadCache<String, HTTPResponse>
+typealias ListAnswers = HeadCache<ExactText, HTTPResponse>
 
 /// The REST answers of DESIGN.md §1 for one collection: requests in, responses out.
 struct CollectionHandlers {
@@ -42,9 +42,9 @@ struct CollectionHandlers {
     /// The cached answer's key: the target, and for a caller who reads only its own
     /// documents its `sub` too (length-prefixed, so no two callers' keys can meet), so
     /// that one user's list is never another's answer.
-    static func answerKey(_ target: String, _ read: Permission) -> String {
-        guard case .owned(let subject) = read else { return target }
-        return "\(subject.utf8.count):\(subject)\(target)"
+    static func answerKey(_ target: String, _ read: Permission) -> ExactText {
+        guard case .owned(let subject) = read else { return ExactText(target) }
+        return ExactText("\(subject.utf8.count):\(subject)\(target)")
     }
 
     /// A page of documents, the stream cursor it reflects, and paging headers when the

@@ -15,7 +15,9 @@ enum CollectionRoutes {
             subscription.expires = request.identity?.expires
             return respond(try StreamHandlers(hub: request.app.hub).open(request.http, subscription, since: parsed.since))
         }
-        respond(try handlers.list(request.http, path: request.target.path, query: request.target.query, answers: request.app.listAnswers))
+        respond(
+            try handlers.list(request.http, path: request.target.path, query: request.target.query, answers: request.configured.listAnswers)
+        )
     }
 
     /// `POST /{c}`.

@@ -9,12 +9,12 @@ enum StreamRoutes {
         guard !collections.isEmpty else {
             throw APIError.badRequest("name the collections: /events?collections=todos,lists", code: "bad_query")
         }
-        for name in collections where request.app.services[name] == nil {
+        for name in collections where request.configured.services[name] == nil {
             throw APIError.notFound("no collection named \(name)")
         }
         var owners: [String: Subscription.OwnerCondition] = [:]
         for name in collections {
-            if let condition = request.ownerCondition(on: request.app.services[name]!) { owners[name] = condition }
+            if let condition = request.ownerCondition(on: request.configured.services[name]!) { owners[name] = condition }
         }
         var subscription = Subscription(collections: Set(collections), documentID: nil, filter: nil, owners: owners)
         subscription.expires = request.identity?.expires

@@ -1,7 +1,15 @@
 import HTTPServer
 
-/// `/healthz`, `/metrics`, `/openapi.yaml` and `/backbone-sse.js`.
+/// `/healthz`, `/livez`, `/readyz`, `/metrics`, `/openapi.yaml` and `/backbone-sse.js`.
 enum SystemRoutes {
+    static func live(_ request: RouteRequest, _ respond: @escaping Respond) {
+        respond(request.app.system.live())
+    }
+
+    static func ready(_ request: RouteRequest, _ respond: @escaping Respond) {
+        respond(request.app.system.ready())
+    }
+
     static func health(_ request: RouteRequest, _ respond: @escaping Respond) {
         respond(request.app.system.health())
     }

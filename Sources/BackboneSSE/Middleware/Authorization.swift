@@ -18,7 +18,7 @@ struct Authorization: Middleware {
             try require(auth.metrics, request, refusal: .forbidden("you may not read /metrics"))
         case "/events":
             for name in StreamRoutes.collectionNames(request) {
-                guard let service = request.app.services[name] else { continue }  // the handler's 404
+                guard let service = request.configured.services[name] else { continue }  // the handler's 404
                 try require(access(service)[.read], request, refusal: .forbidden("you may not read \(name)"))
             }
         case "/{collection}":

@@ -1,20 +1,12 @@
-import Logging
-
-/// A debug line per answer with the request's method, route, status and time. (5xx
-/// causes are logged at error level where the error is rendered, `RouteRequest.errorResponse`.)
+/// Puts what the application knows of a request on its log line: the request id and the
+/// route it matched. The HTTP server writes the line once the request is over (method,
+/// target, status, duration, client address, `X-Client-Id` are its own); 5xx causes are
+/// logged at error level where the error is rendered, `RouteRequest.errorResponse`.
 struct RequestLogging: Middleware {
-    let logger: Logger
-
     func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) {
-        guard logger.logLevel <= .debug else { return next(request, respond) }
-        next(request) { [logger] response in
-            logger.debug(
-                "answered",
-                metadata: [
-                    "request.id": "\(request.requestID)", "http.method": "\(request.method)", "http.route": "\(request.routeLabel)",
-                    "http.status": "\(response.status)",
-                    "duration.us": "\((ContinuousClock.now - request.http.startedAt).microseconds)",
-                ])
+        next(request) { response in
+            var response = response
+            response.logFields = [("request.id", request.requestID), ("http.route", request.routeLabel)]
             respond(response)
         }
     }

@@ -24,6 +24,17 @@
  * Events on a subscribed collection or model: `subscribe:open` (the stream is live),
  * `subscribe:error` (the stream or a fetch failed; it retries by itself),
  * `subscribe:reset` (data: {reason, cursor}; a refetch follows).
+ *
+ * On a server with an `auth` block, give the library a token source:
+ *
+ *   BackboneSSE.auth(function () { return token; });   // or a promise of one
+ *
+ * It is asked when a token is first needed, when the one in hand is about to expire (its
+ * `exp`), and after a 401. Every request then carries `Authorization: Bearer`; streams
+ * open with a ticket (`POST /auth/ticket`), since EventSource sends no headers. When the
+ * server ends a stream at the token's expiry (`expired`), the stream comes back with a
+ * fresh token and ticket from its last cursor, so no event is lost. A source that gives
+ * no token (null) makes requests anonymous.
  */
 (function (root, factory) {
   root.BackboneSSE = factory(root, root.Backbone, root._);
@@ -79,17 +90,110 @@
     return buried[name + '/' + id] === true;
   }
 
+  // ---- identity: the token source of BackboneSSE.auth -------------------------------
+
+  var tokenSource = null;   // function () -> token, or a promise of one
+  var token = null;         // the last token it gave
+  var renewAt = null;       // when to ask for the next one (ms), from the token's `exp`
+  var tokenAsked = null;    // a promise of the next one, while the source is asked
+
+  // When a JWT stops being good (ms since 1970), from its `exp`; null when unreadable.
+  function expiryOf(jwt) {
+    try {
+      var part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      var exp = JSON.parse(window.atob(part + '===='.slice(part.length % 4 || 4))).exp;
+      return typeof exp === 'number' ? exp * 1000 : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // Calls done(token) with the token in hand, or a new one from the source when there is
+  // none, when it is about to expire (10 s before, or a quarter of its life for short
+  // ones), or when `fresh` (the server refused it); done(null) without a source;
+  // fail(reason) when the source fails.
+  function withToken(fresh, done, fail) {
+    if (!tokenSource) return done(null);
+    if (token && !fresh && !(renewAt && Date.now() >= renewAt)) return done(token);
+    var pending = tokenAsked;
+    if (!pending) {
+      var deferred = Backbone.$.Deferred();
+      var asked = pending = tokenAsked = deferred.promise();
+      var settle = function (t) {
+        if (tokenAsked === asked) {
+          var now = Date.now();
+          var expiry = t ? expiryOf(t) : null;
+          token = t || null;
+          renewAt = expiry ? expiry - Math.min(10000, Math.max(0, expiry - now) / 4) : null;
+          tokenAsked = null;
+        }
+        deferred.resolve(t || null);
+      };
+      var refuse = function (reason) { if (tokenAsked === asked) tokenAsked = null; deferred.reject(reason); };
+      try {
+        var result = tokenSource();
+        if (result && typeof result.then === 'function') result.then(settle, refuse); else settle(result);
+      } catch (e) {
+        refuse(e);
+      }
+    }
+    pending.then(done, fail);  // (a source that answers at once has settled it already)
+  }
+
   // ---- writes ------------------------------------------------------------------------
 
   var sync = Backbone.sync;
 
-  function send(method, model, options) {
-    var beforeSend = options.beforeSend;
+  function sendOnce(context, method, model, options, beforeSend, bearer) {
     options.beforeSend = function (xhr) {
       xhr.setRequestHeader('X-Client-Id', clientId);
+      if (bearer) xhr.setRequestHeader('Authorization', 'Bearer ' + bearer);
       if (beforeSend) return beforeSend.apply(this, arguments);
     };
-    var xhr = sync.call(this, method, model, options);
+    return sync.call(context, method, model, options);
+  }
+
+  // With a token source: the request waits for a token, and a 401 is answered once by
+  // asking the source for a fresh token and sending the request again. The promise
+  // returned stands for the request that counts.
+  function sendAuthorised(context, method, model, options, beforeSend) {
+    var error = options.error;
+    var deferred = Backbone.$.Deferred();
+    var promise = deferred.promise();
+    var current = null;
+    promise.abort = function () { if (current) current.abort(); };
+    // The same body the second time, whatever the model has become meanwhile.
+    if (model && !options.attrs && (method === 'create' || method === 'update' || method === 'patch')) {
+      options.attrs = model.toJSON(options);
+    }
+    var attempt = function (fresh) {
+      withToken(fresh, function (bearer) {
+        var again = function (xhr) { return !fresh && bearer && xhr && xhr.status === 401; };
+        options.error = function (xhr) {
+          if (again(xhr)) return attempt(true);
+          if (error) error.apply(this, arguments);
+        };
+        // Backbone.sync leaves the first attempt's jqXHR in options.xhr, which $.ajax would
+        // take for its XMLHttpRequest factory.
+        delete options.xhr;
+        var xhr = current = sendOnce(context, method, model, options, beforeSend, bearer);
+        xhr.done(deferred.resolve).fail(function (x) { if (!again(x)) deferred.reject.apply(deferred, arguments); });
+      }, function (reason) {
+        // No token to be had: the request fails as one the server never answered.
+        var unanswered = {status: 0, readyState: 0, responseText: '', statusText: 'no token: ' + reason,
+                          getResponseHeader: function () { return null; }};
+        if (error) error.call(options.context, unanswered, 'error', String(reason));
+        deferred.reject(unanswered, 'error', String(reason));
+      });
+    };
+    attempt(false);
+    return promise;
+  }
+
+  function send(method, model, options) {
+    var beforeSend = options.beforeSend;
+    var xhr = tokenSource ? sendAuthorised(this, method, model, options, beforeSend)
+                          : sendOnce(this, method, model, options, beforeSend, null);
     if (xhr && xhr.always) {
       if (method === 'create') trackCreate(model, options, xhr);
       else if (method === 'delete') trackDelete(model, options, xhr);
@@ -246,7 +350,26 @@
 
   var channels = [];
 
-  function Channel(url) {
+  // The ticket that opens a stream as the token's user (DESIGN.md §5): done(ticket), or
+  // done(null) when there is no token or the server needs no tickets (no auth block).
+  function streamTicket(root, fresh, done, fail) {
+    withToken(fresh, function (bearer) {
+      if (!bearer) return done(null);
+      Backbone.$.ajax({
+        type: 'POST', url: root + '/auth/ticket', dataType: 'json',
+        headers: {'Authorization': 'Bearer ' + bearer, 'X-Client-Id': clientId}
+      }).done(function (resp) {
+        done(resp && resp.ticket);
+      }).fail(function (xhr) {
+        if (xhr.status === 404) done(null);
+        else if (xhr.status === 401 && !fresh) streamTicket(root, true, done, fail);
+        else fail(xhr);
+      });
+    }, fail);
+  }
+
+  function Channel(root, url) {
+    this.root = root;        // where /auth/ticket is
     this.url = url;          // without since
     this.listeners = [];
     this.cursor = null;      // the newest event id seen
@@ -266,15 +389,33 @@
       if (this.listeners.length === 0) this.close();
     },
 
-    // (Re)opens the stream from `since` (a cursor text) or from the newest seen.
-    open: function (since) {
+    // (Re)opens the stream from `since` (a cursor text) or from the newest seen; with a
+    // fresh token when `fresh` (the old one expired).
+    open: function (since, fresh) {
       var self = this;
       this.shut();
       if (since) this.cursor = parseCursor(since) || this.cursor;
+      var opening = this.opening = {};
+      streamTicket(this.root, !!fresh, function (ticket) {
+        if (self.opening === opening) self.connect(ticket);
+      }, function () {
+        if (self.opening !== opening) return;
+        self.opening = null;
+        self.each('error');
+        self.reconnectLater();
+      });
+    },
+
+    connect: function (ticket) {
+      var self = this;
+      this.opening = null;
       var url = this.url;
-      if (this.cursor) url += (url.indexOf('?') < 0 ? '?' : '&') + 'since=' + encodeURIComponent(this.cursor.text);
+      var params = [];
+      if (this.cursor) params.push('since=' + encodeURIComponent(this.cursor.text));
+      if (ticket) params.push('ticket=' + encodeURIComponent(ticket));
+      if (params.length) url += (url.indexOf('?') < 0 ? '?' : '&') + params.join('&');
       var source = this.source = new window.EventSource(url);
-      var types = ['hello', 'create', 'update', 'delete', 'enter', 'leave', 'reset', 'bye', 'ping'];
+      var types = ['hello', 'create', 'update', 'delete', 'enter', 'leave', 'reset', 'bye', 'ping', 'expired'];
       _.each(types, function (type) {
         source.addEventListener(type, function (e) {
           if (self.source !== source) return;
@@ -307,6 +448,11 @@
         this.reconnectLater();
         return;
       }
+      if (type === 'expired') {
+        // The token ran out: back at once, with a new token and ticket, from the cursor.
+        this.open(null, true);
+        return;
+      }
       if (type === 'ping' || type === 'hello') return;
       _.each(this.listeners.slice(), function (l) { l.event(type, data, cursor); });
     },
@@ -326,7 +472,7 @@
 
     // Back online: do not wait for the next retry.
     wake: function () {
-      if (!this.listeners.length || (this.source && this.source.readyState === 1)) return;
+      if (!this.listeners.length || this.opening || (this.source && this.source.readyState === 1)) return;
       clearTimeout(this.timer);
       this.timer = null;
       this.open();
@@ -335,6 +481,7 @@
     shut: function () {
       if (this.source) this.source.close();
       this.source = null;
+      this.opening = null;
     },
 
     close: function () {
@@ -360,9 +507,9 @@
     if (!shared.channel || shared.channel.listeners.length === 0) shared.names = [];
     if (!_.contains(shared.names, name)) shared.names.push(name);
     url += _.map(shared.names, encodeURIComponent).join(',');
-    if (!shared.channel) shared.channel = new Channel(url);
+    if (!shared.channel) shared.channel = new Channel(root, url);
     var channel = shared.channel;
-    if (channel.url === url && channel.source && notAfter(channel.cursor, parseCursor(since))) {
+    if (channel.url === url && (channel.source || channel.opening) && notAfter(channel.cursor, parseCursor(since))) {
       return channel;  // already carries this collection, and has not gone past `since`
     }
     // Reopen from the older of the two positions: a newly added collection must not
@@ -509,7 +656,7 @@
         // A filtered stream is its own connection: the server evaluates the filter.
         var url = _.result(collection, 'url');
         var query = Backbone.$.param(_.omit(options.data, 'sort', 'limit', 'skip', '_'));
-        channel = new Channel(url + (url.indexOf('?') < 0 ? '?' : '&') + query);
+        channel = new Channel(target.root, url + (url.indexOf('?') < 0 ? '?' : '&') + query);
         channel.add(listener);
         channel.open(since);
       } else {
@@ -607,5 +754,15 @@
     return subscribeModel(this, options, callback);
   };
 
-  return {clientId: clientId, version: '0.2.0'};
+  // Sets where tokens come from: a function returning a token or a promise of one (a
+  // token string stands for a function returning it; null: anonymous again). The token
+  // in hand is forgotten; streams already open keep their user until they reopen.
+  function auth(source) {
+    tokenSource = typeof source === 'function' ? source : source ? function () { return source; } : null;
+    token = null;
+    renewAt = null;
+    tokenAsked = null;
+  }
+
+  return {clientId: clientId, version: '0.3.0', auth: auth};
 });

@@ -12,6 +12,8 @@ struct RouteRequest: Sendable {
     let method: String
     let destination: Destination
     let app: BackboneSSEApp
+    /// The config in force when the request arrived (see `Configured`).
+    let configured: Configured
     /// Names the request in the logs and in its answer's `X-Request-Id` (set by
     /// `RequestID`, the outermost middleware).
     var requestID = ""
@@ -57,7 +59,7 @@ struct RouteRequest: Sendable {
 
     /// What this request's caller may do on `service` (everything without an `auth` block).
     func caller(on service: CollectionService) -> Caller {
-        guard app.auth != nil else { return .unrestricted }
+        guard configured.auth != nil else { return .unrestricted }
         return Caller(identity: identity, access: service.config.access ?? CollectionAccess())
     }
 

@@ -35,25 +35,29 @@ struct Router: Sendable {
         self.entry = entry
     }
 
-    func respond(to http: HTTPRequest, app: BackboneSSEApp, _ respond: @escaping Respond) {
-        entry(prepare(http, app: app), respond)
+    func respond(to http: HTTPRequest, app: BackboneSSEApp, configured: Configured, _ respond: @escaping Respond) {
+        entry(prepare(http, app: app, configured: configured), respond)
     }
 
     // MARK: Reading and matching
 
-    private func prepare(_ http: HTTPRequest, app: BackboneSSEApp) -> RouteRequest {
+    private func prepare(_ http: HTTPRequest, app: BackboneSSEApp, configured: Configured) -> RouteRequest {
         let target: Target
         do { target = try Target(http) } catch {
-            return RouteRequest(http: http, target: .empty, method: http.method, destination: .invalid(error), app: app)
+            return RouteRequest(
+                http: http, target: .empty, method: http.method, destination: .invalid(error), app: app, configured: configured)
         }
         let method: String
         do { method = try MethodOverride.effectiveMethod(http, target) } catch {
-            return RouteRequest(http: http, target: target, method: http.method, destination: .invalid(error), app: app)
+            return RouteRequest(
+                http: http, target: target, method: http.method, destination: .invalid(error), app: app, configured: configured)
         }
-        return RouteRequest(http: http, target: target, method: method, destination: match(target.segments, app), app: app)
+        return RouteRequest(
+            http: http, target: target, method: method, destination: match(target.segments, configured), app: app,
+            configured: configured)
     }
 
-    private func match(_ segments: [String], _ app: BackboneSSEApp) -> RouteRequest.Destination {
+    private func match(_ segments: [String], _ configured: Configured) -> RouteRequest.Destination {
         templates: for (path, template) in templates where template.segments.count == segments.count {
             var parameters = RouteRequest.Parameters()
             for (pattern, segment) in zip(template.segments, segments) {
@@ -61,7 +65,7 @@ struct Router: Sendable {
                 case .literal(let literal):
                     guard literal == segment else { continue templates }
                 case .collection:
-                    guard let service = app.services[segment] else { continue templates }
+                    guard let service = configured.services[segment] else { continue templates }
                     parameters.collection = service
                 case .id:
                     parameters.id = segment

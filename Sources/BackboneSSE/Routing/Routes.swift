@@ -5,11 +5,14 @@
 public enum Routes {
     public static let table: [Route] = [
         Route("GET", "/healthz", SystemRoutes.health),
+        Route("GET", "/livez", SystemRoutes.live),
+        Route("GET", "/readyz", SystemRoutes.ready),
         Route("GET", "/metrics", SystemRoutes.metrics),
         Route("GET", "/openapi.yaml", SystemRoutes.openAPI),
         Route("GET", "/events", StreamRoutes.events),
         Route("GET", "/backbone-sse.js", SystemRoutes.clientLibrary),
         Route("POST", "/auth/ticket", AuthRoutes.ticket),
+        Route("POST", "/auth/dev-token", AuthRoutes.devToken),
         Route("GET", "/{collection}", CollectionRoutes.list),
         Route("POST", "/{collection}", CollectionRoutes.create),
         Route("GET", "/{collection}/{id}", CollectionRoutes.read),

@@ -2,7 +2,7 @@ import Foundation
 
 /// RFC 3339 date-times: checking them (`format: date-time`) and writing the
 /// `created`/`updated` timestamps.
-enum DateTime {
+public enum DateTime {
     /// `2024-03-01T12:30:00Z`, `2024-03-01T12:30:00.123+02:00`.
     static func isValid(_ s: String) -> Bool {
         let b = Array(s.utf8)
@@ -44,8 +44,8 @@ enum DateTime {
         return string(seconds: time_t(t.tv_sec), milliseconds: Int(t.tv_nsec / 1_000_000))
     }
 
-    /// `date` in the same form (a ticket's `expires`).
-    static func string(_ date: Date) -> String {
+    /// `date` in the same form (a ticket's `expires`, a JSON log line's `time`).
+    public static func string(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let (seconds, millis) = milliseconds.quotientAndRemainder(dividingBy: 1000)
         return string(seconds: time_t(seconds), milliseconds: Int(millis))

@@ -12,7 +12,7 @@ extension CollectionService {
         case .none: return false
         case .owned(let subject):
             guard let field = config.owner else { return false }
-            return document()[field]?.stringValue == subject
+            return document()[field]?.stringValue?.sameCodeUnits(as: subject) == true
         }
     }
 
@@ -43,7 +43,7 @@ extension CollectionService {
         guard let field = config.owner else { return nil }
         switch body[field] {
         case nil, .null?: return nil
-        case .string(let named)? where named == caller.subject: return nil
+        case .string(let named)? where caller.subject.map(named.sameCodeUnits) == true: return nil
         default: return .forbidden("\(field) is set by the server to the token's sub; a document cannot be created for someone else")
         }
     }
@@ -55,7 +55,7 @@ extension CollectionService {
         let current = previous[field]?.stringValue
         switch body[field] {
         case nil, .null?: return current
-        case .string(let named)? where named == current: return current
+        case .string(let named)? where current.map(named.sameCodeUnits) == true: return current
         default: throw .forbidden("\(field) cannot change")
         }
     }

@@ -178,13 +178,19 @@ public final class CollectionService: Sendable {
 
     /// The document to store: the sent attributes without server fields, defaults
     /// filled in, checked against the schema, then `id`, timestamps and `_v` added.
-    func prepare(
-        _ attributes: JSONObject, id: String, version: Int64, previous: JSONObject?, owner: String? = nil
-    ) throws(ServiceError) -> JSONObject {
+    /// A document's own fields (the server's taken out) with the schema's defaults, and
+    /// what the schema says against them: what a write of them would be refused for.
+    func checked(_ attributes: JSONObject) -> (fields: JSONObject, issues: [ValidationIssue]) {
         var user = attributes
         for field in config.serverFields { _ = user.removeValue(forKey: field) }
         SchemaValidator.applyDefaults(&user, schema: config.schema)
-        let issues = SchemaValidator.validate(.object(user), against: config.schema)
+        return (user, SchemaValidator.validate(.object(user), against: config.schema))
+    }
+
+    func prepare(
+        _ attributes: JSONObject, id: String, version: Int64, previous: JSONObject?, owner: String? = nil
+    ) throws(ServiceError) -> JSONObject {
+        let (user, issues) = checked(attributes)
         guard issues.isEmpty else { throw .validation(issues) }
         var document = JSONObject([("id", .string(id))])
         if let field = config.owner, let owner { document[field] = .string(owner) }

@@ -161,6 +161,17 @@ actor StreamFanOut {
         for subscriber in subscribers.values { subscriber.stream.finish(SSEFrame.bye) }
     }
 
+    /// Says `bye` to the streams of `collections` (all when nil), and drops them.
+    func endStreams(of collections: Set<String>?) {
+        let ending = subscribers.values.filter { subscriber in
+            collections.map { !$0.isDisjoint(with: subscriber.subscription.collections) } ?? true
+        }
+        for subscriber in ending {
+            subscriber.stream.finish(SSEFrame.bye)
+            remove(subscriber.number)
+        }
+    }
+
     /// Ends the streams that did not drain their `bye` in time.
     func abortAll() {
         for subscriber in subscribers.values { subscriber.stream.abort() }

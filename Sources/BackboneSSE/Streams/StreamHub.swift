@@ -85,6 +85,13 @@ public final class StreamHub: Sendable {
         admission.release()
     }
 
+    /// Says `bye` to the streams of `collections` (every stream when nil) and ends them:
+    /// their clients come back from their cursor, and are let in under the rules then
+    /// in force.
+    func endStreams(of collections: Set<String>?) {
+        fanOut.enqueue { $0.endStreams(of: collections) }
+    }
+
     // MARK: Shutting down
 
     /// Sends `bye` to every stream and ends it; waits until they are gone (aborting

@@ -30,7 +30,7 @@ struct Subscription: Sendable {
         // and the old document agree.
         if let owner = owners[change.collection] {
             guard let document = frames.newDocument ?? frames.oldDocument,
-                document[owner.field]?.stringValue == owner.subject
+                document[owner.field]?.stringValue?.sameCodeUnits(as: owner.subject) == true
             else { return nil }
         }
         guard let filter else { return frames.operationFrame }

@@ -1,4 +1,5 @@
 import DocumentStore
+import HTTPServer
 import Prometheus
 import Synchronization
 
@@ -29,7 +30,33 @@ public final class ServerMetrics: Sendable {
     /// The stream figures, made once: the registry takes a lock and builds labels per call.
     private let streamFigures: (sent: Counter, replayed: Counter, overflowed: Counter, open: Gauge)
 
+    /// The figures of `ProcessFigures`, set when read; the CPU time is a counter, moved
+    /// on by what was spent since the last read.
+    private let processGauges: [(name: String, gauge: Gauge)]
+    private let processCPU: Counter
+    private let processCPUCounted = Mutex<Double>(0)
+
     public init() {
+        let build = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "backbone_sse", metricName: "build_info", unitName: "",
+                helpText: "Always 1: the release and the libmicrohttpd it runs with, as labels"),
+            labels: [("version", Release.version), ("libmicrohttpd", MicroHTTPDServer.libraryVersion)])
+        build.set(1.0)
+        let processHelp: [(String, String)] = [
+            ("process_resident_memory_bytes", "Resident memory size, in bytes"),
+            ("process_virtual_memory_bytes", "Virtual memory size, in bytes"),
+            ("process_open_fds", "Open file descriptors"),
+            ("process_max_fds", "The most file descriptors the process may open"),
+            ("process_start_time_seconds", "When the process started, in seconds since 1970"),
+        ]
+        let registry = self.registry
+        processCPU = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "process_cpu_seconds", unitName: "total", helpText: "User and system CPU time spent, in seconds"))
+        processGauges = processHelp.map { name, help in
+            (name, registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help)))
+        }
         streamFigures = (
             registry.makeCounter(
                 descriptor: MetricNameDescriptor(
@@ -134,6 +161,22 @@ public final class ServerMetrics: Sendable {
     func eventsReplayed(_ n: Int) { streamFigures.replayed.increment(by: Int64(n)) }
     func streamOverflowed() { streamFigures.overflowed.increment() }
     func setOpenStreams(_ n: Int) { streamFigures.open.set(Double(n)) }
+    /// Reads /proc into the process gauges.
+    func processFigures() {
+        guard let figures = ProcessFigures.read() else { return }
+        let spent = processCPUCounted.withLock { counted in
+            defer { counted = max(counted, figures.cpuSeconds) }
+            return max(0, figures.cpuSeconds - counted)
+        }
+        processCPU.increment(by: spent)
+        let values: [String: Double] = [
+            "process_resident_memory_bytes": figures.residentBytes,
+            "process_virtual_memory_bytes": figures.virtualBytes, "process_open_fds": figures.openDescriptors,
+            "process_max_fds": figures.maxDescriptors, "process_start_time_seconds": figures.startTime,
+        ]
+        for (name, gauge) in processGauges { gauge.set(values[name] ?? 0) }
+    }
+
     func render() -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)

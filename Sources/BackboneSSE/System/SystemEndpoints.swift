@@ -28,8 +28,24 @@ struct SystemEndpoints: Sendable {
         return Responses.json(health.ok ? 200 : 503, body, health.ok ? [] : [("Retry-After", "2")])
     }
 
+    /// `/livez`: the process answers requests. Nothing else is asked: a store that is
+    /// down is no reason to restart the server (it would not bring the store back).
+    func live() -> HTTPResponse {
+        Responses.json(200, .object(JSONObject([("status", .string("ok"))])))
+    }
+
+    /// `/readyz`: requests would be served, the store answering a read. Without the
+    /// `--pubsub` broker the server still serves (slower to hear of other servers'
+    /// changes), so it does not count here; `/healthz` shows it.
+    func ready() -> HTTPResponse {
+        let ok = store.health().ok
+        return Responses.json(
+            ok ? 200 : 503, .object(JSONObject([("status", .string(ok ? "ok" : "unavailable"))])), ok ? [] : [("Retry-After", "2")])
+    }
+
     func metricsText() -> HTTPResponse {
         metrics.storeStatistics(store.statistics())
+        metrics.processFigures()
         if let broker { metrics.brokerStatistics(broker) }
         let body = metrics.render()
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: body)

@@ -293,6 +293,35 @@
     });
   };
 
+  // BackboneSSE.auth with tokens from the server's development issuer (serve
+  // --dev-tokens) for args.user, args.ttl seconds each; args.first: a token handed out
+  // before those (a bad one, to see what a 401 does). H.tokensGiven: what the source gave.
+  scenarios.signIn = function (args) {
+    var first = args.first;
+    H.tokensGiven = [];
+    BackboneSSE.auth(function () {
+      if (first) { var bad = first; first = null; H.tokensGiven.push('first'); return bad; }
+      return $.ajax({type: 'POST', url: '/auth/dev-token', contentType: 'application/json', dataType: 'json',
+                     data: JSON.stringify({sub: args.user, ttl: args.ttl})})
+        .then(function (answer) { H.tokensGiven.push('issued'); return answer.token; });
+    });
+    return true;
+  };
+
+  // A fetch of a collection (args.name) under the token source, as a promise of its outcome.
+  scenarios.fetchAs = function (args) {
+    var c = new (args.name === 'notes' ? Notes : Todos)();
+    return outcome(function (cb) { return c.fetch(cb); }).then(function (o) {
+      return {ok: o.ok, status: o.status, titles: c.pluck('title'), tokensGiven: (H.tokensGiven || []).slice()};
+    });
+  };
+
+  // A create under the token source: what the server stored.
+  scenarios.createAs = function (args) {
+    var c = new (args.name === 'notes' ? Notes : Todos)();
+    return outcome(function (cb) { return c.create(args.attrs, _.extend({wait: true}, cb)); });
+  };
+
   H.run = function (name, args) {
     if (!scenarios[name]) return Promise.reject(new Error('no scenario ' + name));
     try {

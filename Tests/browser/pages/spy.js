@@ -13,7 +13,7 @@
 
   // --- every EventSource the page opens (the library's ones) ---
   var RealEventSource = window.EventSource;
-  var types = ['hello', 'create', 'update', 'delete', 'enter', 'leave', 'reset', 'bye', 'ping'];
+  var types = ['hello', 'create', 'update', 'delete', 'enter', 'leave', 'reset', 'bye', 'ping', 'expired'];
   function SpyEventSource(url, init) {
     var source = new RealEventSource(url, init);
     var record = {url: String(url), source: source, events: [], opens: 0, errors: 0};

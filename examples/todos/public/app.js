@@ -1,7 +1,59 @@
 // TodoMVC on stock Backbone and backbone-sse.js: every change made in any open page
-// shows up in every other one.
+// shows up in every other one. On a server that asks who you are (an `auth` block, as
+// with `make run-auth`), a sign-in: each user then sees their own todos, and everyone
+// signed in shares one more list.
 (function () {
   'use strict';
+
+  // ---- who you are: a name, traded for a token by the server's development issuer ----
+
+  var USER_KEY = 'backbone-sse-example-user';  // per tab: two tabs can be two users
+  var user = window.sessionStorage.getItem(USER_KEY);
+  // ?token_ttl=SECONDS asks for short-lived tokens, to watch the library renew them.
+  var ttl = parseInt((/[?&]token_ttl=(\d+)/.exec(window.location.search) || [])[1], 10) || undefined;
+
+  function devToken(name) {
+    return $.ajax({type: 'POST', url: '/auth/dev-token', contentType: 'application/json', dataType: 'json',
+                   data: JSON.stringify({sub: name, ttl: ttl})});
+  }
+
+  if (user) {
+    // Asked for a token when one is first needed, again before it expires and after a 401.
+    BackboneSSE.auth(function () {
+      return devToken(user).then(function (answer) { return answer.token; }, function (xhr) {
+        // A server without --dev-tokens (or without auth): carry on as nobody.
+        if (xhr.status === 404) { window.sessionStorage.removeItem(USER_KEY); return null; }
+        return $.Deferred().reject('the token issuer failed (' + xhr.status + ')');
+      });
+    });
+    $('#user').text(user);
+    $('#signed-in').prop('hidden', false);
+  }
+
+  function askWhoYouAre() {
+    if (user) { $('#sign-in-error').text('the server refused your token'); }
+    $('#sign-in').prop('hidden', false);
+    $('#user-name').focus();
+  }
+
+  $('#sign-in').on('submit', function (e) {
+    e.preventDefault();
+    var name = $.trim($('#user-name').val());
+    if (!name) return;
+    devToken(name).then(function () {
+      window.sessionStorage.setItem(USER_KEY, name);
+      window.location.reload();
+    }, function (xhr) {
+      $('#sign-in-error').text(xhr.status === 404
+        ? 'this server issues no development tokens (start it with --dev-tokens)'
+        : 'sign-in failed (' + xhr.status + ')');
+    });
+  });
+
+  $('#sign-out').on('click', function () {
+    window.sessionStorage.removeItem(USER_KEY);
+    window.location.reload();
+  });
 
   var Todo = Backbone.Model.extend({
     defaults: {title: '', done: false},
@@ -45,6 +97,8 @@
     return (filter === 'active' && done) || (filter === 'completed' && !done);
   }
 
+  var Shared = Todos.extend({url: '/shared'});
+
   var TodoView = Backbone.View.extend({
     tagName: 'li',
     template: _.template($('#item-template').html()),
@@ -55,7 +109,8 @@
       'keydown .edit': 'key',
       'blur .edit': 'close'
     },
-    initialize: function () {
+    initialize: function (options) {
+      this.showOwner = !!(options && options.showOwner);
       this.listenTo(this.model, 'change', this.render);
       this.listenTo(this.model, 'remove destroy', this.remove);
     },
@@ -64,8 +119,10 @@
       // to end, so that the text being typed is not replaced under the cursor.
       if (this.$el.hasClass('editing')) { this.stale = true; return this; }
       this.stale = false;
-      this.$el.html(this.template(this.model.toJSON()));
+      var by = this.showOwner && this.model.get('owner');
+      this.$el.html(this.template(_.extend(this.model.toJSON(), {by: by && by !== user ? by : null})));
       this.$el.toggleClass('completed', !!this.model.get('done'));
+      this.$el.toggleClass('foreign', !!by);  // someone else's: only they may delete it
       if (this.model.id != null) this.$el.attr('data-id', this.model.id);
       this.applyFilter();
       return this;
@@ -94,6 +151,52 @@
     clear: function () { this.model.destroy(); }
   });
 
+  // Enter in a list's input adds what it holds to the list.
+  function createFrom(e, input, collection) {
+    if (e.which !== 13) return;
+    var title = $.trim(input.val());
+    if (!title) return;
+    collection.create({title: title, done: false});
+    input.val('');
+  }
+
+  // The rows of one list, in the collection's order (models without an id yet included).
+  var RowsView = Backbone.View.extend({
+    initialize: function (options) {
+      this.showOwner = !!options.showOwner;
+      this.views = {};  // by model cid
+      this.listenTo(this.collection, 'add', this.addOne);
+      this.listenTo(this.collection, 'remove', this.forget);
+      this.listenTo(this.collection, 'reset', this.addAll);
+      this.listenTo(this.collection, 'sort', this.reorder);
+    },
+    addOne: function (item) {
+      var view = this.views[item.cid] = new TodoView({model: item, showOwner: this.showOwner});
+      var index = this.collection.indexOf(item);
+      var el = view.render().el;
+      if (index >= 0 && index < this.$el.children().length) this.$el.children().eq(index).before(el); else this.$el.append(el);
+    },
+    forget: function (item) {
+      var view = this.views[item.cid];
+      delete this.views[item.cid];
+      if (view) view.remove();
+    },
+    addAll: function () {
+      _.invoke(_.values(this.views), 'remove');
+      this.views = {};
+      this.$el.empty();
+      this.collection.each(this.addOne, this);
+    },
+    reorder: function () {
+      var list = this.$el;
+      var views = this.views;
+      this.collection.each(function (item) { if (views[item.cid]) list.append(views[item.cid].el); });
+    },
+    applyFilter: function () {
+      _.invoke(_.values(this.views), 'applyFilter');
+    }
+  });
+
   var AppView = Backbone.View.extend({
     el: '#todoapp',
     events: {
@@ -102,15 +205,11 @@
       'click #toggle-all': 'toggleAll'
     },
     initialize: function () {
-      this.views = {};  // by model cid
+      this.rows = new RowsView({el: '#todo-list', collection: todos});
       this.input = this.$('#new-todo');
-      this.listenTo(todos, 'add', this.addOne);
-      this.listenTo(todos, 'remove', this.forget);
-      this.listenTo(todos, 'reset', this.addAll);
       this.listenTo(todos, 'add remove change reset', _.debounce(this.render, 0));
       this.listenTo(todos, 'subscribe:open', function () { this.status('live'); });
       this.listenTo(todos, 'subscribe:error', function () { this.status('reconnecting…'); });
-      this.listenTo(todos, 'sort', this.reorder);
     },
     status: function (text) { this.$('#status').text(text).attr('data-state', text === 'live' ? 'live' : 'down'); },
     render: function () {
@@ -121,37 +220,7 @@
       this.$('#filters a').removeClass('selected').filter('[data-filter="' + filter + '"]').addClass('selected');
       this.$('#main, #footer').toggle(todos.length > 0);
     },
-    addOne: function (todo) {
-      var view = this.views[todo.cid] = new TodoView({model: todo});
-      var index = todos.indexOf(todo);
-      var list = this.$('#todo-list');
-      var el = view.render().el;
-      if (index >= 0 && index < list.children().length) list.children().eq(index).before(el); else list.append(el);
-    },
-    forget: function (todo) {
-      var view = this.views[todo.cid];
-      delete this.views[todo.cid];
-      if (view) view.remove();
-    },
-    addAll: function () {
-      _.invoke(_.values(this.views), 'remove');
-      this.views = {};
-      this.$('#todo-list').empty();
-      todos.each(this.addOne, this);
-    },
-    // Rows follow the collection's order (models without an id yet included).
-    reorder: function () {
-      var list = this.$('#todo-list');
-      var views = this.views;
-      todos.each(function (todo) { if (views[todo.cid]) list.append(views[todo.cid].el); });
-    },
-    create: function (e) {
-      if (e.which !== 13) return;
-      var title = $.trim(this.input.val());
-      if (!title) return;
-      todos.create({title: title, done: false});
-      this.input.val('');
-    },
+    create: function (e) { createFrom(e, this.input, todos); },
     clearCompleted: function () {
       _.invoke(todos.done(), 'destroy');
       return false;
@@ -161,9 +230,20 @@
       todos.each(function (todo) { if (todo.get('done') !== done) todo.save({done: done}, {patch: true}); });
     },
     applyFilter: function () {
-      _.each(this.views, function (view) { view.applyFilter(); });
+      this.rows.applyFilter();
       this.render();
     }
+  });
+
+  // The shared list: the same rows, with who added each one.
+  var SharedView = Backbone.View.extend({
+    el: '#sharedapp',
+    events: {'keypress #new-shared': 'create'},
+    initialize: function () {
+      this.rows = new RowsView({el: '#shared-list', collection: this.collection, showOwner: true});
+      this.input = this.$('#new-shared');
+    },
+    create: function (e) { createFrom(e, this.input, this.collection); }
   });
 
   var Router = Backbone.Router.extend({
@@ -176,7 +256,16 @@
 
   var app = new AppView();
   window.todos = todos;  // for the browser tests and the curious
-  todos.subscribe({}, function () { app.render(); });
+  todos.subscribe({
+    error: function (collection, xhr) { if (xhr && xhr.status === 401) askWhoYouAre(); }
+  }, function () { app.render(); });
+  if (user) {
+    var shared = new Shared();
+    window.shared = shared;
+    new SharedView({collection: shared});
+    $('#sharedapp').prop('hidden', false);
+    shared.subscribe({});
+  }
   new Router();
   Backbone.history.start();
 })();
