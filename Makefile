@@ -92,6 +92,7 @@ bench:
 	@scripts/install-deps.sh bench
 	$(SWIFT) build $(RELEASE)
 	bench/run.sh
+	python3 bench/export_import.py
 	python3 bench/mongo/roundtrips.py
 	BACKBONE_SSE_BIN=.build/release/backbone-sse python3 bench/slow_clients.py -n 16000 --hold 10 --watch 20
 	python3 bench/pubsub.py

@@ -113,11 +113,15 @@ let package = Package(
         // sd_notify(3) for systemd's Type=notify, opened only under systemd (see shim.h).
         .systemLibrary(name: "CSystemd"),
         .target(name: "SystemdNotify", dependencies: ["CSystemd"]),
+        // Export, import and copy (JSON Lines, checked against the config's schemas),
+        // with the progress indicator: what the transfer commands run.
+        .target(name: "DataTransfer", dependencies: ["BackboneSSE", "DocumentStore"]),
         // The command line: parses flags and wires the parts together.
         .target(
             name: "ServerCommand",
             dependencies: [
                 "BackboneSSE",
+                "DataTransfer",
                 "DocumentStore",
                 "HTTPServer",
                 "SQLiteStore",
@@ -153,6 +157,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "RedisFeedTests", dependencies: ["RedisFeed"]),
+        .testTarget(
+            name: "DataTransferTests", dependencies: ["DataTransfer", "BackboneSSE", "DocumentStore", "SQLiteStore", "TestSupport"]),
         // The hiredis wrapper against a real redis-server the tests start themselves.
         .testTarget(
             name: "RedisPubSubTests", dependencies: ["RedisPubSub", "TestSupport", .product(name: "Logging", package: "swift-log")]),

@@ -38,6 +38,30 @@ extension MongoClientPool {
         }
     }
 
+    /// Matching documents a batch at a time (`getMore` after the first), for reads
+    /// too large to hold at once.
+    func findBatches(
+        _ collection: String, filter: BSONDocument, sort: BSONDocument, batchSize: Int, _ body: ([JSONObject]) throws -> Void
+    ) throws {
+        let command = BSONDocument()
+        command.append("find", .string(collection))
+        command.append("filter", document: filter)
+        command.append("sort", document: sort)
+        command.append("batchSize", .int(Int64(batchSize)))
+        var reply = try self.command(command).json
+        while true {
+            let cursor = reply["cursor"]?.objectValue ?? JSONObject()
+            let batch = cursor["firstBatch"]?.arrayValue ?? cursor["nextBatch"]?.arrayValue ?? []
+            try body(batch.compactMap(\.objectValue))
+            guard case .int(let cursorID)? = cursor["id"], cursorID != 0 else { return }
+            let more = BSONDocument()
+            more.append("getMore", .int(cursorID))
+            more.append("collection", .string(collection))
+            more.append("batchSize", .int(Int64(batchSize)))
+            reply = try self.command(more).json
+        }
+    }
+
     func insert(_ collection: String, _ document: BSONDocument) throws(MongoError) -> WriteOutcome {
         let command = BSONDocument()
         command.append("insert", .string(collection))

@@ -48,7 +48,7 @@ extension MongoStore {
     }
 
     /// `_meta {_id: "epoch", value}`: read, or made with `proposed`.
-    private func ensureEpoch(proposed: String) throws(MongoError) -> (value: String, created: Bool) {
+    func ensureEpoch(proposed: String) throws(MongoError) -> (value: String, created: Bool) {
         let command = BSONDocument()
         command.append("findAndModify", .string(ChangeLog.metaCollection))
         command.append("query", .object(JSONObject([("_id", .string("epoch"))])))

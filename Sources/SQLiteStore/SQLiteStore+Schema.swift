@@ -35,15 +35,7 @@ extension SQLiteStore {
     /// are dropped, so the file matches the config it runs with.
     static func createTable(for layout: CollectionLayout, in db: Database) throws {
         let table = table(layout.name)
-        try db.execute(
-            sql: """
-                CREATE TABLE IF NOT EXISTS \(table) (
-                    rowid INTEGER PRIMARY KEY,
-                    id TEXT NOT NULL UNIQUE,
-                    v INTEGER NOT NULL,
-                    body TEXT NOT NULL
-                )
-                """)
+        try createTableOnly(table, in: db)
         var wanted: Set<String> = []
         for path in layout.indexes {
             let name = "ix.\(layout.name).\(path)"
@@ -74,6 +66,21 @@ extension SQLiteStore {
         for name in existing where !wanted.contains(name) {
             try db.execute(sql: "DROP INDEX \"\(name)\"")
         }
+    }
+}
+
+extension SQLiteStore {
+    /// The table of a collection, without its indexes.
+    static func createTableOnly(_ table: String, in db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS \(table) (
+                    rowid INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    v INTEGER NOT NULL,
+                    body TEXT NOT NULL
+                )
+                """)
     }
 }
 

@@ -8,7 +8,10 @@ public struct BackboneSSECommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "backbone-sse",
         abstract: "Persistent, live Backbone collections over plain HTTP.",
-        subcommands: [ServeCommand.self, RoutesCommand.self, VersionCommand.self],
+        subcommands: [
+            ServeCommand.self, RoutesCommand.self, VersionCommand.self, ExportCommand.self, ImportCommand.self, CopyCommand.self,
+            BackupCommand.self, RestoreCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 

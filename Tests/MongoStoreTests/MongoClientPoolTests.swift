@@ -21,6 +21,21 @@ import Testing
         #expect(batch == [.object(JSONObject([("_id", .string("a")), ("n", .int(5_000_000_000))]))])
     }
 
+    /// An export reads a collection a batch at a time, through `getMore`s.
+    @Test func findBatchesHandsOverEveryBatchInOrder() throws {
+        let pool = try MongoClientPool(MongoDouble.shared.uri())
+        let documents = [3, 1, 5, 2, 4].map { BSONDocument(JSONObject([("_id", .string("d\($0)")), ("_c", .int(Int64($0)))])) }
+        let insert = BSONDocument()
+        insert.append("insert", .string("batched"))
+        insert.append("documents", array: documents)
+        _ = try pool.command(insert)
+        var batches: [[String]] = []
+        try pool.findBatches(
+            "batched", filter: BSONDocument(), sort: BSONDocument(JSONObject([("_c", .int(1))])), batchSize: 2
+        ) { batch in batches.append(batch.compactMap { $0["_id"]?.stringValue }) }
+        #expect(batches == [["d1", "d2"], ["d3", "d4"], ["d5"]])
+    }
+
     @Test func refusesAConnectionStringWithoutDatabase() {
         #expect(throws: MongoError.self) { try MongoClientPool("mongodb://127.0.0.1:1") }
     }
