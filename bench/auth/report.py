@@ -44,7 +44,8 @@ def main():
         f"{v.get('rounds', '?')} turns, medians; {v.get('users', '?')} users, one token each "
         f"({v.get('token_bytes', '?')} bytes); the uncached run cycles through {int(num(v, 'distinct') or 0):,} distinct tokens",
         "servers: none = bench/todos.yaml (no auth); auth = bench/auth/todos-auth.yaml (read: owner, create: user, no rate limit);",
-        "         auth_rl = auth + rate_limit {reads, writes: 1e9} (the limiter counts, never refuses)",
+        "         auth_rl = auth + rate_limit {reads, writes: 1e9} (the limiter counts, never refuses);",
+        "         none_idx = none + an index on owner (what auth's owner field adds to each write)",
         "CPU: the server's user+system time per request over the run (all its threads)",
         "",
     ]
@@ -71,6 +72,9 @@ def main():
     row("GET /todos/{id}, with rate_limit on (1e9/min)", "auth-get_auth_rl", "auth-get_none", False)
     row("POST /todos, with rate_limit on (1e9/min)", "auth-post_auth_rl", "auth-post_none", False)
     row("GET /todos/{id}, a new token each request", "auth-get_uncached", "auth-get_none", False)
+    row("GET /todos/{id}, token sent to the no-auth server", "auth-get_header", "auth-get_none", False)
+    row("POST /todos, no auth but the owner index", "auth-post_none_idx", "auth-post_none", False)
+    row("POST /todos, with auth vs no auth + owner index", "auth-post_auth", "auth-post_none_idx", False)
     out += table(rows, ["figure", "with auth", "without", "ratio", "target", "result", "server CPU/request", "p99"])
     out.append("")
 
@@ -80,11 +84,11 @@ def main():
         out.append(f"verifying a token (first request): {cu - cc:.0f} us of server CPU over a cached one "
                    f"({cu:.0f} vs {cc:.0f} us per GET)")
     out.append("turns (req/s, in order):")
-    for name in ("auth-get_none", "auth-get_auth", "auth-get_auth_rl", "auth-get_uncached",
-                 "auth-post_none", "auth-post_auth", "auth-post_auth_rl"):
+    for name in ("auth-get_none", "auth-get_auth", "auth-get_auth_rl", "auth-get_uncached", "auth-get_header",
+                 "auth-post_none", "auth-post_auth", "auth-post_auth_rl", "auth-post_none_idx"):
         out.append(f"  {name[5:]:<18} {v.get(name + '_rounds', 'n/a')}")
     rss = []
-    for s in ("none", "auth", "auth_rl"):
+    for s in ("none", "auth", "auth_rl", "none_idx"):
         rss.append(f"{s} {v.get(f'rss_start_{s}_mb', '?')} -> {v.get(f'rss_after_{s}_mb', '?')} MB")
     out.append("RSS at start -> after the load: " + "; ".join(rss))
     notes = [value for key, value in sorted(v.items()) if key.startswith("note_")]

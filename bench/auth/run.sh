@@ -9,7 +9,10 @@
 #   auth     bench/auth/todos-auth.yaml: todos with owner: owner, read/update/delete:
 #            owner, create: user; no rate limit (the server has none unless configured);
 #   auth_rl  the same with `auth.rate_limit: {reads: 1000000000, writes: 1000000000}`:
-#            the limiter counts every request but never refuses one (its own cost).
+#            the limiter counts every request but never refuses one (its own cost);
+#   none_idx bench/todos.yaml with `owner` added to its indexes, no auth: a server with
+#            an owner field indexes it (for `read: owner` lists), so every write of auth
+#            updates one index more; POSTs here tell that part from the rest.
 # Each is seeded with BENCH_SEED documents (PUT /todos/{id}); on the auth servers
 # document i is PUT by user i % BENCH_AUTH_USERS, so it is theirs.
 #
@@ -21,8 +24,11 @@
 #   GET, uncached    on auth: each request a token the server has not seen (more
 #                    distinct tokens than its cache holds, taken in turn): the signature
 #                    check of every request (a client's first request);
+#   GET, header only on none, with the tokens sent (and ignored): what the header's bytes
+#                    cost wrk and the server, without any auth;
 # then ROUNDS turns of
-#   POST /todos      bench/lua/auth_post.lua: post.lua's body, a random user's token.
+#   POST /todos      bench/lua/auth_post.lua: post.lua's body, a random user's token
+#                    (none and none_idx: no token).
 # Medians of the turns; the server's CPU time per request beside each rate.
 #
 # Prints the table with PASS/MISS per target (with auth >= 0.90x without) and writes it
@@ -102,6 +108,8 @@ record token_bytes "$(head -n 1 "$TOKENS" | tr -d '\n' | wc -c)"
 # The auth config with a rate limit far above anything this load reaches.
 sed 's/^auth:$/auth:\n  rate_limit: {reads: 1000000000, writes: 1000000000}/' bench/auth/todos-auth.yaml >"$TMP/todos-auth-rl.yaml"
 grep -q 'rate_limit:' "$TMP/todos-auth-rl.yaml" || die "could not add rate_limit to the auth config"
+sed 's/^    indexes: \[done, created\]$/    indexes: [done, created, owner]/' bench/todos.yaml >"$TMP/todos-owner-index.yaml"
+grep -q 'created, owner' "$TMP/todos-owner-index.yaml" || die "could not add the owner index to bench/todos.yaml's copy"
 
 # ---------------------------------------------------------------- servers
 declare -A PORT PID LOG
@@ -119,11 +127,15 @@ start_server() { # NAME CONFIG
 start_server none bench/todos.yaml
 start_server auth bench/auth/todos-auth.yaml
 start_server auth_rl "$TMP/todos-auth-rl.yaml"
+start_server none_idx "$TMP/todos-owner-index.yaml"
+SERVERS=(none auth auth_rl none_idx)
 sleep 1
-for s in none auth auth_rl; do record "rss_start_${s}_mb" "$(rss_mb "${PID[$s]}")"; done
+for s in "${SERVERS[@]}"; do record "rss_start_${s}_mb" "$(rss_mb "${PID[$s]}")"; done
 
 seed_docs none_ "${PORT[none]}" "${PID[none]}" "${LOG[none]}"
 seeded=$SEEDED
+seed_docs none_idx_ "${PORT[none_idx]}" "${PID[none_idx]}" "${LOG[none_idx]}"
+((SEEDED == seeded)) || record "note_seed_none_idx" "none_idx holds $SEEDED seeded documents, none $seeded"
 for s in auth auth_rl; do
   seed_docs "${s}_" "${PORT[$s]}" "${PID[$s]}" "${LOG[$s]}" "$TOKENS" "$USERS"
   ((SEEDED == seeded)) || record "note_seed_$s" "$s holds $SEEDED seeded documents, none $seeded"
@@ -165,12 +177,13 @@ rotate() {
   local items=("$@") i
   for ((i = 0; i < ${#items[@]}; i++)); do echo "${items[$(((i + r - 1) % ${#items[@]}))]}"; done
 }
-for name in none auth auth_rl; do wait_idle "${PID[$name]}" "$name"; done
+for name in "${SERVERS[@]}"; do wait_idle "${PID[$name]}" "$name"; done
 for r in $(seq "$ROUNDS"); do
   say "GET round $r of $ROUNDS"
-  for v in $(rotate "$r" none auth auth_rl uncached); do
+  for v in $(rotate "$r" none auth auth_rl uncached header); do
     case $v in
       none) s=none args=("$TOKENS" none "$USERS" "$THREADS") ;;
+      header) s=none args=("$TOKENS" bearer "$USERS" "$THREADS") ;;
       uncached) s=auth args=("$DISTINCT_TOKENS" cycle "$USERS" "$THREADS") ;;
       *) s=$v args=("$TOKENS" bearer "$USERS" "$THREADS") ;;
     esac
@@ -180,25 +193,25 @@ for r in $(seq "$ROUNDS"); do
     wait_idle "${PID[$s]}" "$s"
   done
 done
-for v in none auth auth_rl uncached; do median_round "auth-get_$v" "$ROUNDS"; done
-for s in none auth auth_rl; do record "rss_after_get_${s}_mb" "$(rss_mb "${PID[$s]}")"; done
+for v in none auth auth_rl uncached header; do median_round "auth-get_$v" "$ROUNDS"; done
+for s in "${SERVERS[@]}"; do record "rss_after_get_${s}_mb" "$(rss_mb "${PID[$s]}")"; done
 
 for r in $(seq "$ROUNDS"); do
   say "POST round $r of $ROUNDS"
-  for s in $(rotate "$r" none auth auth_rl); do
+  for s in $(rotate "$r" none auth auth_rl none_idx); do
     mode=bearer
-    [ "$s" = none ] && mode=none
+    case $s in none*) mode=none ;; esac
     TARGET_PID=${PID[$s]}
     run_wrk "auth-post_${s}_r$r" "http://$HOST:${PORT[$s]}/todos" -s bench/lua/auth_post.lua -- "$TOKENS" "$mode"
     alive_or_die "${PID[$s]}" "${LOG[$s]}" "backbone-sse ($s)"
     wait_idle "${PID[$s]}" "$s"
   done
 done
-for s in none auth auth_rl; do median_round "auth-post_$s" "$ROUNDS"; done
-for s in none auth auth_rl; do record "rss_after_${s}_mb" "$(rss_mb "${PID[$s]}")"; done
+for s in none auth auth_rl none_idx; do median_round "auth-post_$s" "$ROUNDS"; done
+for s in "${SERVERS[@]}"; do record "rss_after_${s}_mb" "$(rss_mb "${PID[$s]}")"; done
 record loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
-for s in none auth auth_rl; do
+for s in "${SERVERS[@]}"; do
   stop_pid "${PID[$s]}"
   if [ -s "${LOG[$s]}" ]; then
     cp "${LOG[$s]}" "$OUT/auth-server-$s.log"
