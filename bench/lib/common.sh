@@ -44,7 +44,8 @@ stop_pid() { # PID: SIGTERM, wait up to STOP_SECONDS, then SIGKILL
 record_binary() { # which binary, built when, from which commit; warns when Sources are newer
   record binary "$BIN, built $(date -u -d "@$(stat -c %Y "$BIN")" +%Y-%m-%dT%H:%M:%SZ)"
   local stale
-  stale=$(find Sources Package.swift -type f -newer "$BIN" 2>/dev/null | head -n 1)
+  # -quit, not head: under pipefail a find cut short by head fails the assignment (SIGPIPE).
+  stale=$(find Sources Package.swift -type f -newer "$BIN" -print -quit 2>/dev/null || true)
   if [ -n "$stale" ]; then
     say "WARNING: $BIN is older than $stale: the figures are of an older build (swift build -c release)"
     record note_stale_binary "$BIN is older than $stale (and maybe more): figures are of an older build than the commit shown"

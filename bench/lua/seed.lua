@@ -1,6 +1,8 @@
 -- Seeds TOTAL documents with client-chosen ids seed000000 .. seed<TOTAL-1>, by
 -- PUT /todos/{id} over every connection wrk keeps open.
--- Args: TOTAL NTHREADS MARKER_DIR
+-- Args: TOTAL NTHREADS MARKER_DIR [TOKENS_FILE]
+-- With TOKENS_FILE (one bearer token a line, bench/auth/creds.py), document i is PUT
+-- with the token on line i % lines + 1, so its owner is that token's user.
 -- Thread k of n creates the ids i with i % n == k. When all its PUTs are answered it
 -- writes MARKER_DIR/seed-<k> ("<created> <errors>") and stops; run.sh waits for every
 -- marker and then ends wrk with SIGINT (wrk otherwise runs its whole -d).
@@ -20,6 +22,7 @@ end
 local total, nthreads, markers
 local nexti, quota, answered, created, errors, finished = 0, 0, 0, 0, 0, false
 local headers = { ["Content-Type"] = "application/json" }
+local byline = nil -- with TOKENS_FILE: the headers of each of its lines
 local filler
 local verified = false
 
@@ -31,6 +34,14 @@ function init(args)
   quota = 0
   for i = tid, total - 1, nthreads do quota = quota + 1 end
   filler = wrk.format("GET", "/healthz")
+  if args[4] then
+    byline = {}
+    for line in io.lines(args[4]) do
+      if #line > 0 then
+        byline[#byline + 1] = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. line }
+      end
+    end
+  end
 end
 
 local pad = string.rep("abcdefghij", 12)
@@ -46,7 +57,8 @@ function request()
     local body = string.format(
       '{"title":"seeded todo %06d %s","done":%s,"priority":%d}',
       i, pad, (i % 2 == 0) and "false" or "true", i % 5)
-    return wrk.format("PUT", string.format("/todos/seed%06d", i), headers, body)
+    local h = byline and byline[i % #byline + 1] or headers
+    return wrk.format("PUT", string.format("/todos/seed%06d", i), h, body)
   end
   return filler
 end

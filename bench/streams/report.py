@@ -40,9 +40,127 @@ def table(rows, header):
     return lines
 
 
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
+def auth_report(values):
+    """BENCH_STREAMS_AUTH=1: each figure the median of the turns' (each turn's own figure
+    is already a median over its writes). Returns (lines, failed)."""
+    ns = [int(n) for n in values.get("ns", "").split()]
+    turns = int(values.get("turns", "1"))
+    servers = [tuple(item.split(":", 1)) for item in values["servers"].split(";")]
+    users = int(values.get("auth_users", "0"))
+
+    def per_turn(server, n, key):
+        return [num(values, f"{server}_t{t}_{n}_{key}") for t in range(1, turns + 1)]
+
+    def v(server, n, key):
+        return median(per_turn(server, n, key))
+
+    def total(server, n, key):
+        xs = [x for x in per_turn(server, n, key) if x is not None]
+        return sum(xs) if xs else None
+
+    cred = "?ticket= from POST /auth/ticket (one per stream)" if values.get("auth_cred") == "ticket" else "Authorization: Bearer"
+    out = [
+        "Authorised streams (BENCH_STREAMS_AUTH=1): BackboneSSE with an auth block beside BackboneSSE without one and nginx + Nchan",
+        f"run {values.get('date', '?')}, commit {values.get('commit', '?')}, binary {values.get('binary', '?')}",
+        f"{values.get('cores', '?')} cores shared with other work; load average {values.get('loadavg_start', '?')} at the start, "
+        f"{values.get('loadavg_end', '?')} at the end",
+        f"{turns} turns (each server once a turn, a fresh process, the first of a turn rotating); every figure is the median "
+        f"of the turns' figures, each a median over {values.get('writes', '?')} writes",
+        f"streams open with {cred}; config bench/auth/todos-auth.yaml (its twin the same)",
+        "  no auth: bench/todos.yaml, GET /todos, writes POST /todos (the plain stream benchmark's server)",
+        "  one user: N streams of one user on /todos (read: owner), writes by that user: every stream may read each",
+        "  read: user: N streams of N distinct users on /news (read: user), writes by one of them: every stream gets each",
+        f"  owners: N streams of {users:,} users ({(ns[0] // users) if ns and users else '?'} each) on /todos (read: owner); "
+        "write k by user k % users reaches that user's streams only (the others checked and skipped)",
+        "time-to-all: from sending the write until the last stream that may read it has it (owners: the few of that user)",
+        "",
+    ]
+    header = ["figure"] + [f"{label} N={n:,}" for n in ns for _, label in servers]
+    figures = [
+        ("streams held", lambda s, n: "n/a" if v(s, n, "held") is None else f"{v(s, n, 'held'):,.0f}/{n:,}"),
+        ("  time to open them", lambda s, n: "n/a" if v(s, n, "open_s") is None else f"{v(s, n, 'open_s'):.1f} s"),
+        ("RSS per idle stream", lambda s, n: f_kib(v(s, n, "rss_per_sub_kib"))),
+        ("streams a write is for", lambda s, n: "n/a" if total(s, n, "events_expected") is None
+            else f"{total(s, n, 'events_expected') / max(1, total(s, n, 'writes') or 1):,.0f}"),
+        ("time-to-first, median", lambda s, n: f_ms(v(s, n, "first_median_ms"))),
+        ("time-to-all, median", lambda s, n: f_ms(v(s, n, "tta_median_ms"))),
+        ("time-to-all, p90", lambda s, n: f_ms(v(s, n, "tta_p90_ms"))),
+        ("  each turn's median", lambda s, n: " / ".join("n/a" if x is None else f"{x:.0f}" for x in per_turn(s, n, "tta_median_ms"))),
+        ("write round trip, N streams, median", lambda s, n: f_ms(v(s, n, "post_median_ms"))),
+        ("  on the twin (no stream), median", lambda s, n: f_ms(v(s, n, "twin_post_median_ms"))),
+        ("server CPU per write (less idle)", lambda s, n: f_ms(v(s, n, "server_cpu_ms_per_write"))),
+        ("events missing / expected (all turns)", lambda s, n: "n/a" if total(s, n, "events_expected") is None
+            else f"{total(s, n, 'events_missing'):,.0f}/{total(s, n, 'events_expected'):,.0f}"),
+        ("events to a stream not allowed them", lambda s, n: f_int(total(s, n, "events_foreign"))),
+        ("streams refused or failed (all turns)", lambda s, n: f_int(total(s, n, "failed"))),
+    ]
+    rows = [[name] + [fn(s, n) for n in ns for s, _ in servers] for name, fn in figures]
+    rows = [r for r in rows if any(c != "n/a" for c in r[1:])]
+    out += table(rows, header)
+    out.append("")
+
+    failed = False
+    trows = []
+
+    def verdict(ok):
+        nonlocal failed
+        failed |= not ok
+        return "PASS" if ok else "MISS"
+
+    for n in ns:
+        tn = v("nchan", n, "tta_median_ms")
+        tb = v("backbone", n, "tta_median_ms")
+        for s, label in (("one", "one user, every stream may read"), ("news", "read: user, every stream")):
+            t = v(s, n, "tta_median_ms")
+            ok = t is not None and tn is not None and t <= 1.5 * tn
+            trows.append([f"time-to-all, {label}, N={n:,}",
+                          "n/a" if t is None else f"{f_ms(t)} ({t / tn:.2f}x Nchan)" if tn else f_ms(t),
+                          f_ms(tn), "n/a" if t is None or not tb else f"{f_ms(tb)} ({t / tb:.2f}x)",
+                          "<= 1.5x Nchan" + ("" if tn is None else f" = {f_ms(1.5 * tn)}"), verdict(ok)])
+        t = v("own", n, "tta_median_ms")
+        trows.append([f"time-to-all, owners (a write for {n // users if users else '?'} of {n:,} streams), N={n:,}", f_ms(t), f_ms(tn),
+                      f_ms(tb), "(info)", "info"])
+        for s in ("one", "news", "own"):
+            r, rb = v(s, n, "rss_per_sub_kib"), v("backbone", n, "rss_per_sub_kib")
+            trows.append([f"RSS per idle stream, {dict(servers)[s]}, N={n:,}", f_kib(r), f_kib(v("nchan", n, "rss_per_sub_kib")),
+                          f_kib(rb) + ("" if r is None or not rb else f" ({r / rb:.2f}x)"), "(info)", "info"])
+        bad = [total(s, n, "events_foreign") for s in ("one", "news", "own")]
+        ok = all(x is not None for x in bad) and sum(bad) == 0
+        trows.append([f"no event to a stream not allowed it, N={n:,}", "n/a" if not ok and None in bad else f"{sum(x or 0 for x in bad):,.0f}",
+                      "", "", "0", verdict(ok)])
+        miss = [total(s, n, "events_missing") for s in ("one", "news", "own")]
+        ok = all(x is not None for x in miss) and sum(miss) == 0
+        trows.append([f"every allowed stream gets every event, N={n:,}", "n/a" if None in miss else f"{sum(miss):,.0f} missing",
+                      "", "", "0 missing", verdict(ok)])
+    out.append("Targets (issue 15; Nchan and BackboneSSE without auth measured in the same run)")
+    out += table(trows, ["target", "with auth", "Nchan", "BackboneSSE no auth", "limit", "result"])
+
+    notes = [value for key, value in sorted(values.items()) if key.startswith("note_")]
+    if notes:
+        out.append("")
+        out.append("Notes")
+        out += [f"- {x}" for x in notes]
+    return out, failed
+
+
 def main():
     global SERVERS, TARGET_N
     values = load(sys.argv[1])
+    if values.get("auth") == "1":
+        out, failed = auth_report(values)
+        text = "\n".join(out) + "\n"
+        sys.stdout.write(text)
+        with open(sys.argv[2], "w") as f:
+            f.write(text)
+        return 3 if failed else 0
     ns = [int(n) for n in values.get("ns", "").split()]
     cross = values.get("cross") == "1"
     if values.get("servers"):  # name:label;name:label (BENCH_STREAMS_CROSS=1)

@@ -41,13 +41,36 @@
 #                                The store is the MongoDB test double (Tests/mongo, Python,
 #                                one command at a time), or MONGODB_URI when set (a database
 #                                per run, left behind).
+#   BENCH_STREAMS_AUTH=1         authorised streams (issue 15): BackboneSSE with an auth block
+#                                (bench/auth/todos-auth.yaml; its twin too) in three cases,
+#                                beside BackboneSSE without one and Nchan, in STREAMS_TURNS turns
+#                                (default 3; the starting server rotates), medians of the turns:
+#                                  one   N streams of one user on /todos (read: owner), writes by
+#                                        that user: every stream may read each write (the case
+#                                        comparable with Nchan's broadcast);
+#                                  news  N streams of N distinct users on /news (read: user),
+#                                        writes by one of them: every stream gets each write;
+#                                  own   N streams of STREAMS_AUTH_USERS users (default 1000),
+#                                        N/users each, on /todos (read: owner); write k by user
+#                                        k % users reaches only that user's streams (the others
+#                                        are checked and skipped); events_foreign counts leaks.
+#                                Streams open with ?ticket= (POST /auth/ticket, one ticket per
+#                                stream, fetched just before they open), or with the bearer
+#                                header when STREAMS_AUTH_CRED=bearer. STREAMS_N defaults to 10000.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 DIR=bench/streams
 OUT=bench/out
 CROSS=${BENCH_STREAMS_CROSS:-0}
-if [ "$CROSS" = 1 ]; then NS=${STREAMS_N:-5000}; else NS=${STREAMS_N:-1000 5000 10000}; fi
+AUTH=${BENCH_STREAMS_AUTH:-0}
+if [ "$CROSS" = 1 ]; then NS=${STREAMS_N:-5000}; elif [ "$AUTH" = 1 ]; then NS=${STREAMS_N:-10000}; else NS=${STREAMS_N:-1000 5000 10000}; fi
+TURNS=${STREAMS_TURNS:-1}
+[ "$AUTH" = 1 ] && TURNS=${STREAMS_TURNS:-3}
+AUTH_USERS=${STREAMS_AUTH_USERS:-1000}
+AUTH_CRED=${STREAMS_AUTH_CRED:-ticket}
+# The authorised run keeps its files apart: bench/out/streams-auth/streams.txt and the rest.
+[ "$AUTH" = 1 ] && OUT=bench/out/streams-auth
 WRITES=${STREAMS_WRITES:-40}
 BASE_WRITES=${STREAMS_BASELINE_WRITES:-20}
 INTERVAL=${STREAMS_INTERVAL_MS:-200}
@@ -71,7 +94,9 @@ if [ "$CROSS" = 1 ]; then
   command -v redis-server >/dev/null 2>&1 || die "redis-server is not installed (scripts/install-deps.sh bench)"
   [ -x "$(dirname "$BIN")/backbone-sse-mongodb" ] || die "no backbone-sse-mongodb beside $BIN (the MongoDB store's executable)"
 fi
-for n in $NS "$WRITES" "$BASE_WRITES" "$INTERVAL" "$SETTLE" "$MAX_STREAMS"; do
+[ "$CROSS" = 1 ] && [ "$AUTH" = 1 ] && die "BENCH_STREAMS_CROSS and BENCH_STREAMS_AUTH do not go together"
+case $AUTH_CRED in ticket | bearer) ;; *) die "STREAMS_AUTH_CRED must be ticket or bearer" ;; esac
+for n in $NS "$WRITES" "$BASE_WRITES" "$INTERVAL" "$SETTLE" "$MAX_STREAMS" "$TURNS" "$AUTH_USERS"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "bad number in the STREAMS_* settings: '$n'"
 done
 
@@ -122,10 +147,12 @@ record interval_ms "$INTERVAL"
 record ns "$NS"
 record nginx "$(nginx -v 2>&1 | sed 's/^nginx version: //'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?')"
 record cross "$CROSS"
+record auth "$AUTH"
 record_binary
 
 # run_client NAME N PORT SUB PUB KIND EXPECT_EVENT PID...: the client's key=value lines
-# go to the results as NAME_N_key. TWIN_PORT, when set, is a twin of the server with no
+# go to the results as NAME_N_key. CLIENT_ARGS: more sse_load options (credentials).
+# TWIN_PORT, when set, is a twin of the server with no
 # subscriber, written to between the measured writes (sse_load --twin-port).
 run_client() {
   local name=$1 n=$2 port=$3 sub=$4 pub=$5 kind=$6 expect=$7
@@ -133,6 +160,7 @@ run_client() {
   local twin_args=()
   [ -n "${TWIN_PORT:-}" ] && twin_args=(--twin-port "$TWIN_PORT")
   [ -n "${PUB_PORT:-}" ] && twin_args+=(--pub-port "$PUB_PORT")
+  twin_args+=("${CLIENT_ARGS[@]}")
   local pid_args=() p
   for p in "$@"; do pid_args+=(--pid "$p"); done
   local raw=$OUT/streams-$name-$n.txt
@@ -157,45 +185,78 @@ run_client() {
 # flags on a store of its own, written to just before each measured write, so that both
 # round trips share the machine's load of the same seconds (this 2-core VM's idle round
 # trips vary from 0.3 to 3 ms from one minute to the next).
-bench_backbone() { # N
-  local n=$1 port log dir pid twin_port twin_dir twin_pid
+CLIENT_ARGS=()
+bench_backbone() { # N [NAME CASE]: CASE one, news or own (BENCH_STREAMS_AUTH=1); none: no auth block
+  local n=$1 name=${2:-backbone} case=${3:-} port log dir pid twin_port twin_dir twin_pid
+  local config=bench/todos.yaml path=/todos
+  if [ -n "$case" ]; then config=bench/auth/todos-auth.yaml; fi
+  [ "$case" = news ] && path=/news
   port=$(free_port)
-  dir=$TMP/backbone-$n
+  dir=$TMP/$name-$n
   mkdir -p "$dir"
   log=$dir/server.log
-  "$BIN" serve --config bench/todos.yaml --host "$HOST" --port "$port" --store "sqlite:$dir/app.sqlite" \
+  "$BIN" serve --config "$config" --host "$HOST" --port "$port" --store "sqlite:$dir/app.sqlite" \
     --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" --max-connections-per-ip 0 >"$log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   wait_port "$port" "$pid" "$log" "backbone-sse"
   twin_port=$(free_port)
-  twin_dir=$TMP/backbone-twin-$n
+  twin_dir=$TMP/$name-twin-$n
   mkdir -p "$twin_dir"
-  "$BIN" serve --config bench/todos.yaml --host "$HOST" --port "$twin_port" --store "sqlite:$twin_dir/app.sqlite" \
+  "$BIN" serve --config "$config" --host "$HOST" --port "$twin_port" --store "sqlite:$twin_dir/app.sqlite" \
     --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" --max-connections-per-ip 0 >"$twin_dir/server.log" 2>&1 &
   twin_pid=$!
   PIDS+=("$twin_pid")
   wait_port "$twin_port" "$twin_pid" "$twin_dir/server.log" "backbone-sse (twin)"
   sleep 0.5
-  TWIN_PORT=$twin_port run_client backbone "$n" "$port" /todos /todos json create "$pid"
+  CLIENT_ARGS=()
+  [ -n "$case" ] && auth_client_args "$case" "$n" "$port" "$dir"
+  TWIN_PORT=$twin_port run_client "$name" "$n" "$port" "$path" "$path" json create "$pid"
+  CLIENT_ARGS=()
   stop_pid "$twin_pid"
-  if [ -s "$twin_dir/server.log" ]; then cp "$twin_dir/server.log" "$OUT/streams-backbone-twin-$n.log"; fi
+  if [ -s "$twin_dir/server.log" ]; then cp "$twin_dir/server.log" "$OUT/streams-$name-twin-$n.log"; fi
   if ! kill -0 "$pid" 2>/dev/null; then
-    record "note_died_backbone_$n" "backbone-sse died during the run at N=$n (log: $OUT/streams-backbone-$n.log)"
+    record "note_died_${name}_$n" "backbone-sse died during the run at N=$n (log: $OUT/streams-$name-$n.log)"
   fi
   sleep 0.5 # the client has closed its sockets; let the server see it before stopping it
   stop_pid "$pid"
   if [ -s "$log" ]; then
-    cp "$log" "$OUT/streams-backbone-$n.log"
+    cp "$log" "$OUT/streams-$name-$n.log"
     if [ "$LOG_LEVEL" = warning ]; then
-      record "note_log_backbone_$n" "backbone-sse logged $(wc -l <"$log") line(s) at warning or above at N=$n: see $OUT/streams-backbone-$n.log"
+      record "note_log_${name}_$n" "backbone-sse ($name) logged $(wc -l <"$log") line(s) at warning or above at N=$n: see $OUT/streams-$name-$n.log"
     fi
   fi
 }
 
+# ---------------------------------------------------------------- authorised streams
+# BENCH_STREAMS_AUTH=1: the tokens of each case are made once (a secret of this run);
+# the tickets, which live 60 s and only where they were issued, per server, just before
+# the client opens the streams. Sets CLIENT_ARGS.
+auth_tokens() { # N: writes $TMP/tokens-{one,news,own}-N.txt
+  local n=$1
+  [ -s "$TMP/tokens-own-$n.txt" ] && return 0
+  python3 bench/auth/creds.py tokens --users 1 --count 1 --out "$TMP/tokens-one-$n.txt"
+  python3 bench/auth/creds.py tokens --users "$n" --count "$n" --out "$TMP/tokens-news-$n.txt"
+  python3 bench/auth/creds.py tokens --users "$AUTH_USERS" --count "$AUTH_USERS" --out "$TMP/tokens-own-$n.txt"
+}
+
+auth_client_args() { # CASE N PORT DIR
+  local case=$1 n=$2 port=$3 dir=$4 groups=1 out
+  auth_tokens "$n"
+  local tokens=$TMP/tokens-$case-$n.txt
+  [ "$case" = own ] && groups=$AUTH_USERS
+  # Stream i is the user of token line i % lines (the one user, user i, user i % users).
+  out=$(python3 bench/auth/creds.py tickets --port "$port" --tokens "$tokens" --count "$n" --out "$dir/sub-lines.txt" \
+    --format "$([ "$AUTH_CRED" = ticket ] && echo query || echo header)") || die "could not fetch the stream tickets"
+  [ -n "$out" ] && say "  $case: $out"
+  # Write k as the user of line k % lines: the one user; user 0 (news); user k % users (own).
+  head -n "$groups" "$tokens" | sed 's/^/Authorization: Bearer /' >"$dir/pub-lines.txt"
+  CLIENT_ARGS=(--sub-lines "$dir/sub-lines.txt" --pub-lines "$dir/pub-lines.txt" --groups "$groups")
+}
+
 # ---------------------------------------------------------------- nginx + Nchan
-bench_nchan() { # N
-  local n=$1 port prefix log pid worker=
+bench_nchan() { # N [NAME]
+  local n=$1 name=${2:-nchan} port prefix log pid worker=
   port=$(free_port)
   prefix=$TMP/nginx-$n
   mkdir -p "$prefix/tmp"
@@ -212,7 +273,7 @@ bench_nchan() { # N
   done
   [ -n "$worker" ] || die "no nginx worker process under $pid"
   sleep 0.5
-  run_client nchan "$n" "$port" /sub /pub text "" "$pid" "$worker"
+  run_client "$name" "$n" "$port" /sub /pub text "" "$pid" "$worker"
   sleep 0.5
   stop_pid "$pid"
   if grep -qv '^\s*$' "$log" 2>/dev/null; then
@@ -315,6 +376,28 @@ if [ "$CROSS" = 1 ]; then
     bench_cross "$n"
     bench_mongo_alone "$n"
     bench_nchan "$n"
+  done
+elif [ "$AUTH" = 1 ]; then
+  # Each turn every server once, a fresh process each time; the first of a turn rotates.
+  BENCH_AUTH_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+  export BENCH_AUTH_JWT_SECRET
+  record turns "$TURNS"
+  record auth_users "$AUTH_USERS"
+  record auth_cred "$AUTH_CRED"
+  record servers "backbone:no auth;one:one user;news:read user;own:owners;nchan:Nchan"
+  order=(backbone one news own nchan)
+  for t in $(seq "$TURNS"); do
+    for n in $NS; do
+      for ((i = 0; i < ${#order[@]}; i++)); do
+        s=${order[$(((i + t - 1) % ${#order[@]}))]}
+        say "turn $t of $TURNS: $s"
+        case $s in
+          backbone) bench_backbone "$n" "backbone_t$t" ;;
+          nchan) bench_nchan "$n" "nchan_t$t" ;;
+          *) bench_backbone "$n" "${s}_t$t" "$s" ;;
+        esac
+      done
+    done
   done
 else
   for n in $NS; do

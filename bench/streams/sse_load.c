@@ -19,6 +19,15 @@
  *      With --pub-port, every write goes to that port instead (another server sharing
  *      the store of the one the subscribers are on: bench/streams/run.sh's cross mode).
  *
+ * Credentials (the authorisation benchmark, BENCH_STREAMS_AUTH=1 bench/streams/run.sh):
+ * --sub-lines FILE gives subscriber i line i (cycled) of FILE: a line starting with '?'
+ * or '&' is appended to --sub-path (`?ticket=...`), any other is one more header line
+ * (`Authorization: Bearer ...`). --pub-lines FILE gives write k line k (cycled) as a
+ * header line (warm-up, no-subscriber and twin writes too). With --groups G, subscriber
+ * i belongs to group i % G and measured write k is for group k % G: only that group's
+ * held subscribers expect it, and an event reaching another group's subscriber is
+ * counted as events_foreign (a document delivered to someone who may not read it).
+ *
  * Subscribers decode chunked transfer encoding (BackboneSSE) or a close-delimited
  * body (Nchan), and parse SSE lines: `event:` names, `data:` lines, comments and the
  * blank line that ends a frame. Per subscriber it keeps the last write seen, so
@@ -33,6 +42,7 @@
  *                 [--event-timeout-ms 10000] [--open-timeout-s 120]
  *                 [--max-pending 256] [--expect-event create] [--pid PID]...
  *                 [--twin-port P2] [--pub-port P3] [--pub-priority fifo|normal]
+ *                 [--sub-lines FILE] [--pub-lines FILE] [--groups G]
  * Build: gcc -O2 -Wall -o sse_load sse_load.c
  */
 #define _GNU_SOURCE
@@ -80,6 +90,9 @@ static int opt_max_pending = 256;
 static const char *opt_expect_event = "";
 static int opt_pids[16];
 static int opt_npids = 0;
+static char **sub_lines, **pub_lines; /* --sub-lines, --pub-lines */
+static int n_sub_lines, n_pub_lines;
+static int opt_groups = 1;
 
 static struct sockaddr_in server_addr;
 
@@ -182,7 +195,7 @@ static int fail_connect, fail_reset, fail_eof, fail_timeout, fail_not_sse, fail_
 static int fail_status[600];
 /* losses after a subscriber was held */
 static int dropped_eof, dropped_error, dropped_end;
-static long dups, gaps, wrong_type, unknown_marker, pings;
+static long dups, gaps, wrong_type, unknown_marker, pings, foreign;
 static int phase_writes; /* 1 while the measured writes run */
 
 /* ------------------------------------------------------------------ writes */
@@ -222,9 +235,11 @@ static void sub_fail(struct sub *s, int *reason) {
 
 static void record_event(struct sub *s, int k) {
     if (!phase_writes || k < 1 || k > opt_m) { unknown_marker++; return; }
+    if ((s - subs) % opt_groups != k % opt_groups) { foreign++; return; }
     if (strcmp(s->event, opt_expect_event) != 0) wrong_type++;
     if (k <= s->last_k) { dups++; return; }
-    if (k > s->last_k + 1) gaps += k - s->last_k - 1;
+    /* the writes of this subscriber's group come opt_groups apart */
+    if (k > s->last_k + opt_groups) gaps += (k - s->last_k) / opt_groups - 1;
     s->last_k = k;
     struct write_rec *w = &wr[k];
     double t = now_ms();
@@ -391,8 +406,20 @@ static int header_bytes(struct sub *s, const char *p, size_t n, size_t *used) {
     return 0;
 }
 
-static char sub_request[512];
+static char sub_request[8192];
 static size_t sub_request_len;
+
+/* The request of subscriber idx: the common one, or with its --sub-lines line. */
+static size_t sub_request_for(int idx) {
+    if (!n_sub_lines) return sub_request_len;
+    const char *line = sub_lines[idx % n_sub_lines];
+    int query = line[0] == '?' || line[0] == '&';
+    int n = snprintf(sub_request, sizeof sub_request,
+                     "GET %s%s HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n%s%s\r\n",
+                     opt_sub_path, query ? line : "", opt_host, opt_port, query ? "" : line, query ? "" : "\r\n");
+    if (n <= 0 || (size_t)n >= sizeof sub_request) die("the request of subscriber %d is too long", idx);
+    return (size_t)n;
+}
 
 static void sub_start(int idx) {
     struct sub *s = &subs[idx];
@@ -419,8 +446,9 @@ static void sub_event(int idx, uint32_t events) {
         getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err) { sub_fail(s, &fail_connect); return; }
         if (!(events & EPOLLOUT)) return;
-        ssize_t w = send(s->fd, sub_request, sub_request_len, MSG_NOSIGNAL);
-        if (w != (ssize_t)sub_request_len) { sub_fail(s, &fail_reset); return; }
+        size_t reqlen = sub_request_for(idx);
+        ssize_t w = send(s->fd, sub_request, reqlen, MSG_NOSIGNAL);
+        if (w != (ssize_t)reqlen) { sub_fail(s, &fail_reset); return; }
         s->state = S_SENT;
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)idx};
         epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev);
@@ -571,7 +599,7 @@ static void pub_receive(void) {
     }
 }
 
-static char pub_request[1024];
+static char pub_request[8192];
 static int pub_request_len;
 
 static void *pub_main(void *arg) {
@@ -602,9 +630,12 @@ static void pub_send(struct write_rec *w, const char *marker_prefix, int k) {
     int blen;
     if (opt_pub_json) blen = snprintf(body, sizeof body, "{\"title\":\"%s%d@@\"}", marker_prefix, k);
     else blen = snprintf(body, sizeof body, "%s%d@@", marker_prefix, k);
+    const char *extra = n_pub_lines ? pub_lines[k % n_pub_lines] : "";
     pub_request_len = snprintf(pub_request, sizeof pub_request,
-                               "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
-                               opt_pub_path, opt_host, pub->port, opt_pub_json ? "application/json" : "text/plain", blen, body);
+                               "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n%s",
+                               opt_pub_path, opt_host, pub->port, opt_pub_json ? "application/json" : "text/plain", blen,
+                               extra, n_pub_lines ? "\r\n" : "", body);
+    if (pub_request_len <= 0 || pub_request_len >= (int)sizeof pub_request) die("a write's request is too long");
     cur = w;
     w->t_send = now_ms(); /* the thread sets it again just before sending */
     atomic_store(&pub_waiting, 1);
@@ -706,11 +737,33 @@ static void out(const char *key, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* The non-empty lines of a file, without their line ends. */
+static char **read_lines(const char *path, int *count) {
+    FILE *f = fopen(path, "r");
+    if (!f) die("cannot read %s: %s", path, strerror(errno));
+    char **lines = NULL, *line = NULL;
+    size_t cap = 0;
+    int n = 0, room = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (!len) continue;
+        if (n == room) { room = room ? room * 2 : 1024; lines = realloc(lines, sizeof *lines * (size_t)room); }
+        lines[n++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+    if (!n) die("%s has no line", path);
+    *count = n;
+    return lines;
+}
+
 static void usage(void) {
     fprintf(stderr, "usage: sse_load --port P [--host H] --sub-path PATH --pub-path PATH --pub-kind json|text -n N [-m M]\n"
                     "       [--baseline-writes B] [--warmup-writes W] [--interval-ms MS] [--settle-ms MS]\n"
                     "       [--event-timeout-ms MS] [--open-timeout-s S] [--max-pending P] [--expect-event NAME] [--pid PID]...\n"
-                    "       [--twin-port P2] [--pub-port P3] [--pub-priority fifo|normal]\n");
+                    "       [--twin-port P2] [--pub-port P3] [--pub-priority fifo|normal]\n"
+                    "       [--sub-lines FILE] [--pub-lines FILE] [--groups G]\n");
     exit(2);
 }
 
@@ -742,10 +795,13 @@ int main(int argc, char **argv) {
         else if (OPT("--max-pending")) opt_max_pending = atoi(v);
         else if (OPT("--expect-event")) opt_expect_event = v;
         else if (OPT("--pid")) { if (opt_npids < 16) opt_pids[opt_npids++] = atoi(v); }
+        else if (OPT("--sub-lines")) sub_lines = read_lines(v, &n_sub_lines);
+        else if (OPT("--pub-lines")) pub_lines = read_lines(v, &n_pub_lines);
+        else if (OPT("--groups")) opt_groups = atoi(v);
         else usage();
 #undef OPT
     }
-    if (opt_port <= 0 || opt_n < 0 || opt_m < 1 || opt_m > 100000 || opt_baseline < 0 || opt_max_pending < 1) usage();
+    if (opt_port <= 0 || opt_n < 0 || opt_m < 1 || opt_m > 100000 || opt_baseline < 0 || opt_max_pending < 1 || opt_groups < 1) usage();
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -855,7 +911,13 @@ int main(int argc, char **argv) {
             poll_for(opt_interval_ms);
         }
         long pings0 = pings;
-        do_write(w, "@@K=", k, alive_ready);
+        int expected = alive_ready;
+        if (opt_groups > 1) { /* the held subscribers of write k's group */
+            expected = 0;
+            for (int i = k % opt_groups; i < started; i += opt_groups)
+                if (subs[i].ready && subs[i].state != S_CLOSED) expected++;
+        }
+        do_write(w, "@@K=", k, expected);
         /* pings: heartbeat events read while this write was in flight (a heartbeat fan-out overlapped it) */
         printf("write k=%d expected=%d received=%d pings=%ld status=%d twin_post_ms=%.3f post_ms=%.3f first_ms=%.3f half_ms=%.3f all_ms=%.3f\n", k,
                w->expected, w->recv, pings - pings0, w->status,
@@ -931,6 +993,8 @@ int main(int argc, char **argv) {
     out("events_gaps", "%ld", gaps);
     out("events_wrong_type", "%ld", wrong_type);
     out("events_unknown", "%ld", unknown_marker);
+    out("events_foreign", "%ld", foreign);
+    out("groups", "%d", opt_groups);
     out("pings", "%ld", pings);
     out("pub_errors", "%d", pub_errors);
     out("pub_connections", "%d", pub_reconnects);
