@@ -30,6 +30,74 @@ public struct JSONParser {
         try parse(Array(text.utf8))
     }
 
+    /// The value of one member of a JSON object text, read without building the rest
+    /// (the members before it are skipped, those after it not read): what a read of
+    /// an owned document needs of it, its owner. Nil when the text is not an object, has
+    /// no such member, or is malformed on the way.
+    public static func member(_ name: String, of text: String) -> JSON? {
+        var text = text
+        return text.withUTF8 { buffer -> JSON? in
+            var parser = JSONParser(bytes: buffer)
+            return try? parser.findMember(Array(name.utf8))
+        }
+    }
+
+    private mutating func findMember(_ name: [UInt8]) throws(Error) -> JSON? {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return nil }
+        index += 1
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+            index += 1
+            skipWhitespace()
+            if key.utf8.elementsEqual(name) { return try parseValue(depth: 1) }
+            try skipValue()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ",") else { return nil }
+            index += 1
+        }
+    }
+
+    /// Past one value, building nothing: strings by their quotes and escapes, objects
+    /// and arrays by their brackets (outside strings), scalars up to a delimiter.
+    private mutating func skipValue() throws(Error) {
+        guard index < bytes.count else { throw error("unexpected end of JSON") }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            _ = try parseString()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    _ = try parseString()
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 {
+                        index += 1
+                        return
+                    }
+                default: break
+                }
+                index += 1
+            }
+            throw error("unexpected end of JSON")
+        default:
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D: return
+                default: index += 1
+                }
+            }
+        }
+    }
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 

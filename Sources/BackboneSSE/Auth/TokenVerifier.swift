@@ -104,10 +104,14 @@ public final class TokenVerifier: Sendable {
 
     /// A base64url JSON object (a JWT's header or payload); nil when it is not one.
     static func decodeSegment(_ segment: Substring) -> JSONObject? {
-        var text = segment.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !text.contains("=") else { return nil }
-        while text.utf8.count % 4 != 0 { text += "=" }
-        guard let data = Data(base64Encoded: text), let json = String(data: data, encoding: .utf8) else { return nil }
-        return (try? JSONParser.parse(json))?.objectValue
+        // base64url to base64 on bytes (Foundation's string replacing went through
+        // NSString, and was most of a first request's cost).
+        var base64: [UInt8] = segment.utf8.map { b in
+            b == UInt8(ascii: "-") ? UInt8(ascii: "+") : b == UInt8(ascii: "_") ? UInt8(ascii: "/") : b
+        }
+        guard !base64.contains(UInt8(ascii: "=")) else { return nil }
+        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+        guard let data = Data(base64Encoded: Data(base64)) else { return nil }
+        return (try? JSONParser.parse([UInt8](data)))?.objectValue
     }
 }

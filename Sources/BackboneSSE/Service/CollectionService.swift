@@ -27,7 +27,7 @@ public final class CollectionService: Sendable {
     /// The document, if `caller` may read it (else, as if there were none: 404).
     func get(_ id: String, as caller: Caller) throws(ServiceError) -> (document: StoredDocument, cursor: ChangeCursor) {
         let read = try get(id)
-        guard allows(caller.read, read.document.parsed()) else { throw .notFound(collection: name, id: id) }
+        guard allows(caller.read, read.document) else { throw .notFound(collection: name, id: id) }
         return read
     }
 
