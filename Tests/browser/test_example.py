@@ -194,8 +194,13 @@ def test_hundred_rapid_changes_leave_pages_and_server_identical(make_server, bro
     assert [r["id"] for r in b.rows()] == b.b.js("return todos.pluck('id')")
 
 
-def test_a_change_from_elsewhere_does_not_disturb_an_edit_in_progress(make_server, browser_a):
+@pytest.mark.parametrize("choice", ["keep-mine", "take-theirs"])
+def test_a_change_from_elsewhere_does_not_disturb_an_edit_in_progress(make_server, browser_a, choice):
+    """The title changed elsewhere while this page edits it: the edit is not disturbed
+    while it is typed, and is not saved over the other one unseen either: the row asks
+    which to keep (a 409 in Backbone's terms, `conflict`)."""
     srv = make_server()
+    browser_a.excuse_http_error(srv.url + "/todos/", 409)
     doc = srv.create(title="Draft")
     a = TodoPage(browser_a, srv).open()
     li = a.row("Draft")
@@ -208,5 +213,26 @@ def test_a_change_from_elsewhere_does_not_disturb_an_edit_in_progress(make_serve
     assert a.b.js("var li = $('#todo-list li').first(); return [li.hasClass('editing'), li.find('.edit').val(),"
                   " document.activeElement === li.find('.edit')[0]]") == [True, "Draft being typed", True]
     box.send_keys(Keys.ENTER)
-    wait_until(lambda: srv.list()[0]["title"] == "Draft being typed", message="the edit saved")
-    a.wait_rows(lambda rows: rows == [{"id": doc["id"], "title": "Draft being typed", "done": True, "completed": True}])
+    a.b.wait("return $('#todo-list li .conflict .theirs').text() === 'Renamed elsewhere'", message="the question")
+    assert a.titles() == ["Draft being typed"]  # the page's value, until the user says
+    assert srv.list()[0]["title"] == "Renamed elsewhere"
+    a.driver.find_element(By.CSS_SELECTOR, f"#todo-list li .{choice}").click()
+    kept = "Draft being typed" if choice == "keep-mine" else "Renamed elsewhere"
+    wait_until(lambda: srv.list()[0]["title"] == kept, message="the choice saved")
+    # The other change (done) stays, whichever title is kept; the question is gone.
+    a.wait_rows(lambda rows: rows == [{"id": doc["id"], "title": kept, "done": True, "completed": True}])
+    assert a.b.js("return $('#todo-list li .conflict').length") == 0
+
+
+def test_a_value_the_server_refuses_shows_under_its_row_and_the_row_keeps_the_stored_one(make_server, browser_a):
+    """A save the schema refuses (here from the console: the inputs' own limits keep a
+    user from typing one) is an `invalid` in Backbone's terms: the row says why, and
+    shows what the server holds."""
+    srv = make_server()
+    browser_a.excuse_http_error(srv.url + "/todos/", 422)
+    doc = srv.create(title="Stored")
+    a = TodoPage(browser_a, srv).open()
+    a.b.js("todos.get(arguments[0]).save({title: 'x'.repeat(201)})", doc["id"])
+    a.b.wait("return $('#todo-list li .problem').text().indexOf('title: ') === 0", message="the problem shown")
+    assert a.titles() == ["Stored"]
+    assert srv.list()[0]["title"] == "Stored"

@@ -338,3 +338,44 @@ def test_another_pages_update_does_not_overwrite_unsaved_changes_unseen(srv, pag
     assert seen["local"] == {"title": "typed here"}
     assert out["kept"] == "typed here"
     assert (out["afterServer"], out["v"]) == ("typed elsewhere", 2)
+
+
+# --- live windows ---------------------------------------------------------------------------
+
+
+def test_a_sorted_limited_subscription_stays_the_window_a_fresh_fetch_would_give(srv, page):
+    """subscribe({data: {sort, limit}}): the collection keeps the fetch's order as events
+    arrive, and its window: it never grows past the limit, and a model that leaves it
+    is replaced from the server."""
+    t = tag()
+    docs = {i: srv.create(title=f"{t} {i}", order=i, tags=[t]) for i in range(1, 6)}
+    s = page.run("subscribe", {"key": "w", "kind": "collection", "name": "todos",
+                               "options": {"data": {"where": {"tags": t}, "sort": "-order", "limit": 2}}})
+    assert s["order"] == [5, 4]
+
+    def window(expected, what):
+        return wait_snap(page, "w", lambda s: s["order"] == expected, message=what)
+
+    docs[6] = srv.create(title=f"{t} 6", order=6, tags=[t])
+    window([6, 5], "a create at the top pushes 4 out")
+    srv.create(title=f"{t} 0", order=0, tags=[t])
+    marker = srv.create(title=f"{t} 7", order=7, tags=[t])  # after the 0: seen means the 0 was too
+    window([7, 6], "a create below the window stays out, one above comes in")
+    srv.delete(f"/todos/{marker['id']}")
+    srv.delete(f"/todos/{docs[6]['id']}")
+    window([5, 4], "two leave the full window: the next ones move in from the server")
+    srv.patch(f"/todos/{docs[5]['id']}", order=1)
+    window([4, 3], "an update sends 5 below the edge: the window is fetched again")
+    assert snap(page, "w")["errors"] == []
+
+
+def test_a_sorted_subscription_inserts_live_creates_in_order(srv, page):
+    t = tag()
+    for i in (4, 2, 1):
+        srv.create(title=f"{t} {i}", order=i, tags=[t])
+    s = page.run("subscribe", {"key": "o", "kind": "collection", "name": "todos",
+                               "options": {"data": {"where": {"tags": t}, "sort": {"order": -1}}}})
+    assert s["order"] == [4, 2, 1]
+    srv.create(title=f"{t} 3", order=3, tags=[t])
+    srv.create(title=f"{t} 5", order=5, tags=[t])
+    wait_snap(page, "o", lambda s: s["order"] == [5, 4, 3, 2, 1], message="creates in their place, not appended")

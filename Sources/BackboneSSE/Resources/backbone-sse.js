@@ -713,6 +713,68 @@
     }
   });
 
+  // ---- live windows: a subscription's sort and limit kept as events arrive ----------
+
+  // `sort` as [[field, ±1]]: '-created,title', or {created: -1} (the array form is text
+  // by now, see dnodeData).
+  function sortKeys(sort) {
+    if (!sort) return [];
+    if (typeof sort === 'string') {
+      return _.map(_.compact(_.map(sort.split(','), function (f) { return f.trim(); })), function (f) {
+        return f.charAt(0) === '-' ? [f.slice(1), -1] : [f.replace(/^\+/, ''), 1];
+      });
+    }
+    return _.map(_.keys(sort), function (f) {
+      var d = sort[f];
+      return [f, d === -1 || d === '-1' || /^desc/i.test(String(d)) ? -1 : 1];
+    });
+  }
+
+  // The stores' order of values: missing and null first, then numbers, strings, objects
+  // and arrays (by their JSON), booleans.
+  function rank(v) {
+    return v == null ? 0 : typeof v === 'number' ? 1 : typeof v === 'string' ? 2 : typeof v === 'boolean' ? 4 : 3;
+  }
+
+  function compareValues(a, b) {
+    var ra = rank(a), rb = rank(b);
+    if (ra !== rb) return ra - rb;
+    if (ra === 0) return 0;
+    if (ra === 3) { a = JSON.stringify(a); b = JSON.stringify(b); }
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  function valueAt(model, path) {
+    return _.reduce(path.split('.'), function (v, k) { return v == null ? undefined : v[k]; }, model.attributes);
+  }
+
+  // A comparator from the sort keys; ties keep their order (the server's creation order).
+  function comparatorFor(keys) {
+    return function (a, b) {
+      for (var i = 0; i < keys.length; i++) {
+        var c = compareValues(valueAt(a, keys[i][0]), valueAt(b, keys[i][0]));
+        if (c) return c * keys[i][1];
+      }
+      return 0;
+    };
+  }
+
+  // With `limit`, the collection stays the window a fresh fetch would give: models
+  // pushed past its end go; when one leaves a full window, or an update sends one to
+  // its last place (one from beyond may now rank before it), the window is fetched
+  // again. With `skip`, every create and removal moves the window: fetched again.
+  function windowKeeper(collection, data, refetch) {
+    var limit = data && data.limit != null ? parseInt(data.limit, 10) : 0;
+    var skip = data && data.skip ? parseInt(data.skip, 10) : 0;
+    if (!(limit > 0)) return function () {};
+    return function (type, id, wasFull) {
+      if (skip > 0 && type !== 'update') return refetch();
+      if (collection.length > limit) collection.remove(collection.models.slice(limit));
+      if ((type === 'delete' || type === 'leave') && wasFull && collection.length < limit) refetch();
+      if (type === 'update' && collection.length === limit && collection.indexOf(collection.get(id)) === limit - 1) refetch();
+    };
+  }
+
   // A collection that follows the server: fetch, then events after the fetch's cursor.
   // subscribe(options, function) or, as backbone-dnode had it, subscribe(options,
   // {finished, error}).
@@ -731,6 +793,14 @@
     options = subscribeOptions(options, callback);
     var target = splitURL(_.result(collection, 'url'));
     var channel = null;
+    // Sorted by the subscription's sort, as the server sorts, unless the collection has
+    // an order of its own; updates move models to their place.
+    var keys = sortKeys(options.data && options.data.sort);
+    var sorted = keys.length > 0 && !collection.comparator;
+    if (sorted) collection.comparator = comparatorFor(keys);
+    var keepWindow = windowKeeper(collection, options.data, _.debounce(function () {
+      if (!follower.closed) follower.refetch(false);
+    }, 50));
 
     var follower = new Follower(target.name, options, function (reset, success, error) {
       collection.fetch({
@@ -743,11 +813,15 @@
         }
       });
     }, function (type, data) {
+      var limit = options.data && parseInt(options.data.limit, 10);
+      var wasFull = limit > 0 && collection.length >= limit;
       switch (type) {
         case 'create': case 'enter': case 'update': put(collection, target.name, data.doc); break;
         case 'delete': unbury(target.name, data.id); drop(collection, data.id, data.v); break;
         case 'leave': drop(collection, data.id, data.v); break;
       }
+      if (sorted && type === 'update') collection.sort();
+      keepWindow(type, data.id || (data.doc && data.doc.id), wasFull);
     });
     options.error = _.wrap(options.error, function (error, xhr) {
       if (error) error.call(collection, collection, xhr);

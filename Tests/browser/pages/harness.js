@@ -194,6 +194,7 @@
     var json = st.obj.toJSON();
     return {finished: st.finished, events: st.events.slice(), errors: st.errors.slice(),
             models: _.isArray(json) ? _.sortBy(json, 'id') : json,
+            order: _.isArray(json) ? _.pluck(json, 'order') : null,  // in the collection's order
             unsaved: st.obj.models ? st.obj.filter(function (m) { return m.isNew(); }).length : 0};
   };
 

@@ -70,7 +70,7 @@
         // Never created (say, a title the schema refuses), or deleted by someone else.
         if (this.collection) this.collection.remove(this);
       } else if (status === 409 && body && body.error && body.error.current) {
-        this.set(this.parse(body.error.current));
+        // Edited here and elsewhere at once: the row asks which to keep (`conflict`).
       } else if (this.collection) {
         this.fetch({refresh: true});
       }
@@ -107,12 +107,24 @@
       'dblclick label': 'edit',
       'click .destroy': 'clear',
       'keydown .edit': 'key',
-      'blur .edit': 'close'
+      'blur .edit': 'close',
+      'click .keep-mine': 'keepMine',
+      'click .take-theirs': 'takeTheirs'
     },
     initialize: function (options) {
       this.showOwner = !!(options && options.showOwner);
       this.listenTo(this.model, 'change', this.render);
       this.listenTo(this.model, 'remove destroy', this.remove);
+      // The server's words in Backbone's terms (backbone-sse.js): a refused value, and
+      // an edit that met another one.
+      this.listenTo(this.model, 'invalid', function (model, fields) {
+        this.problem = _.map(fields, function (message, field) { return field + ': ' + message; }).join('; ');
+        this.render();
+      });
+      this.listenTo(this.model, 'conflict', function (model, info) {
+        this.conflict = info.current.title;
+        this.render();
+      });
     },
     render: function () {
       // A change from another page while this one is being edited waits for the edit
@@ -120,7 +132,9 @@
       if (this.$el.hasClass('editing')) { this.stale = true; return this; }
       this.stale = false;
       var by = this.showOwner && this.model.get('owner');
-      this.$el.html(this.template(_.extend(this.model.toJSON(), {by: by && by !== user ? by : null})));
+      this.$el.html(this.template(_.extend(this.model.toJSON(), {
+        by: by && by !== user ? by : null, conflict: this.conflict, problem: this.problem
+      })));
       this.$el.toggleClass('completed', !!this.model.get('done'));
       this.$el.toggleClass('foreign', !!by);  // someone else's: only they may delete it
       if (this.model.id != null) this.$el.attr('data-id', this.model.id);
@@ -133,6 +147,10 @@
     toggle: function () { this.model.toggle(); },
     edit: function () {
       this.$el.addClass('editing');
+      // What the edit starts from: when the title changes elsewhere meanwhile, the edit
+      // is saved with this version, and is a 409 and a question (`conflict`), not a
+      // silent overwrite. (A change to another field, such as `done`, is no conflict.)
+      this.editingFrom = {v: this.model.get('_v'), title: this.model.get('title')};
       var input = this.$('.edit');
       input.val(this.model.get('title')).focus();
     },
@@ -141,12 +159,28 @@
       var title = $.trim(this.$('.edit').val());
       this.$el.removeClass('editing');
       if (!title) { this.clear(); return; }
-      if (title !== this.model.get('title')) this.model.save({title: title}, {patch: true});
+      if (title !== this.model.get('title')) {
+        this.problem = null;
+        var changedElsewhere = this.model.get('title') !== this.editingFrom.title;
+        this.model.save(changedElsewhere ? {title: title, _v: this.editingFrom.v} : {title: title}, {patch: true});
+      }
       if (this.stale) this.render();
     },
     key: function (e) {
       if (e.which === 13) this.close();
       if (e.which === 27) { this.$el.removeClass('editing'); this.render(); }
+    },
+    keepMine: function () {
+      var mine = this.model.get('title');
+      this.conflict = null;
+      this.model.resolveConflict('mine');
+      this.model.save({title: mine}, {patch: true});
+      this.render();
+    },
+    takeTheirs: function () {
+      this.conflict = null;
+      this.model.resolveConflict('server');
+      this.render();
     },
     clear: function () { this.model.destroy(); }
   });
