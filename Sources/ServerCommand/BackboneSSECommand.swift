@@ -9,7 +9,8 @@ public struct BackboneSSECommand: ParsableCommand {
         commandName: "backbone-sse",
         abstract: "Persistent, live Backbone collections over plain HTTP.",
         subcommands: [
-            ServeCommand.self, RoutesCommand.self, CheckCommand.self, VersionCommand.self, ExportCommand.self, ImportCommand.self, CopyCommand.self,
+            ServeCommand.self, RoutesCommand.self, CheckCommand.self, VersionCommand.self, ExportCommand.self, ImportCommand.self,
+            CopyCommand.self,
             BackupCommand.self, RestoreCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
