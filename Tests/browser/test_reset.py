@@ -10,7 +10,9 @@ ask for a reset through the public API; a server can force one:
 Either way every subscription must refetch, with `reset: true`, and go on live from
 there: no stale model kept, none missing."""
 
-from browser_support import LIB_CONFIG, now_ms
+import subprocess
+
+from browser_support import BIN, LIB_CONFIG, now_ms
 from lib_page import ids, open_lib_page, snap, wait_snap
 
 
@@ -111,3 +113,35 @@ def test_expired_cursor_gives_a_reset_and_a_refetch(make_server, browser_a):
     assert ids(snap(page, "all")) == server_ids(srv)
 
     page.excuse_stream_failures(srv, t_down, now_ms(), ["ERR_INTERNET_DISCONNECTED"])
+
+
+def test_a_restored_backup_resets_every_page_instead_of_resuming_over_reused_sequences(make_server, browser_a, tmp_path):
+    """The issue's lost data: a store restored from an older backup kept its epoch, so a
+    page whose cursor was ahead resumed once new writes reused those sequence numbers,
+    keeping a deleted document and missing a new one. `restore` gives the store a new
+    epoch: the page's EventSource gets `reset` and refetches what the store now holds."""
+    srv = make_server(config_text=LIB_CONFIG)
+    a = srv.create(title="a")
+    b = srv.create(title="b")
+    backup = str(tmp_path / "backup.sqlite")
+    taken = subprocess.run([BIN, "backup", "--store", srv.store, "--to", backup], capture_output=True, text=True,
+                           timeout=60)
+    assert taken.returncode == 0, taken.stderr
+    c = srv.create(title="c")
+    srv.delete(f"/todos/{a['id']}")
+    page = open_lib_page(browser_a, srv)
+    page.run("subscribe", {"key": "all", "kind": "collection"})
+    wait_snap(page, "all", lambda s: ids(s) == sorted([b["id"], c["id"]]), message="the page before the restore")
+
+    t_down = now_ms()
+    assert srv.stop() == 0
+    restored = subprocess.run([BIN, "restore", "--from", backup, "--store", srv.store], capture_output=True,
+                              text=True, timeout=60)
+    assert restored.returncode == 0, restored.stderr
+    srv.start()
+    d = srv.create(title="d")  # takes a sequence number the page has already seen
+    want = sorted([a["id"], b["id"], d["id"]])
+    s = wait_snap(page, "all", lambda s: ids(s) == want, timeout=15, message="the restored store, refetched")
+    assert "subscribe:reset:epoch" in s["events"], s["events"]
+    assert ids(s) == server_ids(srv)
+    page.excuse_stream_failures(srv, t_down, now_ms(), ["ERR_CONNECTION_REFUSED"])
