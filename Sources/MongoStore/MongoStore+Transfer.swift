@@ -55,14 +55,7 @@ extension MongoStore: BulkTransfer {
     public func existing(_ collection: String, ids: [String]) throws(StoreError) -> Set<String> {
         try check(collection)
         var found: Set<String> = []
-        var rest = ids[...]
-        while !rest.isEmpty {
-            let chunk = rest.prefix(Self.transferBatch)
-            rest = rest.dropFirst(chunk.count)
-            let operand = BSONDocument()
-            operand.appendIDOperand("$in", .array(chunk.map { .string($0) }))
-            let filter = BSONDocument()
-            filter.append("_id", document: operand)
+        for filter in Self.idFilters(ids) {
             let projection = BSONDocument(JSONObject([("_id", .int(1))]))
             let documents = try run { () throws(MongoError) in try pool.find(collection, filter: filter, projection: projection) }
             for document in documents {
@@ -147,15 +140,19 @@ extension MongoStore: BulkTransfer {
         return (index, BulkInsertError(collection: collection, id: ids[index], error: MongoError(writeError: first).storeError))
     }
 
-    private func deleteAll(_ collection: String, _ ids: [String]) throws(StoreError) {
-        var rest = ids[...]
-        while !rest.isEmpty {
-            let chunk = rest.prefix(Self.transferBatch)
-            rest = rest.dropFirst(chunk.count)
+    /// `{_id: {$in: […]}}` for `ids`, `transferBatch` at a time.
+    static func idFilters(_ ids: [String]) -> [BSONDocument] {
+        stride(from: 0, to: ids.count, by: transferBatch).map { start in
             let operand = BSONDocument()
-            operand.appendIDOperand("$in", .array(chunk.map { .string($0) }))
+            operand.appendIDOperand("$in", .array(ids[start..<min(start + transferBatch, ids.count)].map { .string($0) }))
             let filter = BSONDocument()
             filter.append("_id", document: operand)
+            return filter
+        }
+    }
+
+    private func deleteAll(_ collection: String, _ ids: [String]) throws(StoreError) {
+        for filter in Self.idFilters(ids) {
             _ = try run { () throws(MongoError) in try pool.delete(collection, filter: filter, limit: 0) }
         }
     }

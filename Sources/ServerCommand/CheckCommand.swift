@@ -13,13 +13,7 @@ struct CheckCommand: ParsableCommand {
     var config: String
 
     func run() throws {
-        let loaded: AppConfig
-        do {
-            loaded = try ConfigLoader.load(path: config)
-        } catch {
-            FileHandle.standardError.write(Data("backbone-sse: bad config: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let loaded = try ConfigFile.load(config)
         let auth = loaded.auth == nil ? "no auth block" : "auth on"
         print("\(config): ok: \(loaded.collections.map(\.name).joined(separator: ", ")) (\(auth))")
     }

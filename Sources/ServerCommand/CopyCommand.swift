@@ -45,15 +45,7 @@ struct CopyCommand: ParsableCommand {
                 })
             try staging.finish()
             reading.finish("read")
-            try TransferReport.failures(staging, skipInvalid: skipInvalid, unit: "document")
-            guard staging.accepted > 0 else {
-                CommandLog.say("copy: no document to write; the store is unchanged (its epoch too)")
-                return
-            }
-            let writing = ProgressReporter(label: "copy", total: staging.accepted)
-            let epoch = try Importer.commit(staging, into: target, progress: writing)
-            writing.finish("copied")
-            TransferReport.newEpoch("copy", epoch)
+            try TransferReport.commit(staging, into: target, skipInvalid: skipInvalid, unit: "document", verb: "copy", done: "copied")
         }
     }
 }

@@ -51,15 +51,7 @@ struct ImportCommand: ParsableCommand {
             guard header != nil else { throw CommandFailure.failed("the input is empty (an export starts with its header line)") }
             try staging.finish()
             checking.finish("checked")
-            try TransferReport.failures(staging, skipInvalid: skipInvalid, unit: "line")
-            guard staging.accepted > 0 else {
-                CommandLog.say("import: no document to write; the store is unchanged (its epoch too)")
-                return
-            }
-            let writing = ProgressReporter(label: "import", total: staging.accepted)
-            let epoch = try Importer.commit(staging, into: target, progress: writing)
-            writing.finish("imported")
-            TransferReport.newEpoch("import", epoch)
+            try TransferReport.commit(staging, into: target, skipInvalid: skipInvalid, unit: "line", verb: "import", done: "imported")
         }
     }
 }

@@ -11,15 +11,7 @@ struct RoutesCommand: ParsableCommand {
     var config: String?
 
     func run() throws {
-        var collections: [String]?
-        if let config {
-            do {
-                collections = try ConfigLoader.load(path: config).collections.map(\.name)
-            } catch {
-                FileHandle.standardError.write(Data("backbone-sse: bad config: \(error)\n".utf8))
-                throw ExitCode(2)
-            }
-        }
+        let collections = try config.map { try ConfigFile.load($0).collections.map(\.name) }
         for route in Routes.table {
             guard let collections, route.path.contains("{collection}") else {
                 print("\(route.method) \(route.path)")

@@ -143,13 +143,7 @@ struct ServeCommand: ParsableCommand {
         var logger = Logger(label: "backbone-sse")
         logger.logLevel = logLevel
 
-        let appConfig: AppConfig
-        do {
-            appConfig = try ConfigLoader.load(path: config)
-        } catch {
-            FileHandle.standardError.write(Data("backbone-sse: bad config: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let appConfig = try ConfigFile.load(config)
         var roots: [StaticFiles.Root] = []
         for spec in staticDirectories {
             guard let root = StaticFiles.Root(spec) else {

@@ -1,4 +1,5 @@
 import DataTransfer
+import DocumentStore
 
 /// What `import` and `copy` say at their end.
 enum TransferReport {
@@ -16,6 +17,23 @@ enum TransferReport {
             )
         }
         CommandLog.say("skipping \(staging.failureCount) \(unit)s that failed the checks (--skip-invalid)")
+    }
+
+    /// The end of `import` and `copy`: the failures listed (and nothing written unless
+    /// they are skipped), then what passed written in one step under a new epoch.
+    /// `verb`: the command; `done`: what its progress says at the end.
+    static func commit(
+        _ staging: ImportStaging, into target: any BulkTransfer, skipInvalid: Bool, unit: String, verb: String, done: String
+    ) throws {
+        try failures(staging, skipInvalid: skipInvalid, unit: unit)
+        guard staging.accepted > 0 else {
+            CommandLog.say("\(verb): no document to write; the store is unchanged (its epoch too)")
+            return
+        }
+        let writing = ProgressReporter(label: verb, total: staging.accepted)
+        let epoch = try Importer.commit(staging, into: target, progress: writing)
+        writing.finish(done)
+        newEpoch(verb, epoch)
     }
 
     static func newEpoch(_ command: String, _ epoch: String) {
