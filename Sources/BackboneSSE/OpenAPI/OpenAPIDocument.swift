@@ -11,9 +11,10 @@ enum OpenAPIDocument {
     static let listPath = "/{collection}"
     static let documentPath = "/{collection}/{id}"
 
-    /// The bundled generic document, parsed once (nil when the build did not bundle it).
-    static let generic: JSON? = SystemEndpoints.openAPIDocument.flatMap {
-        try? YAMLConversion.parse(String(decoding: $0, as: UTF8.self))
+    /// The bundled generic document, parsed (nil when the build did not bundle it): on
+    /// each call, not kept, since it is read once per config.
+    static var generic: JSON? {
+        SystemEndpoints.openAPIDocument.flatMap { try? YAMLConversion.parse(String(decoding: $0, as: UTF8.self)) }
     }
 
     /// The served document as YAML text (nil when the build did not bundle the generic one).
