@@ -46,7 +46,11 @@ import Testing
         #expect(
             try #require(paths["/to-do_notes/{id}"]?.objectValue)["put"]?.objectValue?["operationId"] == .string("replaceToDoNotesDocument")
         )
-        #expect(document["info"]?.objectValue?["version"] == .string(Release.version))
+        let info = try #require(document["info"]?.objectValue)
+        #expect(info["version"] == .string(Release.version))
+        let description = try #require(info["description"]?.stringValue)
+        #expect(description.hasPrefix("**This server's collections**: `todos` (`TodosDocument`), `to-do_notes` (`ToDoNotesDocument`)."))
+        #expect(!description.contains("**The generic description.**") && description.contains("Stock `Backbone.sync`"))
     }
 
     @Test func aCollectionsSchemaBecomesItsComponentWithTheServerFields() throws {

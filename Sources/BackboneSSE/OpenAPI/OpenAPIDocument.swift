@@ -96,7 +96,12 @@ enum OpenAPIDocument {
 
 
             """
-        info["description"] = .string(preface + (info["description"]?.stringValue ?? ""))
+        // In place of the generic file's first paragraph, which says how this one differs.
+        var description = info["description"]?.stringValue ?? ""
+        if description.hasPrefix("**The generic description.**"), let end = description.range(of: "\n\n") {
+            description.removeSubrange(..<end.upperBound)
+        }
+        info["description"] = .string(preface + description)
         return .object(info)
     }
 }
