@@ -43,6 +43,12 @@ import Testing
         }
         let list = try #require(paths["/todos"]?.objectValue?["get"]?.objectValue)
         #expect(list["operationId"] == .string("listTodosDocuments") && Self.names(list["tags"]) == ["todos"])
+        // The generic parameters, then equality on each scalar field, typed.
+        let parameters = try #require(list["parameters"]?.arrayValue).compactMap(\.objectValue)
+        #expect(parameters.filter { $0["$ref"] != nil }.count == 10)
+        let typed = parameters.filter { $0["in"] == .string("query") }
+        #expect(typed.compactMap { $0["name"]?.stringValue } == ["title", "done"])
+        #expect(typed.last?["schema"] == .object(JSONObject([("type", .string("boolean"))])))
         #expect(
             try #require(paths["/to-do_notes/{id}"]?.objectValue)["put"]?.objectValue?["operationId"] == .string("replaceToDoNotesDocument")
         )

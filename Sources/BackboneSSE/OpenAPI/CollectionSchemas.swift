@@ -112,6 +112,10 @@ struct CollectionSchemas {
             if let id = operation["operationId"]?.stringValue {
                 operation["operationId"] = .string(id.replacingOccurrences(of: "Document", with: "\(prefix)Document"))
             }
+            if method == "get", var parameters = operation["parameters"]?.arrayValue, parameters.contains(Self.ref("parameters/equality")) {
+                parameters += equalityParameters
+                operation["parameters"] = .array(parameters)
+            }
             if operation["requestBody"] == genericBody {
                 operation["requestBody"] = Self.ref("requestBodies/\(prefix)\(method == "patch" ? "Patch" : "Write")")
             }
@@ -123,6 +127,29 @@ struct CollectionSchemas {
             item[method] = .object(operation)
         }
         return .object(item)
+    }
+
+    /// The equality parameters of the schema's top-level fields of one scalar type (or
+    /// arrays of one: a value matches an element), typed as the server types them; the
+    /// generic `fields` parameter still takes any field path and the bracket forms.
+    var equalityParameters: [JSON] {
+        let scalars: Set<String> = ["string", "integer", "number", "boolean"]
+        var parameters: [JSON] = []
+        for (name, property) in config.schema.properties {
+            guard FieldPath(name) != nil, !ListQueryParser.reserved.contains(name), name != "fields",
+                !config.serverFields.contains(name)
+            else { continue }
+            let types = property.types == ["array"] ? property.items?.types : property.types
+            guard let types, types.count == 1, let type = types.first, scalars.contains(type) else { continue }
+            let description = "Equality on `\(name)` (see `fields`)\(property.types == ["array"] ? ": an element of it" : "")."
+            parameters.append(
+                .object(
+                    JSONObject([
+                        ("name", .string(name)), ("in", .string("query")), ("description", .string(description)),
+                        ("schema", .object(JSONObject([("type", .string(type))]))),
+                    ])))
+        }
+        return parameters
     }
 
     /// A write's answer with auth on: the document, or only its id and version.
