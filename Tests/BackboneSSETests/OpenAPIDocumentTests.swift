@@ -97,6 +97,27 @@ import Testing
         #expect(schema?["anyOf"]?.arrayValue?.first == CollectionSchemas.ref("schemas/TodosDocument"))
     }
 
+    @Test func aCollectionBuiltInCodeShowsItsParsedSchema() throws {
+        let yaml = """
+            collections:
+              todos:
+                schema:
+                  type: object
+                  required: [title]
+                  additionalProperties: false
+                  properties:
+                    title: {type: string, minLength: 1, maxLength: 200, pattern: '^[A-Z]'}
+                    done: {type: boolean, default: false}
+                    order: {type: [integer, 'null'], minimum: 0}
+                    tags: {type: array, items: {type: string, enum: [a, b]}}
+                    due: {type: string, format: date-time}
+            """
+        var collection = try #require(try ConfigLoader.parse(yaml, context: TestTokens.context).collections.first)
+        let written = try #require(collection.source?.objectValue?["schema"])
+        collection.source = nil
+        #expect(CollectionSchemas(config: collection, prefix: "Todos").configured == written.objectValue)
+    }
+
     @Test func theYAMLReadsBackAsTheSameDocument() throws {
         let document = JSON.object(try Self.document())
         let text = try YAMLText.render(document)
