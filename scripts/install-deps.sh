@@ -11,7 +11,8 @@ case "$what" in
   test) debs+=(curl redis-server libjs-backbone libjs-underscore libjs-jquery chromium chromium-driver
               openssl nginx-light caddy  # TLS in front: Tests/integration/test_{nginx,caddy}_tls.py
               systemd)  # systemd-analyze: Tests/integration/test_systemd_unit.py
-        pips+=(pytest requests openapi-spec-validator PyYAML selenium mockupdb mongomock "schemathesis>=4.32") ;;
+        pips+=(pytest requests openapi-spec-validator PyYAML selenium mockupdb mongomock "schemathesis>=4.32"
+              "openapi-python-client==0.29.1") ;;  # a client generated from the served spec: Tests/integration/test_openapi.py
   bench) debs+=(wrk gcc nginx-light libnginx-mod-nchan redis-server); pips+=(requests mockupdb mongomock) ;;  # nginx + Nchan: the peer of bench/streams; the MongoDB double: bench/mongo
 esac
 
@@ -30,7 +31,7 @@ fi
 if ((${#pips[@]})); then
   python3 - "${pips[@]}" <<'PY' || python3 -m pip install -q --disable-pip-version-check "${pips[@]}"
 import importlib, importlib.metadata, sys
-names = {"pytest": "pytest", "requests": "requests", "openapi-spec-validator": "openapi_spec_validator", "PyYAML": "yaml", "selenium": "selenium", "mockupdb": "mockupdb", "mongomock": "mongomock", "schemathesis>=4.32": "schemathesis"}
+names = {"pytest": "pytest", "requests": "requests", "openapi-spec-validator": "openapi_spec_validator", "PyYAML": "yaml", "selenium": "selenium", "mockupdb": "mockupdb", "mongomock": "mongomock", "schemathesis>=4.32": "schemathesis", "openapi-python-client==0.29.1": "openapi_python_client"}
 # Tests/schemathesis needs 4.32's config keys (max-stream-events): an older one is upgraded.
 oldest = {"schemathesis": (4, 32)}
 def too_old(module):

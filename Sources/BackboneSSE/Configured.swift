@@ -1,5 +1,6 @@
 import DocumentStore
 import Logging
+import Synchronization
 
 /// What the config file decides, as one value the server swaps whole when the file is
 /// read again (SIGHUP, `BackboneSSEApp.reload`): the collections' services, the `auth`
@@ -17,6 +18,16 @@ final class Configured: Sendable {
     /// At most 4 MB of list answers (see `CollectionHandlers.list`); a new config
     /// starts with none (its rules or limits may answer the same query otherwise).
     let listAnswers = ListAnswers(capacity: 256, maxCost: 4 << 20)
+    /// The served `/openapi.yaml`, made from this config at its first request.
+    private let openAPIText = Mutex<[UInt8]?>(nil)
+
+    /// The OpenAPI document of this config (nil when the build bundled no openapi.yaml).
+    var openAPI: [UInt8]? {
+        openAPIText.withLock { text in
+            if text == nil { text = OpenAPIDocument.yaml(for: config) }
+            return text
+        }
+    }
 
     /// `previous`: the config this one follows, whose ticket key it keeps when the key's
     /// variable has not changed (tickets already handed out stay good).

@@ -19,7 +19,7 @@ enum SystemRoutes {
     }
 
     static func openAPI(_ request: RouteRequest, _ respond: @escaping Respond) {
-        respond(request.app.system.openAPI())
+        respond(request.app.system.openAPI(request.configured.openAPI))
     }
 
     static func clientLibrary(_ request: RouteRequest, _ respond: @escaping Respond) {

@@ -63,8 +63,9 @@ struct SystemEndpoints: Sendable {
     static let openAPIDocument = bundled("openapi", "yaml")
     static let clientLibrary = bundled("backbone-sse", "js")
 
-    func openAPI() -> HTTPResponse {
-        guard let document = Self.openAPIDocument else {
+    /// `document`: the config's own (`Configured.openAPI`), made from the bundled one.
+    func openAPI(_ document: [UInt8]?) -> HTTPResponse {
+        guard let document else {
             return APIError(404, "not_found", "openapi.yaml was not bundled with this build").response
         }
         return HTTPResponse(status: 200, headers: [("Content-Type", "application/yaml; charset=utf-8")], body: document)
