@@ -15,11 +15,24 @@ README = os.path.join(REPO, "README.md")
 EXAMPLE_CONFIG = os.path.join(REPO, "examples", "todos", "collections.yaml")
 
 
-def walk_through():
+def first_block(section):
+    """The first shell block under a README heading."""
     with open(README, encoding="utf-8") as f:
         text = f.read()
-    section = text.split("## A walk through with curl", 1)[1]
-    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    return re.search(r"```sh\n(.*?)```", text.split(section, 1)[1], re.S).group(1)
+
+
+def walk_through():
+    return first_block("## A walk through with curl")
+
+
+# A stream never ends by itself: `curl -N` is given two seconds of it (the README's
+# lines stay as written).
+BOUNDED_STREAMS = """curl() {
+  if [[ " $* " == *" -N "* ]]; then timeout 2 "$(type -P curl)" "$@" || true; return 0; fi
+  command curl "$@"
+}
+"""
 
 
 def test_the_walk_through_runs_as_written(make_server):
@@ -43,3 +56,17 @@ def test_the_walk_through_runs_as_written(make_server):
     assert out.count('"title":"Milk"') >= 4, out
     assert '"title":"Bread"' in out and '"title":"Rye bread"' in out, out
     assert '"code":"validation_failed"' in out
+
+
+def test_the_stream_examples_run_after_the_walk_through(make_server):
+    with open(EXAMPLE_CONFIG, encoding="utf-8") as f:
+        srv = make_server(config_text=f.read())
+    script = walk_through().replace("B=http://127.0.0.1:8080\n", f"B={srv.url}\n", 1)
+    script += BOUNDED_STREAMS + first_block("## Live streams (Server-Sent Events)")
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr + done.stdout
+    # Four streams opened (all, filtered, one document, resumed), each said hello.
+    assert done.stdout.count("event: hello") == 4, done.stdout[-2000:]
+    resumed = done.stdout.rsplit("event: hello", 1)[1]
+    assert '"cursor"' in resumed or "id: " in resumed, resumed[:500]
+    assert "event: reset" not in done.stdout  # the cursor the README takes is a good one
