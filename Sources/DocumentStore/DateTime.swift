@@ -4,7 +4,7 @@ import Foundation
 /// `created`/`updated` timestamps.
 public enum DateTime {
     /// `2024-03-01T12:30:00Z`, `2024-03-01T12:30:00.123+02:00`.
-    static func isValid(_ s: String) -> Bool {
+    public static func isValid(_ s: String) -> Bool {
         let b = Array(s.utf8)
         func digits(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= b.count else { return nil }
@@ -38,7 +38,7 @@ public enum DateTime {
     }
 
     /// Now, in UTC with milliseconds: `2024-03-01T12:30:00.123Z`.
-    static func now() -> String {
+    public static func now() -> String {
         var t = timespec()
         clock_gettime(CLOCK_REALTIME, &t)
         return string(seconds: time_t(t.tv_sec), milliseconds: Int(t.tv_nsec / 1_000_000))
