@@ -60,7 +60,7 @@ public final class BackboneSSEApp: Sendable {
             RequestID(), RequestLogging(), MetricsMiddleware(metrics: metrics), cors, CrossOriginWrites(cors: cors),
         ]
         self.baseMiddleware = base
-        let configured = Configured(config, store: store, base: base, logger: logger)
+        let configured = Configured(config, store: store, base: base)
         self.configured = Mutex(configured)
         SchemaAudit.log(SchemaAudit.run(configured.services.values.sorted { $0.name < $1.name }, store: store), logger: logger)
     }
@@ -80,7 +80,7 @@ public final class BackboneSSEApp: Sendable {
         } catch {
             return .failure(ReloadRefused(reasons: ["the store could not prepare the collections: \(error)"]))
         }
-        let next = Configured(config, store: store, base: baseMiddleware, logger: logger, previous: old)
+        let next = Configured(config, store: store, base: baseMiddleware, previous: old)
         configured.withLock { $0 = next }
         let changed = change.changed.compactMap { next.services[$0] }
         SchemaAudit.log(SchemaAudit.run(changed, store: store), logger: logger)

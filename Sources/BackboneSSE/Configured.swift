@@ -1,5 +1,4 @@
 import DocumentStore
-import Logging
 import Synchronization
 
 /// What the config file decides, as one value the server swaps whole when the file is
@@ -32,7 +31,7 @@ final class Configured: Sendable {
     /// `previous`: the config this one follows, whose ticket key it keeps when the key's
     /// variable has not changed (tickets already handed out stay good).
     init(
-        _ config: AppConfig, store: any DocumentStore, base: [any Middleware], logger: Logger, previous: Configured? = nil
+        _ config: AppConfig, store: any DocumentStore, base: [any Middleware], previous: Configured? = nil
     ) {
         self.config = config
         var services: [String: CollectionService] = [:]

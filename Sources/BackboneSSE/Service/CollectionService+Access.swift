@@ -7,24 +7,23 @@ extension CollectionService {
     /// Does `permission` cover this document? (Parsed only when the owner decides: a
     /// read by a caller who may read everything parses nothing.)
     func allows(_ permission: Permission, _ document: @autoclosure () -> JSONObject) -> Bool {
-        switch permission {
-        case .all: return true
-        case .none: return false
-        case .owned(let subject):
-            guard let field = config.owner else { return false }
-            return document()[field]?.stringValue?.sameCodeUnits(as: subject) == true
-        }
+        allows(permission) { document()[$0] }
     }
 
     /// The same for a stored document, reading only its owner field (a GET of an owned
     /// document would otherwise parse all of it for one string).
     func allows(_ permission: Permission, _ stored: StoredDocument) -> Bool {
+        allows(permission) { JSONParser.member($0, of: stored.json) }
+    }
+
+    /// `owner`: the value of a document's field of that name.
+    private func allows(_ permission: Permission, owner: (String) -> JSON?) -> Bool {
         switch permission {
         case .all: return true
         case .none: return false
         case .owned(let subject):
             guard let field = config.owner else { return false }
-            return JSONParser.member(field, of: stored.json)?.stringValue?.sameCodeUnits(as: subject) == true
+            return owner(field)?.stringValue?.sameCodeUnits(as: subject) == true
         }
     }
 
