@@ -129,16 +129,9 @@ struct ServeCommand: ParsableCommand {
         }
         let format = logFormat
         LoggingSystem.bootstrap { label in
-            switch format {
-            case .json:
-                var handler = JSONLogHandler()
-                handler.logLevel = .trace
-                return handler
-            case .text:
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .trace
-                return handler
-            }
+            var handler: any LogHandler = format == .json ? JSONLogHandler() : StreamLogHandler.standardError(label: label)
+            handler.logLevel = .trace
+            return handler
         }
         var logger = Logger(label: "backbone-sse")
         logger.logLevel = logLevel
