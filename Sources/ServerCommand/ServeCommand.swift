@@ -200,6 +200,7 @@ struct ServeCommand: ParsableCommand {
                 "NOTIFY_SOCKET is set but systemd could not be told the server is ready (is libsystemd.so.0 installed?)",
                 metadata: ["result": "\(code)"])
         }
+        StartupPages.release(logger: logger)
         if devTokens {
             logger.warning(
                 "--dev-tokens: POST /auth/dev-token signs a token for any name: anyone who can reach this server can act as anyone",
