@@ -33,7 +33,9 @@ public final class BackboneSSEApp: Sendable {
     let logger: Logger
     let cors: CORSMiddleware
     let store: any DocumentStore
-    /// The middleware every config has (identity and rules come after, from the config).
+    /// The decorators and middleware every config has (identity and rules come after,
+    /// from the config).
+    private let decorators: [any AnswerDecorator]
     private let baseMiddleware: [any Middleware]
     /// The config in force, swapped by `reload`.
     private let configured: Mutex<Configured>
@@ -56,11 +58,11 @@ public final class BackboneSSEApp: Sendable {
         self.logger = logger
         let cors = CORSMiddleware(origins: Set(options.corsOrigins))
         self.cors = cors
-        let base: [any Middleware] = [
-            RequestID(), RequestLogging(), MetricsMiddleware(metrics: metrics), cors, CrossOriginWrites(cors: cors),
-        ]
+        let decorators: [any AnswerDecorator] = [RequestID(), RequestLogging(), MetricsMiddleware(metrics: metrics), cors]
+        let base: [any Middleware] = [CrossOriginWrites(cors: cors)]
+        self.decorators = decorators
         self.baseMiddleware = base
-        let configured = Configured(config, store: store, base: base)
+        let configured = Configured(config, store: store, decorators: decorators, base: base)
         self.configured = Mutex(configured)
         SchemaAudit.log(SchemaAudit.run(configured.services.values.sorted { $0.name < $1.name }, store: store), logger: logger)
     }
@@ -80,7 +82,7 @@ public final class BackboneSSEApp: Sendable {
         } catch {
             return .failure(ReloadRefused(reasons: ["the store could not prepare the collections: \(error)"]))
         }
-        let next = Configured(config, store: store, base: baseMiddleware, previous: old)
+        let next = Configured(config, store: store, decorators: decorators, base: baseMiddleware, previous: old)
         configured.withLock { $0 = next }
         let changed = change.changed.compactMap { next.services[$0] }
         SchemaAudit.log(SchemaAudit.run(changed, store: store), logger: logger)

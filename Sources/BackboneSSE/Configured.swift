@@ -31,7 +31,8 @@ final class Configured: Sendable {
     /// `previous`: the config this one follows, whose ticket key it keeps when the key's
     /// variable has not changed (tickets already handed out stay good).
     init(
-        _ config: AppConfig, store: any DocumentStore, base: [any Middleware], previous: Configured? = nil
+        _ config: AppConfig, store: any DocumentStore, decorators: [any AnswerDecorator], base: [any Middleware],
+        previous: Configured? = nil
     ) {
         self.config = config
         var services: [String: CollectionService] = [:]
@@ -52,6 +53,6 @@ final class Configured: Sendable {
             if let limits = auth.rateLimit { middleware.append(RateLimit(limits: limits)) }
             middleware.append(Authorization(auth: auth))
         }
-        self.router = Router(routes: Routes.table, middleware: middleware, fallback: StaticRoute.answer)
+        self.router = Router(routes: Routes.table, decorators: decorators, middleware: middleware, fallback: StaticRoute.answer)
     }
 }

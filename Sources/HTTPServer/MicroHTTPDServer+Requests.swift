@@ -146,7 +146,9 @@ extension MicroHTTPDServer {
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }
         for (name, value) in response.headers {
-            _ = MHD_add_response_header(mhdResponse, name, value)
+            // withCString, not the implicit String-to-pointer conversion: that one
+            // copies each string into a new array (two allocations per header).
+            _ = name.withCString { name in value.withCString { MHD_add_response_header(mhdResponse, name, $0) } }
         }
         return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
     }

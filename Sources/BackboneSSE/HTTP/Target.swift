@@ -27,9 +27,10 @@ struct Target {
         }
         path = String(rawPath)
         var segments: [String] = []
+        segments.reserveCapacity(4)
         // Bytes, not Characters: splitting by grapheme cost more than the rest of routing.
-        for raw in rawPath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
-            segments.append(try QueryString.decodePathSegment(Substring(raw)))
+        try QueryString.forEachPart(of: rawPath, separatedBy: UInt8(ascii: "/")) { (raw) throws(APIError) in
+            segments.append(try QueryString.decodePathSegment(raw))
         }
         self.segments = segments
         query = try QueryString.parse(request.rawQuery)

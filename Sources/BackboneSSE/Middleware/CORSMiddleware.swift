@@ -4,7 +4,7 @@ import HTTPServer
 /// answer to an allowed origin says so and exposes the headers the client library
 /// reads; a preflight (`OPTIONS` with `Access-Control-Request-Method`) is allowed the
 /// path's methods and the client's headers.
-struct CORSMiddleware: Middleware {
+struct CORSMiddleware: AnswerDecorator {
     let origins: Set<String>
 
     static let exposed = "X-Stream-Cursor, X-Total-Count, Link, ETag, Location, X-Request-Id, WWW-Authenticate"
@@ -12,28 +12,21 @@ struct CORSMiddleware: Middleware {
     static let allowedHeaders =
         "Content-Type, Authorization, X-Client-Id, If-Match, If-None-Match, X-HTTP-Method-Override, Last-Event-ID"
 
-    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) {
+    func decorate(_ response: inout HTTPResponse, for request: RouteRequest) {
+        guard !origins.isEmpty else { return }
         guard let allowed = allowedOrigin(request.header("Origin")) else {
             // Answers differ by Origin when only some origins are allowed: say so to
             // caches on every answer, not only on the allowed origins'.
-            guard variesByOrigin else { return next(request, respond) }
-            return next(request) { response in
-                var response = response
-                response.headers.append(("Vary", "Origin"))
-                respond(response)
-            }
+            if variesByOrigin { response.headers.append(("Vary", "Origin")) }
+            return
         }
         let preflight = request.method == "OPTIONS" && request.header("Access-Control-Request-Method") != nil
-        next(request) { response in
-            var response = response
-            if preflight, response.status == 204, let allow = response.header("Allow") {
-                response.headers.append(("Access-Control-Allow-Methods", allow))
-                response.headers.append(("Access-Control-Allow-Headers", Self.allowedHeaders))
-                response.headers.append(("Access-Control-Max-Age", "600"))
-            }
-            Self.decorate(&response, allowed: allowed)
-            respond(response)
+        if preflight, response.status == 204, let allow = response.header("Allow") {
+            response.headers.append(("Access-Control-Allow-Methods", allow))
+            response.headers.append(("Access-Control-Allow-Headers", Self.allowedHeaders))
+            response.headers.append(("Access-Control-Max-Age", "600"))
         }
+        Self.decorate(&response, allowed: allowed)
     }
 
     /// Some origins are allowed, not all (`*`).

@@ -1,26 +1,24 @@
+import HTTPServer
 import Synchronization
 
 /// Gives every request an id, carried by its answer as `X-Request-Id` and by the log
 /// lines about it, so that a user's report of a failure finds its cause in the log. An
 /// id sent by a proxy in front (`X-Request-Id`, up to 64 characters of `A-Z a-z 0-9 . _ -`)
 /// is kept; otherwise it is this process's random prefix and a counter.
-final class RequestID: Middleware {
+final class RequestID: AnswerDecorator {
     private let prefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
     private let counter = Atomic<Int>(0)
 
-    func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) {
-        var request = request
+    func prepare(_ request: inout RouteRequest) {
         if let sent = request.header("X-Request-Id"), Self.isAcceptable(sent) {
             request.requestID = sent
         } else {
             request.requestID = prefix + "-" + String(counter.add(1, ordering: .relaxed).newValue, radix: 16)
         }
-        let id = request.requestID
-        next(request) { response in
-            var response = response
-            response.headers.append(("X-Request-Id", id))
-            respond(response)
-        }
+    }
+
+    func decorate(_ response: inout HTTPResponse, for request: RouteRequest) {
+        response.headers.append(("X-Request-Id", request.requestID))
     }
 
     static func isAcceptable(_ id: String) -> Bool {

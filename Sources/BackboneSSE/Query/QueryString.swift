@@ -20,13 +20,12 @@ enum QueryString {
 
     static func parse(_ raw: Substring, from source: Source = .query) throws(APIError) -> [(name: String, value: String)] {
         var pairs: [(name: String, value: String)] = []
-        for bytes in raw.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let part = Substring(bytes)
+        try forEachPart(of: raw, separatedBy: UInt8(ascii: "&")) { (part) throws(APIError) in
             let name: Substring
             let value: Substring
-            if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
+            if let eq = part.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 name = part[..<eq]
-                value = part[bytes.index(after: eq)...]
+                value = part[part.utf8.index(after: eq)...]
             } else {
                 name = part
                 value = ""
@@ -34,6 +33,21 @@ enum QueryString {
             pairs.append((try decode(name, from: source), try decode(value, from: source)))
         }
         return pairs
+    }
+
+    /// Calls `body` with each non-empty part of `text` between `separator` bytes, in
+    /// order. `split` would first build an array of the parts: an allocation on every
+    /// request for its path.
+    static func forEachPart(
+        of text: Substring, separatedBy separator: UInt8, _ body: (Substring) throws(APIError) -> Void
+    ) throws(APIError) {
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        while start != utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: separator) ?? utf8.endIndex
+            if end != start { try body(text[start..<end]) }
+            start = end == utf8.endIndex ? end : utf8.index(after: end)
+        }
     }
 
     static func decode(_ s: Substring, from source: Source = .query) throws(APIError) -> String {

@@ -3,19 +3,25 @@ import HTTPServer
 
 /// Dispatches by the route table, through the middleware chain.
 ///
-/// Each request is read once (target, method override), matched by path, then passed
-/// through the middleware, outermost first; the innermost step answers OPTIONS with the
-/// path's `Allow`, refuses a method the path lacks with 405, and calls the handler. An
-/// error thrown at any step becomes its JSON answer at that step, so the layers around
-/// it (CORS, metrics, logging) see it like any other answer.
+/// Each request is read once (target, method override), matched by path, named by the
+/// answer decorators, then passed through the middleware, outermost first; the innermost
+/// step answers OPTIONS with the path's `Allow`, refuses a method the path lacks with
+/// 405, and calls the handler. An error thrown at any step becomes its JSON answer at
+/// that step, so the decorators around the chain (CORS, metrics, logging, the request
+/// id) see it like any other answer.
 struct Router: Sendable {
     /// Templates in table order (literal paths come before parameters in the table).
     private let templates: [(path: String, template: RouteTemplate)]
     /// The middleware around the endpoint, composed once.
     private let entry: Next
+    /// Outermost first; they see every answer, the middleware's errors included.
+    private let decorators: [any AnswerDecorator]
 
     /// `fallback` answers paths that match no route (static files, 404).
-    init(routes: [Route], middleware: [any Middleware], fallback: @escaping Route.Handler) {
+    init(
+        routes: [Route], decorators: [any AnswerDecorator], middleware: [any Middleware], fallback: @escaping Route.Handler
+    ) {
+        self.decorators = decorators
         var byTemplate: [String: [String: Route]] = [:]
         var templates: [(path: String, template: RouteTemplate)] = []
         for route in routes {
@@ -36,7 +42,13 @@ struct Router: Sendable {
     }
 
     func respond(to http: HTTPRequest, app: BackboneSSEApp, configured: Configured, _ respond: @escaping Respond) {
-        entry(prepare(http, app: app, configured: configured), respond)
+        var request = prepare(http, app: app, configured: configured)
+        for decorator in decorators { decorator.prepare(&request) }
+        entry(request) { [decorators, request] response in
+            var response = response
+            for decorator in decorators.reversed() { decorator.decorate(&response, for: request) }
+            respond(response)
+        }
     }
 
     // MARK: Reading and matching
