@@ -69,8 +69,7 @@ extension MicroHTTPDServer {
             response.setHeader("Connection", "close")
             return queue(response, for: exchange, on: connection)
         }
-        let handle = ConnectionHandle(raw: connection)
-        let responder = Responder(resume: { MHD_resume_connection(handle.raw) })
+        let responder = Responder(connection: ConnectionHandle(raw: connection))
         exchange.responder = responder
         exchange.clientAddress = Self.clientAddress(connection)
         let request = HTTPRequest(

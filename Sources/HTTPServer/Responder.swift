@@ -1,3 +1,4 @@
+import CMicroHTTPD
 import Synchronization
 
 /// Hands a request's response back to the server, now or later, from any thread.
@@ -10,10 +11,11 @@ import Synchronization
 /// `handlerReturned`).
 public final class Responder: Sendable {
     private let state = Mutex(ResponderState())
-    private let resume: @Sendable () -> Void
+    /// The connection to resume when the answer comes after the handler returned.
+    private let connection: ConnectionHandle
 
-    init(resume: @escaping @Sendable () -> Void) {
-        self.resume = resume
+    init(connection: ConnectionHandle) {
+        self.connection = connection
     }
 
     /// Answers the request. Only the first answer counts.
@@ -21,7 +23,7 @@ public final class Responder: Sendable {
         let action = state.withLock { $0.send(response) }
         switch action {
         case .none: break
-        case .resume: resume()
+        case .resume: MHD_resume_connection(connection.raw)
         }
     }
 

@@ -108,6 +108,7 @@ extension SQLiteStore: BulkTransfer {
             try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'epoch'", arguments: [epoch])
         }
         readers.invalidate()
+        documents.clear()
         return epoch
     }
 

@@ -24,6 +24,8 @@ public final class SQLiteStore: DocumentStore {
     let layouts = LayoutTable()
     /// Totals of truncated lists: a count scans every match, the page does not.
     let counts = CountCache(capacity: 512)
+    /// Documents by id, until a commit changes them (`GET /{c}/{id}`).
+    let documents: DocumentCache
     let batcher: WriteBatcher
 
     public var description: String { "sqlite:\(path)" }
@@ -31,14 +33,20 @@ public final class SQLiteStore: DocumentStore {
     /// The page cache of each thread's read connection, unless told otherwise.
     public static let defaultReadCacheBytes = 64 << 20
 
+    /// The documents kept in memory by id, unless told otherwise.
+    public static let defaultDocumentCacheBytes = 32 << 20
+
     /// `readCacheBytes`: the page cache of each server thread's read connection (it fills
-    /// as pages are read).
+    /// as pages are read). `documentCacheBytes`: documents read by id kept until changed
+    /// (0: none).
     public init(
         path: String, durability: Durability = .normal, readCacheBytes: Int = defaultReadCacheBytes,
-        logger: Logger
+        documentCacheBytes: Int = defaultDocumentCacheBytes, logger: Logger
     ) throws(StoreError) {
         self.path = path
         self.logger = logger
+        let documents = DocumentCache(maxCost: documentCacheBytes)
+        self.documents = documents
         _ = SQLiteSettings.applied
         do {
             let directory = (path as NSString).deletingLastPathComponent
@@ -67,7 +75,10 @@ public final class SQLiteStore: DocumentStore {
         }
         batcher = WriteBatcher(
             pool: pool, epoch: epoch, logger: logger, commitsInlineWhenIdle: durability == .normal,
-            committed: { [readers] in readers.invalidate() })
+            committed: { [readers] changes in
+                readers.invalidate()
+                documents.committed(changes)
+            })
     }
 
     public func prepare(_ collections: [CollectionLayout]) throws(StoreError) {
@@ -91,13 +102,17 @@ public final class SQLiteStore: DocumentStore {
     }
 
     public func read(_ collection: String, id: String) throws(StoreError) -> (document: StoredDocument?, cursor: ChangeCursor) {
+        if let cached = documents.lookup(collection, id) {
+            return (cached.document, ChangeCursor(epoch: epoch, sequence: cached.head))
+        }
         let table = try tableName(collection)
         // The hot path of `GET /{c}/{id}`: this thread's snapshot and prepared statement
         // (see `HotStatements`); the head comes from the same snapshot.
-        return try readingAtHead { db, head, statements in
-            let cursor = ChangeCursor(epoch: epoch, sequence: head)
-            return (try statements.read(table, id: id, in: db), cursor)
+        let read = try readingAtHead { db, head, statements in
+            (try statements.read(table, id: id, in: db), head)
         }
+        if let document = read.0 { documents.store(collection, document, readAt: read.1) }
+        return (read.0, ChangeCursor(epoch: epoch, sequence: read.1))
     }
 
     public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {

@@ -40,13 +40,17 @@ final class WriteBatcher: Sendable {
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "sqlite-store.writer")
     let listener = CommitListener()
-    /// Runs after each commit, before anyone hears of it (readers renew their snapshot).
-    private let committed: @Sendable () -> Void
+    /// Runs after each commit, before anyone hears of it, with the commit's changes
+    /// (readers renew their snapshot, the document cache forgets what changed).
+    private let committed: @Sendable ([Change]) -> Void
     /// A lone write is committed on the caller's thread (only when commits do not fsync:
     /// a server thread must not wait for the disk).
     private let commitsInlineWhenIdle: Bool
 
-    init(pool: DatabasePool, epoch: String, logger: Logger, commitsInlineWhenIdle: Bool, committed: @escaping @Sendable () -> Void) {
+    init(
+        pool: DatabasePool, epoch: String, logger: Logger, commitsInlineWhenIdle: Bool,
+        committed: @escaping @Sendable ([Change]) -> Void
+    ) {
         self.pool = pool
         self.epoch = epoch
         self.logger = logger
@@ -158,11 +162,11 @@ final class WriteBatcher: Sendable {
         // tell the stream hub. Answers first, so that a write's own response is on its
         // way before the fan-out to every subscriber competes with it; the hub does not
         // depend on the order (it reads back from the log any change it has not seen).
-        committed()
-        commits.add(1, ordering: .relaxed)
-        writes.add(results.count { (try? $0.get()) != nil }, ordering: .relaxed)
-        for (item, result) in zip(batch, results) { item.completion(result) }
         let changes = results.compactMap { try? $0.get().change }
+        committed(changes)
+        commits.add(1, ordering: .relaxed)
+        writes.add(changes.count, ordering: .relaxed)
+        for (item, result) in zip(batch, results) { item.completion(result) }
         if !changes.isEmpty, let listener = listener.current { listener(changes) }
     }
 

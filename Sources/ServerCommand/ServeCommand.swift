@@ -34,6 +34,12 @@ struct ServeCommand: ParsableCommand {
 
     @Option(
         help:
+            "SQLite store: documents read by id kept in memory until a write changes them, e.g. 32MiB (their text plus 160 bytes each); 0 keeps none."
+    )
+    var documentCache = "32MiB"
+
+    @Option(
+        help:
             "MongoDB store: seconds after which a change-log entry left pending by a writer that died is settled by a reader (streams wait for it until then)."
     )
     var mongoLease: Double = 30
@@ -112,6 +118,7 @@ struct ServeCommand: ParsableCommand {
         guard ByteSize.parse(maxBody) != nil else { throw ValidationError("--max-body: not a size: \(maxBody)") }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
         guard ByteSize.parse(readCache) != nil else { throw ValidationError("--read-cache: not a size: \(readCache)") }
+        guard ByteSize.parse(documentCache) != nil else { throw ValidationError("--document-cache: not a size: \(documentCache)") }
         guard ByteSize.parse(streamBuffer) != nil else { throw ValidationError("--stream-buffer: not a size: \(streamBuffer)") }
         guard mongoLease > 0 else { throw ValidationError("--mongo-lease must be positive") }
         guard mongoPoll >= 0 else { throw ValidationError("--mongo-poll must not be negative") }
@@ -200,12 +207,13 @@ struct ServeCommand: ParsableCommand {
                 "NOTIFY_SOCKET is set but systemd could not be told the server is ready (is libsystemd.so.0 installed?)",
                 metadata: ["result": "\(code)"])
         }
-        StartupPages.release(logger: logger)
         if devTokens {
             logger.warning(
                 "--dev-tokens: POST /auth/dev-token signs a token for any name: anyone who can reach this server can act as anyone",
                 metadata: ["host": "\(host)"])
         }
+        // Last: what starting up touched is done with (the start-up lines are out).
+        StartupPages.release(logger: logger)
         let signal = withExtendedLifetime(opened) { () -> Int32 in
             while true {
                 let signal = Signals.wait()
@@ -264,7 +272,8 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let settings = StoreSettings(
-            url: store, durability: durability, readCacheBytes: ByteSize.parse(readCache)!, mongoLease: mongoLease,
+            url: store, durability: durability, readCacheBytes: ByteSize.parse(readCache)!,
+            documentCacheBytes: ByteSize.parse(documentCache)!, mongoLease: mongoLease,
             mongoPoll: mongoPoll, pubsub: pubsub, logger: logger)
         do {
             return try open(settings)

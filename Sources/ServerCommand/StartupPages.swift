@@ -22,7 +22,7 @@ enum StartupPages {
         var advised = 0
         var line = [CChar](repeating: 0, count: 4096)
         while fgets(&line, Int32(line.count), maps) != nil {
-            let text = String(cString: line)
+            let text = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             guard let range = readOnlyRange(text, of: executable) else { continue }
             if madvise(UnsafeMutableRawPointer(bitPattern: range.start), range.count, pageOut) == 0 {
                 advised += range.count
@@ -49,8 +49,7 @@ enum StartupPages {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard n > 0 else { return nil }
-        buffer[n] = 0
-        return String(cString: buffer)
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -47,12 +47,14 @@ enum StoreAccess {
             throw CommandFailure.usage("\(flag) \(url): no such file")
         }
         let settings = StoreSettings(
-            url: withBulkTimeout(url), durability: .normal, readCacheBytes: 8 << 20, mongoLease: 30, mongoPoll: 0, pubsub: nil,
+            url: withBulkTimeout(url), durability: .normal, readCacheBytes: 8 << 20, documentCacheBytes: 0, mongoLease: 30,
+            mongoPoll: 0, pubsub: nil,
             logger: CommandLog.logger)
         do {
             let store: any DocumentStore
             if case .read = use, let sqlitePath {
-                store = try SQLiteStore(path: sqlitePath, readCacheBytes: settings.readCacheBytes, logger: settings.logger)
+                store = try SQLiteStore(
+                    path: sqlitePath, readCacheBytes: settings.readCacheBytes, documentCacheBytes: 0, logger: settings.logger)
             } else {
                 let opened = try open(settings)
                 held.withLock { $0.append(opened) }  // the server lock, until the process exits

@@ -10,6 +10,8 @@ public struct StoreSettings: Sendable {
     public let url: String
     public let durability: SQLiteStore.Durability
     public let readCacheBytes: Int
+    /// `--document-cache`: documents read by id kept until changed (SQLite).
+    public let documentCacheBytes: Int
     public let mongoLease: Double
     public let mongoPoll: Double
     /// `--pubsub`: the broker's URL as given (the opener parses it), or nil.
@@ -107,7 +109,8 @@ public enum StoreRegistry {
                 flag: "--store", message: "\(held); several instances share a MongoDB store instead (README, \"Several instances\")")
         }
         let store = try SQLiteStore(
-            path: path, durability: settings.durability, readCacheBytes: settings.readCacheBytes, logger: settings.logger)
+            path: path, durability: settings.durability, readCacheBytes: settings.readCacheBytes,
+            documentCacheBytes: settings.documentCacheBytes, logger: settings.logger)
         return OpenedStore(store: store, feed: StoreCommitFeed(store), lock: lock)
     }
 }

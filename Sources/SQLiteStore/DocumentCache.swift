@@ -1,0 +1,114 @@
+import DocumentStore
+import Synchronization
+
+/// Documents read recently, kept until a commit changes them: `GET /{c}/{id}` then costs
+/// a lookup instead of a snapshot and a statement. Filled by reads, emptied of a
+/// document by the commit that writes it (`committed`, which runs before the write is
+/// answered or streamed), bounded by bytes.
+///
+/// A read that misses races with commits: it reads at its snapshot's head `r`, and a
+/// commit at `w > r` may change the document before the read stores what it found. So
+/// each invalidation is remembered with its sequence, and `store` refuses a document
+/// read before the last change to it (or before `floor`, once remembered changes have
+/// been forgotten to bound memory).
+final class DocumentCache: Sendable {
+    struct Key: Hashable, Sendable {
+        let collection: String
+        let id: String
+    }
+
+    private struct Entry {
+        let document: StoredDocument
+        /// The head of the snapshot it was read at.
+        let readAt: Int64
+        let cost: Int
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        var cost = 0
+        /// The sequence of the last change to each key since `floor` was raised.
+        var changedAt: [Key: Int64] = [:]
+        /// Reads from before this are never stored.
+        var floor: Int64 = 0
+        /// Every commit up to this one has been seen by `committed`: a cached document
+        /// is the document at this head.
+        var head: Int64 = 0
+    }
+
+    private let state = Mutex(State())
+    /// Most bytes kept (document text plus a fixed overhead per entry); 0: off.
+    let maxCost: Int
+    static let entryOverhead = 160
+    /// Changes remembered before `floor` is raised past them all.
+    static let changesRemembered = 65_536
+
+    init(maxCost: Int) {
+        self.maxCost = maxCost
+    }
+
+    /// The cached document, and the head it is known to be current at.
+    func lookup(_ collection: String, _ id: String) -> (document: StoredDocument, head: Int64)? {
+        guard maxCost > 0 else { return nil }
+        return state.withLock { state in
+            state.entries[Key(collection: collection, id: id)].map { ($0.document, max($0.readAt, state.head)) }
+        }
+    }
+
+    /// Keeps a document read at `head`, unless a commit since has changed it.
+    func store(_ collection: String, _ document: StoredDocument, readAt head: Int64) {
+        let cost = document.json.utf8.count + Self.entryOverhead
+        guard maxCost > 0, cost <= maxCost / 16 else { return }
+        let key = Key(collection: collection, id: document.id)
+        state.withLock { state in
+            guard head >= state.floor, head >= state.changedAt[key] ?? 0 else { return }
+            if let old = state.entries.updateValue(Entry(document: document, readAt: head, cost: cost), forKey: key) {
+                state.cost -= old.cost
+            }
+            state.cost += cost
+            if state.cost > maxCost { Self.evict(&state, downTo: maxCost * 3 / 4) }
+        }
+    }
+
+    /// A commit made these changes (called before anyone hears of it).
+    func committed(_ changes: [Change]) {
+        guard maxCost > 0, let last = changes.last?.sequence else { return }
+        state.withLock { state in
+            for change in changes {
+                let key = Key(collection: change.collection, id: change.id)
+                if let old = state.entries.removeValue(forKey: key) { state.cost -= old.cost }
+                state.changedAt[key] = change.sequence
+            }
+            state.head = max(state.head, last)
+            if state.changedAt.count > Self.changesRemembered {
+                state.changedAt.removeAll(keepingCapacity: true)
+                state.floor = state.head
+            }
+        }
+    }
+
+    /// Everything goes (a collection dropped, the store reset).
+    func clear() {
+        state.withLock { state in
+            state.entries.removeAll()
+            state.cost = 0
+            state.changedAt.removeAll()
+            state.floor = state.head
+        }
+    }
+
+    var count: Int { state.withLock { $0.entries.count } }
+
+    private static func evict(_ state: inout State, downTo target: Int) {
+        // Dictionary order is arbitrary: close enough to random eviction.
+        var freed = 0
+        var victims: [Key] = []
+        for (key, entry) in state.entries {
+            if state.cost - freed <= target { break }
+            victims.append(key)
+            freed += entry.cost
+        }
+        for key in victims { state.entries.removeValue(forKey: key) }
+        state.cost -= freed
+    }
+}
