@@ -8,9 +8,8 @@ import Synchronization
 ///
 /// A read that misses races with commits: it reads at its snapshot's head `r`, and a
 /// commit at `w > r` may change the document before the read stores what it found. So
-/// each invalidation is remembered with its sequence, and `store` refuses a document
-/// read before the last change to it (or before `floor`, once remembered changes have
-/// been forgotten to bound memory).
+/// a read is kept only if no commit has been seen since its snapshot (`r` is at least
+/// the last head `committed` saw); a read that lost the race is simply not kept.
 final class DocumentCache: Sendable {
     struct Key: Hashable, Sendable {
         let collection: String
@@ -27,12 +26,8 @@ final class DocumentCache: Sendable {
     private struct State {
         var entries: [Key: Entry] = [:]
         var cost = 0
-        /// The sequence of the last change to each key since `floor` was raised.
-        var changedAt: [Key: Int64] = [:]
-        /// Reads from before this are never stored.
-        var floor: Int64 = 0
         /// Every commit up to this one has been seen by `committed`: a cached document
-        /// is the document at this head.
+        /// is the document at this head, and a read from an older snapshot is not kept.
         var head: Int64 = 0
     }
 
@@ -40,8 +35,6 @@ final class DocumentCache: Sendable {
     /// Most bytes kept (document text plus a fixed overhead per entry); 0: off.
     let maxCost: Int
     static let entryOverhead = 160
-    /// Changes remembered before `floor` is raised past them all.
-    static let changesRemembered = 65_536
 
     init(maxCost: Int) {
         self.maxCost = maxCost
@@ -55,13 +48,13 @@ final class DocumentCache: Sendable {
         }
     }
 
-    /// Keeps a document read at `head`, unless a commit since has changed it.
+    /// Keeps a document read at `head`, unless a commit has been seen since.
     func store(_ collection: String, _ document: StoredDocument, readAt head: Int64) {
         let cost = document.json.utf8.count + Self.entryOverhead
         guard maxCost > 0, cost <= maxCost / 16 else { return }
         let key = Key(collection: collection, id: document.id)
         state.withLock { state in
-            guard head >= state.floor, head >= state.changedAt[key] ?? 0 else { return }
+            guard head >= state.head else { return }
             if let old = state.entries.updateValue(Entry(document: document, readAt: head, cost: cost), forKey: key) {
                 state.cost -= old.cost
             }
@@ -75,15 +68,11 @@ final class DocumentCache: Sendable {
         guard maxCost > 0, let last = changes.last?.sequence else { return }
         state.withLock { state in
             for change in changes {
-                let key = Key(collection: change.collection, id: change.id)
-                if let old = state.entries.removeValue(forKey: key) { state.cost -= old.cost }
-                state.changedAt[key] = change.sequence
+                if let old = state.entries.removeValue(forKey: Key(collection: change.collection, id: change.id)) {
+                    state.cost -= old.cost
+                }
             }
             state.head = max(state.head, last)
-            if state.changedAt.count > Self.changesRemembered {
-                state.changedAt.removeAll(keepingCapacity: true)
-                state.floor = state.head
-            }
         }
     }
 
@@ -92,8 +81,6 @@ final class DocumentCache: Sendable {
         state.withLock { state in
             state.entries.removeAll()
             state.cost = 0
-            state.changedAt.removeAll()
-            state.floor = state.head
         }
     }
 
