@@ -20,7 +20,7 @@
 # Each wrk run lasts CURVES_SECONDS; the runs of a part take CURVES_TURNS turns, the
 # server and its baseline alternately (the machine is shared and noisy); plot.py keeps
 # the median turn. Every run is one CSV row in bench/out/curves/{reads,writes,streams}.csv;
-# the machine, date and commit go to bench/out/curves/meta.env; the raw wrk output to
+# the machine, date and commit of each part go to bench/out/curves/<part>.meta.env; the raw wrk output to
 # bench/out/curves/wrk-*.txt. Then plot.py draws docs/bench/*.png and writes
 # bench/out/curves/summary.txt.
 #
@@ -104,19 +104,24 @@ restore_streams() {
 trap 'st=$?; restore_streams; (exit $st); cleanup' EXIT
 
 # ---------------------------------------------------------------- the machine and the build
-{
-  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "cores=$(nproc)"
-  echo "cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-  echo "kernel=$(uname -r)"
-  echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo '+dirty')"
-  echo "binary=$BIN, built $(date -u -d "@$(stat -c %Y "$BIN")" +%Y-%m-%dT%H:%M:%SZ)"
-  echo "seconds=$SECS"
-  echo "turns=$TURNS"
-  echo "read_connections=$READ_CONNS"
-  echo "window=$WINDOW"
-  echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
-} >"$OUT/meta.env"
+# write_meta PART: OUT/PART.meta.env, what plot.py prints on PART's plot (a part run
+# alone later keeps the other parts' CSVs and their own meta files).
+write_meta() {
+  {
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "cores=$(nproc)"
+    echo "cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+    echo "kernel=$(uname -r)"
+    echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo '+dirty')"
+    echo "binary=$BIN, built $(date -u -d "@$(stat -c %Y "$BIN")" +%Y-%m-%dT%H:%M:%SZ)"
+    echo "seconds=$SECS"
+    echo "turns=$TURNS"
+    echo "read_connections=$READ_CONNS"
+    echo "window=$WINDOW"
+    echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  } >"$OUT/$1.meta.env"
+}
+end_meta() { echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/$1.meta.env"; }
 
 # The C baselines (bench/run.sh builds them too; built here when missing or older).
 build_c() { # OUTPUT SOURCE gcc-args...
@@ -174,6 +179,7 @@ measure() {
 
 # ---------------------------------------------------------------- reads
 if has_part reads; then
+  write_meta reads
   CSV=$OUT/reads.csv
   echo "docs,series,turn,rps,p99_ms,non2xx" >"$CSV"
   BARE_PORT=$(free_port)
@@ -210,10 +216,12 @@ if has_part reads; then
     rm -f "$store" "$store"-wal "$store"-shm "$store".lock
   done
   stop_pid "$BARE_PID"
+  end_meta reads
 fi
 
 # ---------------------------------------------------------------- writes
 if has_part writes; then
+  write_meta writes
   CSV=$OUT/writes.csv
   echo "durability,writers,series,turn,rps,p99_ms,non2xx" >"$CSV"
   for durability in normal full; do
@@ -237,10 +245,12 @@ if has_part writes; then
     stop_server
     rm -f "$store" "$store"-wal "$store"-shm "$store".lock "$TMP"/raw.sqlite*
   done
+  end_meta writes
 fi
 
 # ---------------------------------------------------------------- streams
 if has_part streams; then
+  write_meta streams
   STASH=$TMP/streams-stash
   mkdir -p "$STASH"
   for f in bench/out/streams.env bench/out/streams.txt bench/out/streams-*; do
@@ -271,9 +281,9 @@ with open(sys.argv[2], "w") as out:
         for n in sys.argv[3:]:
             out.write(f"{server},{n}," + ",".join(env.get(f"{server}_{n}_{k}", "") for k in keys) + "\n")
 PY
+  grep -E '^(writes|interval_ms|nginx)=' "$OUT/streams/streams.env" >>"$OUT/streams.meta.env" || true
+  end_meta streams
 fi
-
-echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.env"
 
 # ---------------------------------------------------------------- plots
 if [ "${CURVES_PLOT:-1}" = 1 ]; then
