@@ -46,7 +46,10 @@ def finish(fig, meta, extra, png):
     """Writes the run's date, machine and commit (and `extra`, wrapped) at the foot of the
     figure, fits the plots above it and saves the PNG."""
     text = (f"{meta.get('date', '?').replace('T', ' ').replace('Z', ' UTC')} · {meta.get('cores', '?')} cores, "
-            f"{meta.get('cpu', '?')} · Linux {meta.get('kernel', '?')} · commit {meta.get('commit', '?')}")
+            f"{meta.get('cpu', '?')} · Linux {meta.get('kernel', '?')} · commit {meta.get('commit', '?')}, "
+            f"binary built {meta.get('binary_built', '?').replace('T', ' ')}")
+    if meta.get("stale_source"):
+        text += f" (older than {meta['stale_source']}: the figures are of an older build)"
     if extra:
         text += "\n" + "\n".join(textwrap.wrap(extra, width=int(fig.get_figwidth() * 16.5)))
     fig.text(0.01, 0.01, text, fontsize=7.5, color="#444444", va="bottom", ha="left")
@@ -117,12 +120,14 @@ def plot_reads(rows, meta, png, lines):
         ax.set_xticks(sizes)
         ax.set_xticklabels([f"{n:,}" for n in sizes])
         ax.minorticks_off()
-        ax.set_ylim(bottom=0)
+        ax.set_xlim(min(sizes) / 1.6, max(sizes) * 1.8)
         ax.set_xlabel("documents in the collection")
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left")
+        ax.legend(fontsize=8, loc="upper left")
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    top = max(axes[0].get_ylim()[1], axes[1].get_ylim()[1])
+    axes[0].set_ylim(0, top * 1.3)  # room for the legends above the curves (the y axis is shared)
     axes[0].set_ylabel("requests/s")
     finish(fig, meta, f"wrk -t2 -c{meta.get('read_connections', '?')}, {meta.get('seconds', '?')} s runs, median of "
                       f"{meta.get('turns', '?')} turns taken alternately with the baseline (bars: slowest to fastest "
@@ -182,13 +187,15 @@ def plot_writes(rows, meta, png, lines):
     ax.set_xscale("log", base=2)
     ax.set_xticks(writers)
     ax.set_xticklabels([str(w) for w in writers])
-    ax.set_ylim(bottom=0)
+    ax.minorticks_off()
+    ax.set_xlim(min(writers) / 1.5, max(writers) * 1.6)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.3)
     ax.set_xlabel("concurrent writers (wrk connections, each one POST at a time)")
     ax.set_ylabel("documents created/s")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_title("POST /todos vs concurrent writers, beside raw SQLite inserts")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left")
     finish(fig, meta, f"wrk -t1 for one writer, else -t2; {meta.get('seconds', '?')} s runs, median of {meta.get('turns', '?')} turns "
                       f"(bars: slowest–fastest turn); each durability on a fresh store that grows through the runs. "
                       f"Dashed: bench/sqlite_insert.c, one thread inserting ~300-byte rows, one transaction per row "
@@ -255,7 +262,7 @@ def plot_streams(rows, meta, png, lines):
     for ax in (ax_t, ax_m):
         ax.set_xlim(left=0)
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
     finish(fig, meta, f"bench/streams/run.sh (sse_load.c): a fresh server per N, {meta.get('writes', '?')} writes "
@@ -273,7 +280,7 @@ def plot_streams(rows, meta, png, lines):
                          f"{float(r['rss_after_kb']) / 1024:>8.1f} {r.get('rss_per_sub_kib') or '-':>10}")
         if line_t and line_m:
             lines.append(f"{label:>14} linear fit: time-to-all {line_t[0] * 1000:.2f} ms per 1,000 streams "
-                         f"(+{line_t[1]:.1f} ms), RSS {line_m[0]:.2f} KiB per stream (+{line_m[1] / 1024:.1f} MB)")
+                         f"({line_t[1]:+.1f} ms), RSS {line_m[0]:.2f} KiB per stream ({line_m[1] / 1024:+.1f} MB)")
     lines.append("")
 
 

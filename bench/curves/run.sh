@@ -114,6 +114,9 @@ write_meta() {
     echo "kernel=$(uname -r)"
     echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo '+dirty')"
     echo "binary=$BIN, built $(date -u -d "@$(stat -c %Y "$BIN")" +%Y-%m-%dT%H:%M:%SZ)"
+    echo "binary_built=$(date -u -d "@$(stat -c %Y "$BIN")" +%Y-%m-%dT%H:%MZ)"
+    # -quit, not head: under pipefail a find cut short by head fails (SIGPIPE).
+    echo "stale_source=$(find Sources Package.swift -type f -newer "$BIN" -print -quit 2>/dev/null || true)"
     echo "seconds=$SECS"
     echo "turns=$TURNS"
     echo "read_connections=$READ_CONNS"
