@@ -177,9 +177,9 @@ def plot_writes(rows, meta, png, lines):
         if xs:
             ax.errorbar(xs, ys, yerr=[lo, hi], color=colours[durability], marker="o", capsize=3,
                         label=f"POST /todos, --durability {durability}")
-            for x, y in zip(xs, ys):
-                ax.annotate(rate(y), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8,
-                            color=colours[durability])
+            for x, y in zip(xs, ys):  # normal's figures above its points, full's below
+                ax.annotate(rate(y), (x, y), textcoords="offset points", fontsize=8, color=colours[durability],
+                            xytext=(6, 4) if durability == "normal" else (6, -11))
         if raw_m:
             ax.axhline(raw_m, color=colours[durability], linestyle="--", linewidth=1.2,
                        label=f"raw SQLite, synchronous={durability.upper()}, 1 thread: {rate(raw_m)}/s")
