@@ -88,7 +88,7 @@ browser-test:
 	$(SWIFT) build
 	python3 -m pytest -q -p no:cacheprovider Tests/browser
 
-# bench/curves/run.sh: the curves of issue 18 (docs/bench/*.png), about 15 minutes.
+# bench/curves/run.sh: the curves of issue 18 (docs/bench/*.png), about 12 minutes.
 bench:
 	@scripts/install-deps.sh bench
 	$(SWIFT) build $(RELEASE)
