@@ -88,10 +88,12 @@ browser-test:
 	$(SWIFT) build
 	python3 -m pytest -q -p no:cacheprovider Tests/browser
 
+# bench/curves/run.sh: the curves of issue 18 (docs/bench/*.png), about 12 minutes.
 bench:
 	@scripts/install-deps.sh bench
 	$(SWIFT) build $(RELEASE)
 	bench/run.sh
+	bench/curves/run.sh
 	python3 bench/export_import.py
 	python3 bench/mongo/roundtrips.py
 	BACKBONE_SSE_BIN=.build/release/backbone-sse python3 bench/slow_clients.py -n 16000 --hold 10 --watch 20
