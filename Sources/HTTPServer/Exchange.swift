@@ -33,6 +33,17 @@ final class Exchange {
     var logFields: [(name: String, value: String)] = []
     /// Work the handler deferred until the answer is sent (`AfterResponse`).
     var afterResponse: [@Sendable () -> Void] = []
+    /// `X-Client-Id`, kept for the log line when the headers are let go early.
+    var clientID: String?
+
+    /// A stream's exchange lives as long as the stream: keep only what its log line
+    /// needs, not the request's headers (a browser's come to a kilobyte or more).
+    func keepOnlyWhatTheLogNeeds() {
+        clientID = headers.value(of: "X-Client-Id")
+        headers = []
+        body = []
+        responder = nil
+    }
 
     init(target: String, targetAddress: UInt = 0) {
         self.target = target

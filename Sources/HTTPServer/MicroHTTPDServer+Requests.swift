@@ -131,6 +131,7 @@ extension MicroHTTPDServer {
         let mhdResponse: OpaquePointer?
         if let stream = response.stream {
             release(exchange)
+            exchange.keepOnlyWhatTheLogNeeds()
             stream.attach(ConnectionHandle(raw: connection))
             let retained = Unmanaged.passRetained(stream).toOpaque()
             mhdResponse = MHD_create_response_from_callback(UInt64.max, Self.streamBlockSize, cmhdStreamRead, retained, cmhdStreamEnded)
@@ -173,7 +174,9 @@ extension MicroHTTPDServer {
         ]
         if !exchange.clientAddress.isEmpty { metadata["client.address"] = "\(exchange.clientAddress)" }
         // The page's id (backbone-sse.js sends one), so a user's report finds its requests.
-        if let clientID = exchange.header("X-Client-Id") { metadata["client.id"] = "\(String(clientID.prefix(128)))" }
+        if let clientID = exchange.clientID ?? exchange.header("X-Client-Id") {
+            metadata["client.id"] = "\(String(clientID.prefix(128)))"
+        }
         for (name, value) in exchange.logFields { metadata[name] = "\(value)" }
         if exchange.status == 0 {
             logger.info("request dropped", metadata: metadata)

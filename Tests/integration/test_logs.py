@@ -51,3 +51,18 @@ def test_text_lines_carry_the_same_fields(make_server):
     for field in ("http.route=/{collection}", "http.status=200", "client.address=127.0.0.1", "client.id=page-7",
                   "http.method=GET", "http.duration_us="):
         assert field in line, line
+
+
+def test_a_stream_s_line_carries_its_client_id_when_it_ends(make_server):
+    """A stream lets go of its request's headers once it is under way (memory per idle
+    stream): what its log line needs is kept."""
+    import socket
+    srv = make_server()
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    s.sendall(b"GET /todos HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nX-Client-Id: page-stream-9\r\n\r\n")
+    received = b""
+    while b"event: hello" not in received:
+        received += s.recv(4096)
+    s.close()
+    line = next(line for line in logged(srv, "client.id=page-stream-9").splitlines() if "page-stream-9" in line)
+    assert "http.route=/{collection}" in line and "http.method=GET" in line, line
