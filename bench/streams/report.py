@@ -252,12 +252,16 @@ def main():
     trows.append([f"{TARGET_N:,} subscribers held on one instance", f"{f_int(held_b)} held, {f_int(kept_b)} after the writes",
                   f_int(held_n), f">= {TARGET_N:,}", verdict(ok)])
 
-    tb, tn = v(primary, n, "tta_median_ms"), v("nchan", n, "tta_median_ms")
-    ok = None if tb is None or tn is None else tb <= 1.5 * tn
-    ratio = "" if tb is None or not tn else f" ({tb / tn:.2f}x)"
+    # One instance: no slower than Nchan at every N (issue 18); across instances the
+    # write also crosses Redis and the store's log: within 1.5x.
+    limit = 1.5 if cross else 1.0
     what = "a write on A reaching every subscriber on B" if cross else "time-to-all of one write"
-    trows.append([f"{what}, N={n:,} (median)", f_ms(tb) + ratio, f_ms(tn),
-                  "<= 1.5x Nchan" + ("" if tn is None else f" = {f_ms(1.5 * tn)}"), verdict(ok)])
+    for m in ([n] if cross else ns):
+        tb, tn = v(primary, m, "tta_median_ms"), v("nchan", m, "tta_median_ms")
+        ok = None if tb is None or tn is None else tb <= limit * tn
+        ratio = "" if tb is None or not tn else f" ({tb / tn:.2f}x)"
+        trows.append([f"{what}, N={m:,} (median)", f_ms(tb) + ratio, f_ms(tn),
+                      f"<= {limit:g}x Nchan" + ("" if tn is None else f" = {f_ms(limit * tn)}"), verdict(ok)])
     if cross:
         ta = v("alone", n, "tta_median_ms")
         trows.append([f"  the same write on B itself (B alone), N={n:,}",
@@ -267,10 +271,10 @@ def main():
         trows.append(["  time-to-first: B, writes on A / B alone", f"{f_ms(tb1)} / {f_ms(ta1)}", f_ms(tn1), "", "info"])
 
     rb, rn = v(primary, n, "rss_per_sub_kib"), v("nchan", n, "rss_per_sub_kib")
-    ok = None if rb is None or rn is None else rb <= 2 * rn
+    ok = None if rb is None or rn is None else rb <= 1.1 * rn
     ratio = "" if rb is None or not rn else f" ({rb / rn:.2f}x)"
     trows.append([f"RSS per idle subscriber, N={n:,}", f_kib(rb) + ratio, f_kib(rn),
-                  "<= 2x Nchan" + ("" if rn is None else f" = {f_kib(2 * rn)}"), verdict(ok)])
+                  "<= 1.1x Nchan" + ("" if rn is None else f" = {f_kib(1.1 * rn)}"), verdict(ok)])
 
     # "With none": the twin's writes, taken in turn with the measured ones (same seconds,
     # same load), when the run had a twin; else the writes before the subscribers came.
