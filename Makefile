@@ -89,10 +89,12 @@ browser-test:
 	python3 -m pytest -q -p no:cacheprovider Tests/browser
 
 # bench/curves/run.sh: the curves of issue 18 (docs/bench/*.png), about 12 minutes.
+# The README's figures: bench/run.sh (REST, idle RSS), then the cost curves (reads by
+# size, writes by writers, streams by N beside Nchan: docs/bench/*.png), then the rest.
 bench:
 	@scripts/install-deps.sh bench
 	$(SWIFT) build $(RELEASE)
-	bench/run.sh
+	BENCH_STREAMS=0 bench/run.sh
 	bench/curves/run.sh
 	python3 bench/export_import.py
 	python3 bench/mongo/roundtrips.py
