@@ -26,6 +26,10 @@ final class DocumentCache: Sendable {
     private struct State {
         var entries: [Key: Entry] = [:]
         var cost = 0
+        /// Keys in the order they were stored, oldest first from `oldest` (some may be
+        /// gone since, invalidated): eviction goes in this order.
+        var order: [Key] = []
+        var oldest = 0
         /// Every commit up to this one has been seen by `committed`: a cached document
         /// is the document at this head, and a read from an older snapshot is not kept.
         var head: Int64 = 0
@@ -57,9 +61,16 @@ final class DocumentCache: Sendable {
             guard head >= state.head else { return }
             if let old = state.entries.updateValue(Entry(document: document, readAt: head, cost: cost), forKey: key) {
                 state.cost -= old.cost
+            } else {
+                state.order.append(key)
             }
             state.cost += cost
             if state.cost > maxCost { Self.evict(&state, downTo: maxCost * 3 / 4) }
+            // Keys of invalidated entries stay in `order` until evicted: bound them.
+            if state.order.count - state.oldest > 2 * state.entries.count + 1024 {
+                state.order = state.order[state.oldest...].filter { state.entries[$0] != nil }
+                state.oldest = 0
+            }
         }
     }
 
@@ -81,21 +92,26 @@ final class DocumentCache: Sendable {
         state.withLock { state in
             state.entries.removeAll()
             state.cost = 0
+            state.order.removeAll()
+            state.oldest = 0
         }
     }
 
     var count: Int { state.withLock { $0.entries.count } }
 
+    /// The oldest stored go first. (Not the dictionary's own order: emptying the low
+    /// buckets over and over packed the rest into one long run of full buckets, and
+    /// with linear probing every insert and every miss walked it: at a million
+    /// documents read at random, a few thousand reads a second. bench/NOTES.md#document-cache)
     private static func evict(_ state: inout State, downTo target: Int) {
-        // Dictionary order is arbitrary: close enough to random eviction.
-        var freed = 0
-        var victims: [Key] = []
-        for (key, entry) in state.entries {
-            if state.cost - freed <= target { break }
-            victims.append(key)
-            freed += entry.cost
+        while state.cost > target, state.oldest < state.order.count {
+            let key = state.order[state.oldest]
+            state.oldest += 1
+            if let entry = state.entries.removeValue(forKey: key) { state.cost -= entry.cost }
         }
-        for key in victims { state.entries.removeValue(forKey: key) }
-        state.cost -= freed
+        if state.oldest > state.order.count / 2 {
+            state.order.removeFirst(state.oldest)
+            state.oldest = 0
+        }
     }
 }

@@ -118,7 +118,9 @@ struct ServeCommand: ParsableCommand {
         guard ByteSize.parse(maxBody) != nil else { throw ValidationError("--max-body: not a size: \(maxBody)") }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
         guard ByteSize.parse(readCache) != nil else { throw ValidationError("--read-cache: not a size: \(readCache)") }
-        guard ByteSize.parse(documentCache) != nil else { throw ValidationError("--document-cache: not a size: \(documentCache)") }
+        guard ByteSize.parse(documentCache, allowingZero: true) != nil else {
+            throw ValidationError("--document-cache: not a size: \(documentCache)")
+        }
         guard ByteSize.parse(streamBuffer) != nil else { throw ValidationError("--stream-buffer: not a size: \(streamBuffer)") }
         guard mongoLease > 0 else { throw ValidationError("--mongo-lease must be positive") }
         guard mongoPoll >= 0 else { throw ValidationError("--mongo-poll must not be negative") }
@@ -273,7 +275,7 @@ struct ServeCommand: ParsableCommand {
         }
         let settings = StoreSettings(
             url: store, durability: durability, readCacheBytes: ByteSize.parse(readCache)!,
-            documentCacheBytes: ByteSize.parse(documentCache)!, mongoLease: mongoLease,
+            documentCacheBytes: ByteSize.parse(documentCache, allowingZero: true)!, mongoLease: mongoLease,
             mongoPoll: mongoPoll, pubsub: pubsub, logger: logger)
         do {
             return try open(settings)

@@ -101,6 +101,26 @@ import Testing
         #expect(cost <= 64 * 1024)
     }
 
+    /// Eviction goes oldest first: the newest documents stay, whatever their place in
+    /// the dictionary's buckets (evicting in bucket order packed the rest into one run).
+    @Test func theOldestStoredGoFirst() {
+        let each = document("id00", 1).json.utf8.count + DocumentCache.entryOverhead
+        let cache = DocumentCache(maxCost: 16 * each)
+        for i in 0..<40 { cache.store("todos", document(String(format: "id%02d", i), 1), readAt: 1) }
+        #expect(cache.count <= 16)
+        #expect(cache.lookup("todos", "id39") != nil)
+        #expect(cache.lookup("todos", "id38") != nil)
+        #expect(cache.lookup("todos", "id00") == nil)
+        #expect(cache.lookup("todos", "id20") == nil)
+        // Invalidated and stored again: counted once, still within the bytes.
+        for round in 0..<100 {
+            cache.committed([change("id39", Int64(2 + round))])
+            cache.store("todos", document("id39", 1), readAt: Int64(2 + round))
+        }
+        #expect(cache.count <= 16)
+        #expect(cache.lookup("todos", "id39") != nil)
+    }
+
     @Test func aZeroSizeKeepsNothing() throws {
         let cache = DocumentCache(maxCost: 0)
         cache.store("todos", document("a", 1), readAt: 1)

@@ -43,3 +43,25 @@ def test_an_http_1_0_stream_carries_events_larger_than_its_copy_block(server):
     assert b"Transfer-Encoding: chunked" not in head, head
     event = body[body.index(b"event: create"):]
     assert blob.encode() in event, event[:200]
+
+
+def test_without_a_document_cache_reads_follow_writes(make_server):
+    """`--document-cache 0` keeps no document: every read goes to the store."""
+    srv = make_server("--document-cache", "0")
+    created = srv.post("/todos", json={"title": "one"}).json()
+    assert srv.get(f"/todos/{created['id']}").json()["title"] == "one"
+    changed = srv.put(f"/todos/{created['id']}", json={**created, "title": "two"})
+    assert changed.status_code == 200, changed.text
+    assert srv.get(f"/todos/{created['id']}").json()["title"] == "two"
+
+
+def test_with_a_document_cache_reads_follow_writes(server):
+    """The cached document goes with the commit that changes it, before the answer."""
+    created = server.post("/todos", json={"title": "first"}).json()
+    for i in range(20):
+        assert server.get(f"/todos/{created['id']}").json()["_v"] == i + 1
+        current = server.put(f"/todos/{created['id']}", json={"title": f"v{i + 2}", "_v": i + 1})
+        assert current.status_code == 200, current.text
+    assert server.get(f"/todos/{created['id']}").json()["title"] == "v21"
+    server.delete(f"/todos/{created['id']}")
+    assert server.get(f"/todos/{created['id']}").status_code == 404
