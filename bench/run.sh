@@ -85,19 +85,8 @@ record insert_seconds "$INSERT_SECS"
 record_binary
 
 # ---------------------------------------------------------------- servers
-SERVER_PID=
-SERVER_PORT=
-SERVER_LOG=
 start_server() { # DURABILITY
-  local durability=$1
-  SERVER_PORT=$(free_port)
-  SERVER_LOG=$TMP/server-$durability.log
-  "$BIN" serve --config "$BENCH/todos.yaml" --host "$HOST" --port "$SERVER_PORT" \
-    --store "sqlite:$TMP/app.sqlite" --durability "$durability" --log-level warning --max-connections-per-ip 0 >"$SERVER_LOG" 2>&1 &
-  SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
-  wait_port "$SERVER_PORT" "$SERVER_PID" "$SERVER_LOG" "backbone-sse (durability $durability)"
-  say "backbone-sse --durability $durability: pid $SERVER_PID, port $SERVER_PORT"
+  start_backbone "$TMP/app.sqlite" "$1" "$TMP/server-$1.log"
 }
 
 stop_server() {

@@ -74,6 +74,22 @@ def spread(values):
     return m, m - min(values), max(values) - m
 
 
+def points(xs_all, turns_at):
+    """The plotted points: (xs, medians, below, above) over the x values that have turns
+    (`turns_at(x)` gives the turns' values at x, or nothing)."""
+    xs, ys, lo, hi = [], [], [], []
+    for x in xs_all:
+        vals = turns_at(x)
+        if not vals:
+            continue
+        m, below, above = spread(vals)
+        xs.append(x)
+        ys.append(m)
+        lo.append(below)
+        hi.append(above)
+    return xs, ys, lo, hi
+
+
 def rate(x):
     return f"{x / 1000:.1f}k" if x >= 1000 else f"{x:.0f}"
 
@@ -100,16 +116,8 @@ def plot_reads(rows, meta, png, lines):
     table = {}
     for ax, (title, series_list) in zip(axes, READ_PANELS):
         for series, label, colour, style in series_list:
-            xs, ys, lo, hi = [], [], [], []
-            for n in sizes:
-                vals = turns.get((series, str(n)))
-                if not vals:
-                    continue
-                m, below, above = spread(vals)
-                xs.append(n)
-                ys.append(m)
-                lo.append(below)
-                hi.append(above)
+            xs, ys, lo, hi = points(sizes, lambda n: turns.get((series, str(n))))
+            for n, m in zip(xs, ys):
                 table[(series, n)] = m
             if not xs:
                 continue
@@ -162,16 +170,7 @@ def plot_writes(rows, meta, png, lines):
     fig, ax = plt.subplots(figsize=(9, 6))
     summary = []
     for durability in ("normal", "full"):
-        xs, ys, lo, hi = [], [], [], []
-        for w in writers:
-            vals = turns.get((durability, "post", str(w)))
-            if not vals:
-                continue
-            m, below, above = spread(vals)
-            xs.append(w)
-            ys.append(m)
-            lo.append(below)
-            hi.append(above)
+        xs, ys, lo, hi = points(writers, lambda w: turns.get((durability, "post", str(w))))
         raw = turns.get((durability, "sqlite", "1"))
         raw_m = statistics.median(raw) if raw else None
         if xs:

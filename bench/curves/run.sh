@@ -139,18 +139,8 @@ build_c bench/out/bare_mhd "$BENCH/bare_mhd.c" $(pkg-config --cflags --libs libm
 build_c bench/out/sqlite_insert "$BENCH/sqlite_insert.c" -lsqlite3
 
 # ---------------------------------------------------------------- helpers
-SERVER_PID=
-SERVER_PORT=
-SERVER_LOG=
 start_server() { # STORE_FILE DURABILITY
-  SERVER_PORT=$(free_port)
-  SERVER_LOG=$TMP/server-$(basename "$1" .sqlite)-$2.log
-  "$BIN" serve --config "$BENCH/todos.yaml" --host "$HOST" --port "$SERVER_PORT" \
-    --store "sqlite:$1" --durability "$2" --log-level warning --max-connections-per-ip 0 >"$SERVER_LOG" 2>&1 &
-  SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
-  wait_port "$SERVER_PORT" "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
-  say "backbone-sse ($1, --durability $2): pid $SERVER_PID, port $SERVER_PORT"
+  start_backbone "$1" "$2" "$TMP/server-$(basename "$1" .sqlite)-$2.log"
 }
 
 stop_server() {

@@ -206,3 +206,22 @@ seed_docs() {
   ((created > 0)) || die "no document was seeded"
   SEEDED=$created
 }
+
+# ---------------------------------------------------------------- the server under test
+# start_backbone STORE_FILE DURABILITY LOG: the release server on bench/todos.yaml and a
+# free port, as bench/run.sh and bench/curves/run.sh run it; sets SERVER_PID, SERVER_PORT
+# and SERVER_LOG. Needs BIN, BENCH, HOST and PIDS.
+SERVER_PID=
+SERVER_PORT=
+SERVER_LOG=
+start_backbone() {
+  local store=$1 durability=$2
+  SERVER_PORT=$(free_port)
+  SERVER_LOG=$3
+  "$BIN" serve --config "$BENCH/todos.yaml" --host "$HOST" --port "$SERVER_PORT" \
+    --store "sqlite:$store" --durability "$durability" --log-level warning --max-connections-per-ip 0 >"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  wait_port "$SERVER_PORT" "$SERVER_PID" "$SERVER_LOG" "backbone-sse ($store, --durability $durability)"
+  say "backbone-sse ($store, --durability $durability): pid $SERVER_PID, port $SERVER_PORT"
+}
