@@ -87,7 +87,7 @@ final class DocumentCache: Sendable {
         }
     }
 
-    /// Everything goes (a collection dropped, the store reset).
+    /// Everything goes: documents were written past the commit hook (`importDocuments`).
     func clear() {
         state.withLock { state in
             state.entries.removeAll()

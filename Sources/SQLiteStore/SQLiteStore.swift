@@ -109,10 +109,10 @@ public final class SQLiteStore: DocumentStore {
         // The hot path of `GET /{c}/{id}`: this thread's snapshot and prepared statement
         // (see `HotStatements`); the head comes from the same snapshot.
         let read = try readingAtHead { db, head, statements in
-            (try statements.read(table, id: id, in: db), head)
+            (document: try statements.read(table, id: id, in: db), head: head)
         }
-        if let document = read.0 { documents.store(collection, document, readAt: read.1) }
-        return (read.0, ChangeCursor(epoch: epoch, sequence: read.1))
+        if let document = read.document { documents.store(collection, document, readAt: read.head) }
+        return (read.document, ChangeCursor(epoch: epoch, sequence: read.head))
     }
 
     public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
