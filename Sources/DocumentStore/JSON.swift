@@ -1,3 +1,5 @@
+import Glibc
+
 /// A JSON value. Objects keep their keys in order, and integers stay integers (the
 /// MongoDB store needs the distinction; `1` must not come back as `1.0`).
 public enum JSON: Sendable, Equatable {
@@ -125,7 +127,13 @@ extension String {
     /// equivalent text (`"\u{E9}"` and `"e\u{301}"`), which SQLite, MongoDB and RFC 8259
     /// hold to be different strings, so two such member names are two members.
     @inlinable public func sameCodeUnits(as other: String) -> Bool {
-        utf8.elementsEqual(other.utf8)
+        let (mine, theirs) = (utf8, other.utf8)
+        guard mine.count == theirs.count else { return false }
+        // Native strings compare with `memcmp`; `elementsEqual` steps through them generically.
+        let buffers = mine.withContiguousStorageIfAvailable { a in
+            theirs.withContiguousStorageIfAvailable { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+        }
+        return (buffers ?? nil) ?? mine.elementsEqual(theirs)
     }
 }
 

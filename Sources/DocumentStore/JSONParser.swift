@@ -1,3 +1,5 @@
+import Glibc
+
 /// A strict JSON parser (RFC 8259) over UTF-8 bytes.
 ///
 /// Hand-written rather than Foundation's because the server needs what JSONSerialization
@@ -36,30 +38,46 @@ public struct JSONParser {
     /// no such member, or is malformed on the way.
     public static func member(_ name: String, of text: String) -> JSON? {
         var text = text
+        var name = name
         return text.withUTF8 { buffer -> JSON? in
-            var parser = JSONParser(bytes: buffer)
-            return try? parser.findMember(Array(name.utf8))
+            name.withUTF8 { name -> JSON? in
+                var parser = JSONParser(bytes: buffer)
+                return try? parser.findMember(name)
+            }
         }
     }
 
-    private mutating func findMember(_ name: [UInt8]) throws(Error) -> JSON? {
+    private mutating func findMember(_ name: UnsafeBufferPointer<UInt8>) throws(Error) -> JSON? {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return nil }
         index += 1
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
-            let key = try parseString()
+            let found = try keyEquals(name)
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
             skipWhitespace()
-            if key.utf8.elementsEqual(name) { return try parseValue(depth: 1) }
+            if found { return try parseValue(depth: 1) }
             try skipValue()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ",") else { return nil }
             index += 1
         }
+    }
+
+    /// Past a member name, telling whether it is `name`: an unescaped name (nearly every
+    /// one) is compared where it lies, without making a `String` of it.
+    private mutating func keyEquals(_ name: UnsafeBufferPointer<UInt8>) throws(Error) -> Bool {
+        let start = index + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else {
+            return try parseString().utf8.elementsEqual(name)
+        }
+        index = end + 1
+        return end - start == name.count && (name.isEmpty || memcmp(bytes.baseAddress! + start, name.baseAddress!, name.count) == 0)
     }
 
     /// Past one value, building nothing: strings by their quotes and escapes, objects
@@ -68,13 +86,13 @@ public struct JSONParser {
         guard index < bytes.count else { throw error("unexpected end of JSON") }
         switch bytes[index] {
         case UInt8(ascii: "\""):
-            _ = try parseString()
+            try skipString()
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             var depth = 0
             while index < bytes.count {
                 switch bytes[index] {
                 case UInt8(ascii: "\""):
-                    _ = try parseString()
+                    try skipString()
                     continue
                 case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
@@ -96,6 +114,22 @@ public struct JSONParser {
                 }
             }
         }
+    }
+
+    /// Past a string, building nothing: to the quote that closes it, stepping over
+    /// escapes. (The text is a stored document, valid JSON: only its shape matters here.)
+    private mutating func skipString() throws(Error) {
+        index += 1
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                return
+            case UInt8(ascii: "\\"): index += 2
+            default: index += 1
+            }
+        }
+        throw error("unexpected end of JSON")
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
@@ -271,7 +305,7 @@ public struct JSONParser {
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let s = String(validating: slice, as: UTF8.self) else {
+                guard let s = String(utf8Validating: slice) else {
                     throw Error(message: "invalid UTF-8 in string", offset: start)
                 }
                 return s
@@ -285,7 +319,7 @@ public struct JSONParser {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 index += 1
-                guard let s = String(validating: scalars, as: UTF8.self) else {
+                guard let s = String(utf8Validating: scalars) else {
                     throw Error(message: "invalid UTF-8 in string", offset: start)
                 }
                 return s

@@ -2,19 +2,19 @@
 /// Foundation's `caseInsensitiveCompare` goes through locale-aware CFString code and
 /// showed up in profiles of the request path.
 public func headerNamesEqual(_ a: String, _ b: String) -> Bool {
-    var x = a.utf8.makeIterator()
-    var y = b.utf8.makeIterator()
-    while true {
-        switch (x.next(), y.next()) {
-        case (nil, nil): return true
-        case (let p?, let q?):
-            if p == q { continue }
-            if p | 0x20 != q | 0x20 { return false }
-            let lower = p | 0x20
-            if lower < UInt8(ascii: "a") || lower > UInt8(ascii: "z") { return false }
-        default: return false
-        }
+    let (x, y) = (a.utf8, b.utf8)
+    // Most names looked up are not the one compared with, and differ in length.
+    guard x.count == y.count else { return false }
+    let buffers = x.withContiguousStorageIfAvailable { p in y.withContiguousStorageIfAvailable { q in sameLetters(p, q) } }
+    return (buffers ?? nil) ?? sameLetters(Array(x), Array(y))
+}
+
+private func sameLetters<Bytes: RandomAccessCollection<UInt8>>(_ a: Bytes, _ b: Bytes) -> Bool where Bytes.Index == Int {
+    for i in 0..<a.count where a[a.startIndex + i] != b[b.startIndex + i] {
+        let lower = a[a.startIndex + i] | 0x20
+        guard lower == b[b.startIndex + i] | 0x20, lower >= UInt8(ascii: "a"), lower <= UInt8(ascii: "z") else { return false }
     }
+    return true
 }
 
 extension Array where Element == (name: String, value: String) {

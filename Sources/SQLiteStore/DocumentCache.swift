@@ -65,7 +65,9 @@ final class DocumentCache: Sendable {
                 state.order.append(key)
             }
             state.cost += cost
-            if state.cost > maxCost { Self.evict(&state, downTo: maxCost * 3 / 4) }
+            // A little at a time: the lock is held while evicting, and a cache kept nearly
+            // full serves more reads than one swinging between three quarters and full.
+            if state.cost > maxCost { Self.evict(&state, downTo: maxCost - maxCost / 64) }
             // Keys of invalidated entries stay in `order` until evicted: bound them.
             if state.order.count - state.oldest > 2 * state.entries.count + 1024 {
                 state.order = state.order[state.oldest...].filter { state.entries[$0] != nil }

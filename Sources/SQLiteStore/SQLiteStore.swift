@@ -34,7 +34,7 @@ public final class SQLiteStore: DocumentStore {
     public static let defaultReadCacheBytes = 64 << 20
 
     /// The documents kept in memory by id, unless told otherwise.
-    public static let defaultDocumentCacheBytes = 32 << 20
+    public static let defaultDocumentCacheBytes = 64 << 20
 
     /// `readCacheBytes`: the page cache of each server thread's read connection (it fills
     /// as pages are read). `documentCacheBytes`: documents read by id kept until changed

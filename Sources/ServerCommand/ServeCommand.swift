@@ -34,9 +34,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(
         help:
-            "SQLite store: documents read by id kept in memory until a write changes them, e.g. 32MiB (their text plus 160 bytes each); 0 keeps none."
+            "SQLite store: documents read by id kept in memory until a write changes them, e.g. 64MiB (their text plus 160 bytes each); 0 keeps none."
     )
-    var documentCache = "32MiB"
+    var documentCache = "64MiB"
 
     @Option(
         help:

@@ -141,3 +141,34 @@ import Testing
         #expect(Authentication.bearerToken(header) == token)
     }
 }
+
+/// The cache of verified tokens answers for the very token it verified, byte for byte:
+/// its key hashes only a token's tail, and must still tell apart tokens that share it,
+/// and those Swift's `==` would call equal (canonically equivalent text).
+@Suite struct TokenCacheTests {
+    let later = Date().addingTimeInterval(3600)
+
+    @Test func tokensSharingTheirTailAreDifferentKeys() {
+        let cache = TokenCache()
+        let tail = String(repeating: "s", count: 40)
+        cache.store("aaaa.bbbb." + tail, Identity(subject: "alice", roles: [], expires: later), now: Date())
+        cache.store("cccc.dddd." + tail, Identity(subject: "bob", roles: [], expires: later), now: Date())
+        #expect(cache.lookup("aaaa.bbbb." + tail, now: Date())?.subject == "alice")
+        #expect(cache.lookup("cccc.dddd." + tail, now: Date())?.subject == "bob")
+        #expect(cache.lookup("eeee.ffff." + tail, now: Date()) == nil)
+    }
+
+    @Test func aCanonicallyEquivalentSpellingIsAnotherToken() {
+        let cache = TokenCache()
+        cache.store("header.payload.K", Identity(subject: "alice", roles: [], expires: later), now: Date())
+        #expect(cache.lookup("header.payload.\u{212A}", now: Date()) == nil)  // KELVIN SIGN: == "K" to Swift
+        #expect(cache.lookup("header.payload.K", now: Date())?.subject == "alice")
+    }
+
+    @Test func anExpiredIdentityIsNotAnswered() {
+        let cache = TokenCache()
+        cache.store("t.t.t", Identity(subject: "alice", roles: [], expires: Date().addingTimeInterval(-1)), now: Date())
+        #expect(cache.lookup("t.t.t", now: Date()) == nil)
+        #expect(cache.count == 0)
+    }
+}

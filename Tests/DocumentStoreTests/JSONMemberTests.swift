@@ -12,6 +12,9 @@ import Testing
         #"{"id":"a","owner":["alice","bob"]}"#,
         #"{"id":"a","owner":{"sub":"alice"}}"#,
         #"{}"#,
+        #"{"id":"a","\u006fwner":"alice"}"#,
+        #"{"id":"a","note":"a \\\" quote, a \\ backslash","owner\\":"no","owner":"alice"}"#,
+        #"{"id":"a","own":"x","owners":"y","owner":"alice"}"#,
     ]
 
     @Test(arguments: documents)

@@ -20,7 +20,7 @@ struct RequestBody {
             if request.body.first == UInt8(ascii: "{") {
                 return RequestBody(object: try object(request.body))
             }
-            guard let text = String(validating: request.body, as: UTF8.self) else {
+            guard let text = String(utf8Validating: request.body) else {
                 throw .badRequest("the form body is not valid UTF-8", code: "bad_body")
             }
             let form = try QueryString.parse(text[...], from: .form)

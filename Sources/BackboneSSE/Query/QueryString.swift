@@ -1,3 +1,5 @@
+import DocumentStore
+
 /// A query string split into decoded `(name, value)` pairs, in order. `+` is a space
 /// (as jQuery's `$.param` writes it); a bad percent escape, invalid UTF-8 or a NUL
 /// (`%00`) is an error. A NUL would reach C as the end of the string: SQLite would bind
@@ -75,7 +77,7 @@ enum QueryString {
         if bytes.contains(0) {
             throw .badRequest("\(source.words) contains a NUL character (%00)", code: source.code)
         }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+        guard let decoded = String(utf8Validating: bytes) else {
             throw .badRequest("\(source.words) is not valid UTF-8", code: source.code)
         }
         return decoded

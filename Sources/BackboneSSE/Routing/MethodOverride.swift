@@ -1,3 +1,4 @@
+import DocumentStore
 import HTTPServer
 
 /// `Backbone.emulateHTTP`: a POST that says, in `X-HTTP-Method-Override` or `_method`
@@ -8,7 +9,7 @@ enum MethodOverride {
         var override = request.header("X-HTTP-Method-Override")
         if override == nil { override = target.parameter("_method") }
         if override == nil, request.header("Content-Type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true,
-            let text = String(validating: request.body, as: UTF8.self), !text.hasPrefix("{")
+            let text = String(utf8Validating: request.body), !text.hasPrefix("{")
         {
             override = (try? QueryString.parse(text[...]))?.last { $0.name == "_method" }?.value
         }

@@ -9,8 +9,9 @@ struct StreamHandlers {
     /// A GET whose `Accept` names `text/event-stream`, unless with `q=0` ("not
     /// acceptable", RFC 9110 §12.4.2).
     static func wantsStream(_ request: HTTPRequest) -> Bool {
-        guard request.method == "GET", let accept = request.header("Accept")?.lowercased(),
-            accept.contains("text/event-stream")
+        // Most requests accept `*/*` or `application/json`: too short to name the stream type.
+        guard request.method == "GET", let accept = request.header("Accept"), accept.utf8.count >= 17,
+            case let accept = accept.lowercased(), accept.contains("text/event-stream")
         else { return false }
         return accept.split(separator: ",").contains { range in
             let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
