@@ -71,6 +71,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest request body, e.g. 1MiB, 512KiB, 1000000.")
     var maxBody = "1MiB"
 
+    @Option(
+        help:
+            "Memory of each connection for its request line and headers, 4KiB to 1MiB: the longest URL accepted is about this less 400 bytes, the longest header field about half of it; an idle stream keeps most of it."
+    )
+    var connectionMemory = "12KiB"
+
     @Option(help: "Largest page a list returns, and the default page (a collection's maxLimit takes its place).")
     var maxLimit = 1000
 
@@ -116,6 +122,9 @@ struct ServeCommand: ParsableCommand {
 
     func validate() throws {
         guard ByteSize.parse(maxBody) != nil else { throw ValidationError("--max-body: not a size: \(maxBody)") }
+        guard let memory = ByteSize.parse(connectionMemory), (4 << 10)...(1 << 20) ~= memory else {
+            throw ValidationError("--connection-memory: a size from 4KiB to 1MiB, not \(connectionMemory)")
+        }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
         guard ByteSize.parse(readCache) != nil else { throw ValidationError("--read-cache: not a size: \(readCache)") }
         guard ByteSize.parse(documentCache, allowingZero: true) != nil else {
@@ -181,7 +190,7 @@ struct ServeCommand: ParsableCommand {
             configuration: HTTPServerConfiguration(
                 host: host, port: port, threads: threads, connectionLimit: maxStreams + 4096,
                 perAddressConnectionLimit: maxConnectionsPerIp, requestTimeout: requestTimeout,
-                connectionMemoryLimit: 12 * 1024, maxBodyBytes: ByteSize.parse(maxBody)!),
+                connectionMemoryLimit: ByteSize.parse(connectionMemory)!, maxBodyBytes: ByteSize.parse(maxBody)!),
             logger: logger,
             errorResponse: { app.errorResponse($0, $1, $2, $3) },
             handler: { request, responder in app.handle(request, responder) })

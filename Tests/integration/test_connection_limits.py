@@ -4,9 +4,10 @@ to arrive, however slowly its bytes trickle (`--request-timeout`). Both log a li
 when they bite, rate-limited. Raw sockets: the clients here misbehave on purpose."""
 
 import socket
+import subprocess
 import time
 
-from conftest import raw_exchange
+from conftest import BIN, REPO, raw_exchange
 
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -125,3 +126,43 @@ def test_a_keep_alive_connection_gets_a_fresh_request_timeout_per_request(make_s
             time.sleep(1)
     finally:
         s.close()
+
+
+def _status(port, request):
+    data = raw_exchange(port, request, timeout=10)
+    assert data, "closed without an answer"
+    return int(data.split(b" ", 2)[1])
+
+
+def _with_cookie(n):
+    return (b"GET /todos HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nConnection: close\r\nCookie: c="
+            + b"x" * n + b"\r\n\r\n")
+
+
+def _with_url(n):
+    return b"GET /todos?title=" + b"a" * n + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+
+def test_connection_memory_bounds_the_request_head_as_the_readme_says(make_server):
+    """README: by default a URL of up to about 11.9 KB and a header field of about 5.7 KB
+    get through (a browser's 4 KB cookie with room to spare); `--connection-memory` moves
+    both, and past them the answer is 414 or 431, not a dropped connection."""
+    default = make_server()
+    assert _status(default.port, _with_cookie(5000)) == 200
+    assert _status(default.port, _with_url(11000)) == 200
+    assert _status(default.port, _with_url(13000)) == 414
+    small = make_server("--connection-memory", "8KiB")
+    assert _status(small.port, _with_cookie(3000)) == 200
+    assert _status(small.port, _with_cookie(5000)) == 431
+    assert _status(small.port, _with_url(11000)) == 414
+    large = make_server("--connection-memory", "32KiB")
+    assert _status(large.port, _with_cookie(12000)) == 200
+    assert _status(large.port, _with_url(30000)) == 200
+
+
+def test_a_connection_memory_out_of_bounds_stops_the_start():
+    for value in ("1KiB", "2MiB", "lots"):
+        config = f"{REPO}/Tests/support/collections.yaml"
+        r = subprocess.run([BIN, "serve", "--config", config, "--connection-memory", value, "--port", "0"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0 and "--connection-memory" in r.stderr, (value, r.returncode, r.stderr)

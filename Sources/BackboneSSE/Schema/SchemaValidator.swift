@@ -48,7 +48,11 @@ public enum SchemaValidator {
             if let min = schema.minimum, n < min { issues.append(ValidationIssue(path: path, message: "must be at least \(format(min))")) }
             if let max = schema.maximum, n > max { issues.append(ValidationIssue(path: path, message: "must be at most \(format(max))")) }
         case .string(let s):
-            let length = s.unicodeScalars.count
+            // Code points, counted only when the byte count cannot decide (a code point
+            // is 1 to 4 bytes): counting them walks the string.
+            let bytes = s.utf8.count
+            let undecided = (schema.minLength.map { bytes >= $0 && bytes < 4 * $0 } ?? false) || (schema.maxLength.map { bytes > $0 } ?? false)
+            let length = undecided ? s.unicodeScalars.count : bytes
             if let min = schema.minLength, length < min {
                 issues.append(
                     ValidationIssue(path: path, message: min == 1 ? "must not be empty" : "must be at least \(min) characters long"))
