@@ -46,6 +46,10 @@ import Testing
         #expect(try issues(#"{"title":"ééééé"}"#).isEmpty)
         #expect(try issues(#"{"title":""}"#).map(\.message) == ["must not be empty"])
         #expect(try issues(#"{"title":"abcdef"}"#).count == 1)
+        #expect(try issues(#"{"title":"éééééé"}"#).count == 1)
+        #expect(try issues(#"{"title":"😀😀😀😀😀"}"#).isEmpty)  // 20 bytes, 5 code points
+        #expect(try issues(#"{"title":"😀😀😀😀😀😀"}"#).count == 1)
+        #expect(try issues(#"{"title":"\u00e9"}"#).isEmpty)
     }
 
     @Test func appliesDefaults() throws {
