@@ -51,7 +51,8 @@ public enum SchemaValidator {
             // Code points, counted only when the byte count cannot decide (a code point
             // is 1 to 4 bytes): counting them walks the string.
             let bytes = s.utf8.count
-            let undecided = (schema.minLength.map { bytes >= $0 && bytes < 4 * $0 } ?? false) || (schema.maxLength.map { bytes > $0 } ?? false)
+            let undecided =
+                (schema.minLength.map { bytes >= $0 && bytes < 4 * $0 } ?? false) || (schema.maxLength.map { bytes > $0 } ?? false)
             let length = undecided ? s.unicodeScalars.count : bytes
             if let min = schema.minLength, length < min {
                 issues.append(
