@@ -23,17 +23,18 @@ final class WriteBatcher: Sendable {
         /// When the writer last went idle: a write that finds it idle for a while is a
         /// lone write, not one of a stream of concurrent ones.
         var idleSince = ContinuousClock.now
-        /// Writes in the last commit: 1 when writes come one at a time (a lone writer
-        /// waiting for each answer before the next), more when they come together.
-        var lastBatch = 0
     }
 
-    /// A write that finds the writer idle, and either idle for longer than this or last
-    /// committing a lone write, commits on its own thread. Under concurrent writers the
-    /// writer is rarely idle that long and commits several writes at once, so their
-    /// writes keep going to the batch (committing inline there cost throughput: see
-    /// bench/NOTES.md#group-commit); a lone writer sending its writes back to back is
-    /// spared the two thread hops.
+    /// A write that finds the writer idle for longer than this commits on its own
+    /// thread. Under concurrent writers the writer is rarely idle that long and commits
+    /// several writes at once, so their writes keep going to the batch (committing
+    /// inline there cost throughput: see bench/NOTES.md#group-commit).
+    ///
+    /// Not also after a commit of one write: that let a lone write's inline commit
+    /// beget the next one under concurrent writers (their server thread, busy
+    /// committing, reads no other request meanwhile, so nothing joins the batch), and
+    /// POSTs at 16 clients fell from 20,000/s to 900-6,700/s, every commit one write
+    /// (bench/NOTES.md#lone-writes).
     static let loneWriteGap = Duration.milliseconds(2)
 
     /// At most this many writes share one transaction.
@@ -75,8 +76,7 @@ final class WriteBatcher: Sendable {
                 return .queued
             }
             q.draining = true
-            if commitsInlineWhenIdle, q.lastBatch <= 1 || ContinuousClock.now - q.idleSince > Self.loneWriteGap {
-                q.lastBatch = 1
+            if commitsInlineWhenIdle, ContinuousClock.now - q.idleSince > Self.loneWriteGap {
                 return .inline
             }
             q.pending.append(pending)
@@ -111,7 +111,6 @@ final class WriteBatcher: Sendable {
                 let n = min(q.pending.count, Self.maxBatch)
                 let batch = Array(q.pending.prefix(n))
                 q.pending.removeFirst(n)
-                if n > 0 { q.lastBatch = n }
                 if batch.isEmpty {
                     q.draining = false
                     q.idleSince = .now
