@@ -131,10 +131,15 @@ extension String {
         guard mine.count == theirs.count else { return false }
         // Native strings compare with `memcmp`; `elementsEqual` steps through them generically.
         let buffers = mine.withContiguousStorageIfAvailable { a in
-            theirs.withContiguousStorageIfAvailable { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+            theirs.withContiguousStorageIfAvailable { b in sameBytes(a, b) }
         }
         return (buffers ?? nil) ?? mine.elementsEqual(theirs)
     }
+}
+
+/// Two byte buffers with the same contents.
+@inlinable func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
 }
 
 /// A string as a key by its UTF-8 bytes. Swift's `String` equality and hashing equate

@@ -1,5 +1,3 @@
-import Glibc
-
 /// A strict JSON parser (RFC 8259) over UTF-8 bytes.
 ///
 /// Hand-written rather than Foundation's because the server needs what JSONSerialization
@@ -77,7 +75,7 @@ public struct JSONParser {
             return try parseString().utf8.elementsEqual(name)
         }
         index = end + 1
-        return end - start == name.count && (name.isEmpty || memcmp(bytes.baseAddress! + start, name.baseAddress!, name.count) == 0)
+        return sameBytes(UnsafeBufferPointer(rebasing: bytes[start..<end]), name)
     }
 
     /// Past one value, building nothing: strings by their quotes and escapes, objects

@@ -10,7 +10,7 @@ struct StreamHandlers {
     /// acceptable", RFC 9110 §12.4.2).
     static func wantsStream(_ request: HTTPRequest) -> Bool {
         // Most requests accept `*/*` or `application/json`: too short to name the stream type.
-        guard request.method == "GET", let accept = request.header("Accept"), accept.utf8.count >= 17,
+        guard request.method == "GET", let accept = request.header("Accept"), accept.utf8.count >= "text/event-stream".utf8.count,
             case let accept = accept.lowercased(), accept.contains("text/event-stream")
         else { return false }
         return accept.split(separator: ",").contains { range in
