@@ -27,6 +27,7 @@ public final class SQLiteStore: DocumentStore {
     /// Documents by id, until a commit changes them (`GET /{c}/{id}`).
     let documents: DocumentCache
     let batcher: WriteBatcher
+    let checkpointer: WALCheckpointer
 
     public var description: String { "sqlite:\(path)" }
 
@@ -65,6 +66,7 @@ public final class SQLiteStore: DocumentStore {
                 try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             }
             try Self.migrator.migrate(pool)
+            checkpointer = try WALCheckpointer(path: path, pool: pool) { [readers] in readers.endStaleSnapshotsSoon() }
             epoch = try pool.read { db in
                 try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
             }
@@ -229,6 +231,12 @@ public final class SQLiteStore: DocumentStore {
             StoreStatistic(
                 "writes", help: "Writes committed (writes / commits is the mean group-commit batch)",
                 value: batcher.writes.load(ordering: .relaxed)),
+            StoreStatistic(
+                "checkpoints_background", help: "WAL checkpoints made beside the writer",
+                value: checkpointer.background.load(ordering: .relaxed)),
+            StoreStatistic(
+                "checkpoints_inline", help: "WAL checkpoints made by a commit, the WAL being long",
+                value: checkpointer.inline.load(ordering: .relaxed)),
         ]
     }
 

@@ -144,6 +144,12 @@ final class ThreadReaders: Sendable {
         }
     }
 
+    /// A checkpoint found the WAL pinned by a snapshot: sweep now, not at the next tick
+    /// (under a burst of writes a second of pinning is tens of megabytes of WAL).
+    func endStaleSnapshotsSoon() {
+        sweeper.async { [weak self] in self?.endStaleSnapshots() }
+    }
+
     /// An idle thread's old snapshot would keep the WAL from being checkpointed and
     /// reset: end the ones the store has moved past, and any older than `maxAge`.
     private func endStaleSnapshots() {
