@@ -31,7 +31,7 @@ public final class BackboneSSEApp: Sendable {
     let metrics: ServerMetrics
     let hub: StreamHub
     let logger: Logger
-    let cors: CORSMiddleware
+    let cors: CORSHeaders
     let store: any DocumentStore
     /// The decorators and middleware every config has (identity and rules come after,
     /// from the config).
@@ -56,9 +56,9 @@ public final class BackboneSSEApp: Sendable {
         self.system = SystemEndpoints(store: store, broker: broker, metrics: metrics, startedAt: .now)
         self.hub = try StreamHub(store: store, feed: feed, options: streams, metrics: metrics, logger: logger)
         self.logger = logger
-        let cors = CORSMiddleware(origins: Set(options.corsOrigins))
+        let cors = CORSHeaders(origins: Set(options.corsOrigins))
         self.cors = cors
-        let decorators: [any AnswerDecorator] = [RequestID(), RequestLogging(), MetricsMiddleware(metrics: metrics), cors]
+        let decorators: [any AnswerDecorator] = [RequestID(), RequestLogging(), RequestMetrics(metrics: metrics), cors]
         let base: [any Middleware] = [CrossOriginWrites(cors: cors)]
         self.decorators = decorators
         self.baseMiddleware = base

@@ -7,7 +7,7 @@
 /// before it is read. A request with neither header comes from no browser page (curl,
 /// a server) and is let through.
 struct CrossOriginWrites: Middleware {
-    let cors: CORSMiddleware
+    let cors: CORSHeaders
 
     func handle(_ request: RouteRequest, respond: @escaping Respond, next: @escaping Next) throws {
         guard !Self.safeMethods.contains(request.http.method), let origin = Self.origin(of: request) else {

@@ -3,7 +3,7 @@ import HTTPServer
 /// Counts every answer in `/metrics` by route template, method and status, with its
 /// latency, and every successful document write by collection and operation. Labels
 /// come from closed sets (route templates, known methods), so no request can add series.
-struct MetricsMiddleware: AnswerDecorator {
+struct RequestMetrics: AnswerDecorator {
     let metrics: ServerMetrics
 
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

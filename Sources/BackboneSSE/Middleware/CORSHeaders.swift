@@ -4,7 +4,7 @@ import HTTPServer
 /// answer to an allowed origin says so and exposes the headers the client library
 /// reads; a preflight (`OPTIONS` with `Access-Control-Request-Method`) is allowed the
 /// path's methods and the client's headers.
-struct CORSMiddleware: AnswerDecorator {
+struct CORSHeaders: AnswerDecorator {
     let origins: Set<String>
 
     static let exposed = "X-Stream-Cursor, X-Total-Count, Link, ETag, Location, X-Request-Id, WWW-Authenticate"
