@@ -66,7 +66,13 @@ public final class SQLiteStore: DocumentStore {
                 try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             }
             try Self.migrator.migrate(pool)
-            checkpointer = try WALCheckpointer(path: path, pool: pool) { [readers] in readers.endStaleSnapshotsSoon() }
+            checkpointer = try WALCheckpointer(path: path, pool: pool) { [readers] event in
+                switch event {
+                case .pinned: readers.endStaleSnapshotsSoon()
+                case .long: readers.letGoAfterEachRead(true)
+                case .startedOver: readers.letGoAfterEachRead(false)
+                }
+            }
             epoch = try pool.read { db in
                 try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
             }

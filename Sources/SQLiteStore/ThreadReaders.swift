@@ -117,20 +117,37 @@ final class ThreadReaders: Sendable {
     private func withSnapshot<T>(_ body: (Database, Reader) throws -> T) throws -> T? {
         guard let reader = reader() else { return nil }
         return try reader.queue.inDatabase { db in
-            let current = generation.load(ordering: .acquiring)
-            if db.isInsideTransaction {
-                let snapshot = reader[db]
-                if snapshot.generation == current, ContinuousClock.now - snapshot.begun < Self.maxAge {
-                    return try Self.run(body, db, reader)
-                }
-                try db.commit()
-            }
-            // Deferred: the snapshot is taken by the first statement, after `current`
-            // was read, so it is at least that new.
-            try db.beginTransaction(.deferred)
-            reader[db] = Reader.Snapshot(generation: current, begun: .now, head: nil)
-            return try Self.run(body, db, reader)
+            let result = try snapshotRead(body, db, reader)
+            if letGo.load(ordering: .relaxed), db.isInsideTransaction { try db.commit() }
+            return result
         }
+    }
+
+    /// Set while the WAL is long: each read then ends its transaction. A snapshot held
+    /// from one request to the next keeps a read lock on the WAL, and the writer can
+    /// start the WAL over only when no reader holds one: under steady reads some thread
+    /// always did, and the WAL grew past 250 MB (bench/NOTES.md#checkpoints).
+    private let letGo = Atomic<Bool>(false)
+
+    func letGoAfterEachRead(_ on: Bool) {
+        letGo.store(on, ordering: .relaxed)
+        if on { endStaleSnapshotsSoon() }
+    }
+
+    private func snapshotRead<T>(_ body: (Database, Reader) throws -> T, _ db: Database, _ reader: Reader) throws -> T {
+        let current = generation.load(ordering: .acquiring)
+        if db.isInsideTransaction {
+            let snapshot = reader[db]
+            if snapshot.generation == current, ContinuousClock.now - snapshot.begun < Self.maxAge {
+                return try Self.run(body, db, reader)
+            }
+            try db.commit()
+        }
+        // Deferred: the snapshot is taken by the first statement, after `current`
+        // was read, so it is at least that new.
+        try db.beginTransaction(.deferred)
+        reader[db] = Reader.Snapshot(generation: current, begun: .now, head: nil)
+        return try Self.run(body, db, reader)
     }
 
     private static func run<T>(_ body: (Database, Reader) throws -> T, _ db: Database, _ reader: Reader) throws -> T {

@@ -34,6 +34,8 @@ final class WALCheckpointer: Sendable {
         /// The WAL's length when the last background and inline checkpoints began.
         var lastBackground = 0
         var lastInline = 0
+        /// Past `inlineFrames`, the store told (`Event.long`).
+        var long = false
     }
 
     private let path: String
@@ -49,22 +51,32 @@ final class WALCheckpointer: Sendable {
     /// The WAL's length in frames after the last commit.
     var frames: Int { state.withLock { $0.frames } }
 
-    /// Told when a checkpoint could not copy the whole WAL: a reader holds an old
-    /// snapshot (an idle thread's, say), and until it lets go the WAL cannot start over.
-    private let pinned: @Sendable () -> Void
+    /// What the store is told, so that its readers let go of the WAL when it matters.
+    enum Event {
+        /// A checkpoint could not copy the whole WAL: a reader holds an old snapshot
+        /// (an idle thread's, say).
+        case pinned
+        /// The WAL passed `inlineFrames`: only a commit that finds no reader in the WAL
+        /// can start it over, so readers should not keep snapshots between reads.
+        case long
+        /// The WAL started over.
+        case startedOver
+    }
+
+    private let told: @Sendable (Event) -> Void
 
     /// Installs the hook on the pool's writer connection, and has SQLite cut the WAL
     /// file back to about `inlineFrames` pages when it starts over after growing past
     /// them (a reader that pinned it, a burst): the file never shrinks otherwise.
     init(
         path: String, pool: DatabasePool, backgroundFrames: Int = 1000, inlineFrames: Int = 8000,
-        pinned: @escaping @Sendable () -> Void = {}
+        told: @escaping @Sendable (Event) -> Void = { _ in }
     ) throws {
         self.path = path
         self.pool = pool
         self.backgroundFrames = backgroundFrames
         self.inlineFrames = inlineFrames
-        self.pinned = pinned
+        self.told = told
         let context = Unmanaged.passUnretained(self).toOpaque()
         try pool.writeWithoutTransaction { db in
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
@@ -82,12 +94,18 @@ final class WALCheckpointer: Sendable {
     /// length in frames.
     fileprivate func committed(frames: Int, connection db: OpaquePointer?, schema: UnsafePointer<CChar>?) {
         enum Action { case none, background, inline }
+        var news: Event?
         let action = state.withLock { s -> Action in
             s.frames = frames
-            if frames < max(s.lastBackground, s.lastInline) { (s.lastBackground, s.lastInline) = (0, 0) }  // started over
-            // A background checkpoint again only a background's worth of frames after
-            // the last one began: a reader's old snapshot can keep it from copying
-            // anything, and trying at every commit would copy nothing more.
+            if frames < max(s.lastBackground, s.lastInline) || (s.long && frames < inlineFrames) {  // started over
+                (s.lastBackground, s.lastInline) = (0, 0)
+                if s.long { (s.long, news) = (false, .startedOver) }
+            }
+            if frames >= inlineFrames, !s.long { (s.long, news) = (true, .long) }
+            // A checkpoint of either kind again only a background's worth of frames after
+            // its last try that could not copy everything: a reader's old snapshot can
+            // keep it from copying anything, and trying at every commit would copy
+            // nothing more.
             if frames >= inlineFrames, s.lastInline == 0 || frames >= s.lastInline + backgroundFrames { return .inline }
             // Past the limit only the inline one can start the WAL over: none in the
             // background then, which would only keep it busy.
@@ -96,6 +114,7 @@ final class WALCheckpointer: Sendable {
             s.lastBackground = frames
             return .background
         }
+        if let news { told(news) }
         switch action {
         case .none:
             return
@@ -108,7 +127,7 @@ final class WALCheckpointer: Sendable {
             if code == SQLITE_OK { inline.add(1, ordering: .relaxed) }
             if code != SQLITE_BUSY, Int(copied) < frames {
                 state.withLock { $0.lastInline = frames }
-                pinned()
+                told(.pinned)
             }
         case .background:
             queue.async { self.checkpointInBackground() }
@@ -134,7 +153,7 @@ final class WALCheckpointer: Sendable {
                 // Short of the frames there were when it was woken: likely a reader's old
                 // snapshot (the writer can also hold an older read mark for a moment, so
                 // the store's sweep may come for nothing: it is cheap).
-                if result.checkpointedFrameCount < state.withLock({ $0.lastBackground }) { pinned() }
+                if result.checkpointedFrameCount < state.withLock({ $0.lastBackground }) { told(.pinned) }
             } while state.withLock { s in
                 guard s.frames < inlineFrames, s.frames >= s.lastBackground + backgroundFrames else { return false }
                 s.lastBackground = s.frames

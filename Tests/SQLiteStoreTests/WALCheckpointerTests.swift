@@ -9,11 +9,14 @@ private struct WALFile {
     let path: String
     let pool: DatabasePool
     let checkpointer: WALCheckpointer
-    /// Times a checkpoint found the WAL pinned by a reader.
-    let pinned = Counter()
+    /// What the checkpointer told, in order.
+    let told = Told()
 
-    final class Counter: Sendable {
-        let value = Atomic<Int>(0)
+    final class Told: Sendable {
+        private let events = Mutex<[WALCheckpointer.Event]>([])
+        func append(_ event: WALCheckpointer.Event) { events.withLock { $0.append(event) } }
+        var all: [WALCheckpointer.Event] { events.withLock { $0 } }
+        var pinned: Int { all.filter { $0 == .pinned }.count }
     }
 
     init(backgroundFrames: Int, inlineFrames: Int) throws {
@@ -26,7 +29,7 @@ private struct WALFile {
         try pool.write { try $0.execute(sql: "CREATE TABLE t (body TEXT NOT NULL)") }
         checkpointer = try WALCheckpointer(
             path: path, pool: pool, backgroundFrames: backgroundFrames, inlineFrames: inlineFrames
-        ) { [pinned] in pinned.value.add(1, ordering: .relaxed) }
+        ) { [told] in told.append($0) }
     }
 
     /// One commit per row; a row of 2 KB dirties at least one page, so each commit adds
@@ -72,6 +75,11 @@ private struct WALFile {
         try file.commit(rows: 2000)
         #expect(file.checkpointer.inline.load(ordering: .relaxed) >= 1)
         #expect(file.walFrames < 200 + 10, "WAL of \(file.walFrames) frames")
+        // Each time past the limit the store hears it, and again when the WAL starts over.
+        let turns = file.told.all.filter { $0 != .pinned }
+        #expect(turns.count >= 2)
+        #expect(zip(turns, turns.dropFirst()).allSatisfy { $0 != $1 }, "\(turns)")
+        #expect(turns.first == .long)
         #expect(try file.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM t") } == 2000)
     }
 
@@ -94,7 +102,7 @@ private struct WALFile {
         let pinnedTries = file.checkpointer.inline.load(ordering: .relaxed)
         #expect(pinnedTries <= 2 * 1000 / 100 + 1, "\(pinnedTries) inline checkpoints while pinned")
         #expect(file.walFrames > 1000)  // the WAL could not start over meanwhile
-        #expect(file.pinned.value.load(ordering: .relaxed) >= 1)
+        #expect(file.told.pinned >= 1)
 
         try reader.writeWithoutTransaction { try $0.commit() }
         try file.commit(rows: 1200)
