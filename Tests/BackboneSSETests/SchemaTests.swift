@@ -1,5 +1,6 @@
 @testable import BackboneSSE
 import DocumentStore
+import Foundation
 import Testing
 
 @Suite struct SchemaValidationTests {
@@ -65,4 +66,11 @@ import Testing
     func rejectsDateTimes(_ s: String) { #expect(!DateTime.isValid(s)) }
 
     @Test func nowIsAnRFC3339Timestamp() { #expect(DateTime.isValid(DateTime.now())) }
+
+    /// Every field zero-padded to its width, milliseconds included, in UTC.
+    @Test func datesAreWrittenInUTCWithMilliseconds() {
+        #expect(DateTime.string(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(DateTime.string(Date(timeIntervalSince1970: 1_709_296_200 + 1 / 128)) == "2024-03-01T12:30:00.007Z")
+        #expect(DateTime.string(Date(timeIntervalSince1970: 1_735_689_599 + 1023 / 1024)) == "2024-12-31T23:59:59.999Z")
+    }
 }
