@@ -19,7 +19,9 @@ import Synchronization
 /// new ones always arrive meanwhile. So once the WAL passes `inlineFrames` the commit
 /// checkpoints inline, as SQLite would: by then the background has copied nearly
 /// everything, the inline checkpoint copies the rest, and the next transaction starts
-/// the WAL over. The WAL file stays within about `inlineFrames` pages.
+/// the WAL over, if no reader is in the WAL then: the store is told (`Event`), and its
+/// readers stop keeping snapshots between reads until it has. The WAL file stays
+/// within about `inlineFrames` pages.
 final class WALCheckpointer: Sendable {
     /// WAL frames not yet copied that wake the background checkpoint (SQLite's own
     /// automatic checkpoint threshold).
@@ -102,10 +104,10 @@ final class WALCheckpointer: Sendable {
                 if s.long { (s.long, news) = (false, .startedOver) }
             }
             if frames >= inlineFrames, !s.long { (s.long, news) = (true, .long) }
-            // A checkpoint of either kind again only a background's worth of frames after
-            // its last try that could not copy everything: a reader's old snapshot can
-            // keep it from copying anything, and trying at every commit would copy
-            // nothing more.
+            // Inline at every commit past the limit, until the WAL starts over; after a
+            // try that could not copy everything (a reader's old snapshot) only a
+            // background's worth of frames later: trying at each commit would copy
+            // nothing more. The same spacing for the background checkpoints.
             if frames >= inlineFrames, s.lastInline == 0 || frames >= s.lastInline + backgroundFrames { return .inline }
             // Past the limit only the inline one can start the WAL over: none in the
             // background then, which would only keep it busy.
