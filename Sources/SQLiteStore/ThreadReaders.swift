@@ -94,6 +94,7 @@ final class ThreadReaders: Sendable {
     /// Something was committed: snapshots taken before now are stale.
     func invalidate() {
         generation.add(1, ordering: .releasing)
+        lastCommit.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
     }
 
     /// Runs `body` in this thread's read transaction, renewed first if the store has
@@ -118,7 +119,7 @@ final class ThreadReaders: Sendable {
         guard let reader = reader() else { return nil }
         return try reader.queue.inDatabase { db in
             let result = try snapshotRead(body, db, reader)
-            if letGo.load(ordering: .relaxed), db.isInsideTransaction { try db.commit() }
+            if letGo.load(ordering: .relaxed), db.isInsideTransaction, writing { try db.commit() }
             return result
         }
     }
@@ -128,6 +129,16 @@ final class ThreadReaders: Sendable {
     /// start the WAL over only when no reader holds one: under steady reads some thread
     /// always did, and the WAL grew past 250 MB (bench/NOTES.md#checkpoints).
     private let letGo = Atomic<Bool>(false)
+
+    /// When the store last committed (uptime, ns): reads let go only while writes go
+    /// on. Writes that stop with the WAL long leave it long until the next one, and each
+    /// read would pay for a transaction of its own meanwhile; the next commit renews
+    /// every snapshot anyway.
+    private let lastCommit = Atomic<UInt64>(0)
+
+    private var writing: Bool {
+        DispatchTime.now().uptimeNanoseconds &- lastCommit.load(ordering: .relaxed) < 100_000_000
+    }
 
     func letGoAfterEachRead(_ on: Bool) {
         letGo.store(on, ordering: .relaxed)

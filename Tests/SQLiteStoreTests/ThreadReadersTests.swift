@@ -87,15 +87,15 @@ private final class ReaderThread: @unchecked Sendable {
         #expect(Date().timeIntervalSince(started) < 1, "the checkpoint waited for a reader")
     }
 
-    /// While the WAL is long each read ends its transaction: a busy thread then holds
+    /// While the WAL is long and writes go on each read ends its transaction: a thread holds
     /// no snapshot between requests, and a checkpoint that needs every reader out of
     /// the WAL does not wait for one (a current snapshot is otherwise kept a second).
     @Test func whileTheWALIsLongAThreadLetsGoAfterEachRead() throws {
         let store = try makeStore()
-        try insert(store, #"{"id":"a","title":"x","_v":1}"#)
         let reader = ReaderThread()
         defer { reader.stop() }
         store.readers.letGoAfterEachRead(true)
+        try insert(store, #"{"id":"a","title":"x","_v":1}"#)  // writes go on
         _ = try onThread(reader) { try store.get("todos", id: "b") }  // a miss: read from the file
         let started = Date()
         try store.checkpointTruncating()
