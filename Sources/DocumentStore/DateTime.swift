@@ -69,16 +69,21 @@ public enum DateTime {
                     value /= 10
                 }
             }
+            func put(_ separator: Unicode.Scalar, at offset: Int) { out[offset] = UInt8(ascii: separator) }
             put(year, 4, at: 0)
+            put("-", at: 4)
             put(Int(parts.tm_mon) + 1, 2, at: 5)
+            put("-", at: 7)
             put(Int(parts.tm_mday), 2, at: 8)
+            put("T", at: 10)
             put(Int(parts.tm_hour), 2, at: 11)
+            put(":", at: 13)
             put(Int(parts.tm_min), 2, at: 14)
+            put(":", at: 16)
             put(Int(parts.tm_sec), 2, at: 17)
+            put(".", at: 19)
             put(millis, 3, at: 20)
-            for (offset, byte) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")] as [(Int, Unicode.Scalar)] {
-                out[offset] = UInt8(ascii: byte)
-            }
+            put("Z", at: 23)
             return 24
         }
     }
