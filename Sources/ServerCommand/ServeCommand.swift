@@ -145,6 +145,9 @@ struct ServeCommand: ParsableCommand {
         if case .sibling(let executable) = entry {
             try SiblingExecutable.handOver(to: executable, for: "a MongoDB store")  // does not return
         }
+        // Before any thread starts (the store's, the MongoDB driver's): a thread inherits
+        // the mask, and one that does not block SIGHUP would be killed by it, process and all.
+        Signals.block()
         let format = logFormat
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = format == .json ? JSONLogHandler() : StreamLogHandler.standardError(label: label)
@@ -185,7 +188,6 @@ struct ServeCommand: ParsableCommand {
             logger: logger)
         FileLimits.raise(toAtLeast: maxStreams + 1024, logger: logger)
 
-        Signals.block()
         let server = MicroHTTPDServer(
             configuration: HTTPServerConfiguration(
                 host: host, port: port, threads: threads, connectionLimit: maxStreams + 4096,

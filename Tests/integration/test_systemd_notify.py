@@ -3,6 +3,7 @@ once it listens, RELOADING=1 then READY=1 around SIGHUP, and STOPPING=1 when it 
 through libsystemd's sd_notify. The test plays systemd: a datagram socket of its own."""
 
 import os
+import re
 import signal
 import socket
 import time
@@ -42,6 +43,23 @@ def test_the_server_tells_systemd_it_is_ready_reloading_and_stopping(make_server
     log = srv.stderr()
     assert srv.stop() == 0, log
     assert receive(notify_socket) == {"STOPPING": "1"}
+
+
+def blocked_signals(pid, tid):
+    with open(f"/proc/{pid}/task/{tid}/status") as f:
+        mask = int(re.search(r"^SigBlk:\s*([0-9a-f]+)$", f.read(), re.M).group(1), 16)
+    return {s for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM) if mask & (1 << (s - 1))}
+
+
+def test_no_thread_of_the_server_can_be_killed_by_the_signals_it_waits_for(server):
+    """The main thread takes SIGHUP, SIGINT and SIGTERM with sigwait; a thread started
+    before they were blocked (the store's, the MongoDB driver's) would take a SIGHUP
+    instead, and its default action ends the process."""
+    pid = server.proc.pid
+    threads = [tid for tid in os.listdir(f"/proc/{pid}/task") if tid != str(pid)]  # the main one is in sigwait
+    assert threads
+    blocked = {tid: blocked_signals(pid, tid) for tid in threads}
+    assert all(s == {signal.SIGHUP, signal.SIGINT, signal.SIGTERM} for s in blocked.values()), blocked
 
 
 def test_outside_systemd_nothing_is_sent_and_libsystemd_is_not_loaded(make_server):
