@@ -9,21 +9,13 @@ public enum DocumentID {
     private static let counter = Atomic<UInt32>(UInt32.random(in: 0..<(1 << 24)))
 
     public static func generate(now: Date = Date()) -> String {
-        let seconds = UInt32(truncatingIfNeeded: Int64(now.timeIntervalSince1970))
-        let count = counter.add(1, ordering: .relaxed).newValue & 0xFF_FFFF
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(12)
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: seconds >> UInt32(shift))) }
-        for shift in stride(from: 32, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: processRandom >> UInt64(shift))) }
-        for shift in stride(from: 16, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: count >> UInt32(shift))) }
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        for b in bytes {
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 0xF)])
+        let seconds = UInt64(UInt32(truncatingIfNeeded: Int64(now.timeIntervalSince1970)))
+        let count = UInt64(counter.add(1, ordering: .relaxed).newValue & 0xFF_FFFF)
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var end = HexDigits.write(seconds, width: 8, into: buffer, at: 0)
+            end = HexDigits.write(processRandom, width: 10, into: buffer, at: end)
+            return HexDigits.write(count, width: 6, into: buffer, at: end)
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func isValid(_ id: String) -> Bool {

@@ -10,14 +10,19 @@ public struct WriteRequest: Sendable {
     /// The `X-Client-Id` of the request, kept in the change log.
     public let origin: String?
     public let decide: @Sendable (_ current: StoredDocument?) -> WriteDecision
+    /// The id was just generated (`DocumentID.generate`), so no stored document has it:
+    /// the store decides without looking for one. Should one have it all the same, the
+    /// store's unique id refuses the insert, as for any id taken meanwhile.
+    public let idIsNew: Bool
 
     public init(
-        collection: String, id: String, origin: String?,
+        collection: String, id: String, origin: String?, idIsNew: Bool = false,
         decide: @escaping @Sendable (StoredDocument?) -> WriteDecision
     ) {
         self.collection = collection
         self.id = id
         self.origin = origin
+        self.idIsNew = idIsNew
         self.decide = decide
     }
 }

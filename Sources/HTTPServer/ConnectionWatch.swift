@@ -4,12 +4,14 @@ import Logging
 import Synchronization
 
 /// One TCP connection as the request-timeout sweep sees it: its socket, and since when
-/// it has been waiting for a request to arrive whole (or `ConnectionClock.idle`).
+/// it has been waiting for a request to arrive whole (or `ConnectionClock.idle`). It
+/// also keeps the peer's address, formatted once for every request of the connection.
 final class ConnectionClock: Sendable {
     /// Not receiving a request: its answer is being made, sent or streamed.
     static let idle: UInt64 = 0
 
     let fd: Int32
+    let clientAddress: String
     /// Monotonic nanoseconds when the current request began to be awaited: the
     /// connection opened, or the previous request on it completed.
     let receivingSince: Atomic<UInt64>
@@ -17,8 +19,9 @@ final class ConnectionClock: Sendable {
     /// arrived (`ConnectionWatch.peerClosed`): once a connection is enough.
     let checkedForPeerClose = Atomic<Bool>(false)
 
-    init(fd: Int32) {
+    init(fd: Int32, clientAddress: String) {
         self.fd = fd
+        self.clientAddress = clientAddress
         self.receivingSince = Atomic(DispatchTime.now().uptimeNanoseconds)
     }
 

@@ -92,7 +92,7 @@ func cmhdConnectionNotified(
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
     guard let watch = server.watch else { return }
     if code == .CONNECTION_NOTIFY_STARTED {
-        let clock = ConnectionClock(fd: CMHD_connection_fd(connection))
+        let clock = ConnectionClock(fd: CMHD_connection_fd(connection), clientAddress: MicroHTTPDServer.clientAddress(connection))
         watch.opened(clock)
         socketContext.pointee = Unmanaged.passRetained(clock).toOpaque()
     } else if let raw = socketContext.pointee {

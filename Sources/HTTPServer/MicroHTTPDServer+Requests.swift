@@ -71,7 +71,7 @@ extension MicroHTTPDServer {
         }
         let responder = Responder(connection: ConnectionHandle(raw: connection))
         exchange.responder = responder
-        exchange.clientAddress = Self.clientAddress(connection)
+        exchange.clientAddress = connectionClock(connection)?.clientAddress ?? Self.clientAddress(connection)
         let request = HTTPRequest(
             method: exchange.method.isEmpty ? "GET" : exchange.method, target: exchange.target,
             headers: exchange.headers, body: exchange.body, startedAt: exchange.startedAt,

@@ -23,11 +23,13 @@ extension MongoStore {
     }
 
     func perform(_ request: WriteRequest) -> Result<WriteResult, StoreError> {
-        for _ in 0..<100 {
+        for round in 0..<100 {
             let attempt: Attempt
             do {
                 if needsRecovery.load(ordering: .relaxed) { try recover() }
-                attempt = try self.attempt(request)
+                // A new id needs no lookup, but an insert refused as a duplicate comes
+                // back here: then the next round looks.
+                attempt = try self.attempt(request, looking: round > 0 || !request.idIsNew)
             } catch {
                 return .failure(noted(error))
             }
@@ -42,8 +44,8 @@ extension MongoStore {
         return .failure(.unavailable("too many concurrent writes to \(request.collection)/\(request.id)"))
     }
 
-    private func attempt(_ request: WriteRequest) throws(MongoError) -> Attempt {
-        let found = try pool.find(request.collection, filter: MongoDocument.idFilter(request.id), limit: 1).first
+    private func attempt(_ request: WriteRequest, looking: Bool) throws(MongoError) -> Attempt {
+        let found = looking ? try pool.find(request.collection, filter: MongoDocument.idFilter(request.id), limit: 1).first : nil
         let current = found.flatMap(MongoDocument.stored)
         let decision = request.decide(current?.document)
         let operation: Change.Operation

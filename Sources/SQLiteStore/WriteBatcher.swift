@@ -180,7 +180,7 @@ final class WriteBatcher: Sendable {
 
     private func apply(_ request: WriteRequest, at now: Int64, in db: Database) throws -> WriteResult {
         let table = SQLiteStore.table(request.collection)
-        let current = try statements.read(table, id: request.id, in: db)
+        let current = request.idIsNew ? nil : try statements.read(table, id: request.id, in: db)
         let operation: Change.Operation
         let version: Int64
         let stored: StoredDocument?

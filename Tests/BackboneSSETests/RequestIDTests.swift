@@ -1,3 +1,4 @@
+@testable import BackboneSSE
 import Testing
 
 /// Every answer names its request (`X-Request-Id`), as the log lines about it do.
@@ -14,6 +15,12 @@ import Testing
             #expect(ids.count == answers.count)
             #expect(Set(ids).count == ids.count)
         }
+    }
+
+    @Test func generatedIDsAreThePrefixAndTheCountInHex() {
+        #expect(RequestID.id(prefix: 0xfdd4_a4cd, count: 0x2) == "fdd4a4cd-2")
+        #expect(RequestID.id(prefix: 0xa, count: 0) == "a-0")
+        #expect(RequestID.id(prefix: 0, count: UInt64.max) == "0-ffffffffffffffff")
     }
 
     @Test func aProxysRequestIDIsKept() async throws {

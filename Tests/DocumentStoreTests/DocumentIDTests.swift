@@ -17,6 +17,17 @@ import Testing
         let early = DocumentID.generate(now: .init(timeIntervalSince1970: 1_000_000))
         let late = DocumentID.generate(now: .init(timeIntervalSince1970: 2_000_000))
         #expect(early < late)
+        // The seconds first, zero-padded to 8 digits: 1,000,000 is 0xf4240.
+        #expect(early.hasPrefix("000f4240"))
+    }
+
+    @Test func hexDigitsArePaddedToTheirWidthOrCountedWithoutLeadingZeros() {
+        let written = String(unsafeUninitializedCapacity: 12) { buffer in
+            let end = HexDigits.write(0xab, width: 4, into: buffer, at: 0)
+            return HexDigits.write(0x1234_5678_9abc, width: 8, into: buffer, at: end)  // the low 8 digits
+        }
+        #expect(written == "00ab56789abc")
+        #expect([0, 0xf, 0x10, 0xfff_ffff, UInt64.max].map(HexDigits.count) == [1, 1, 2, 7, 16])
     }
 
     @Test(arguments: ["a", "Z9", "_x", "~x", "-x", "a.b", "a..b", String(repeating: "a", count: 128)])

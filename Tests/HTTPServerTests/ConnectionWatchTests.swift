@@ -32,7 +32,7 @@ import TestSupport
     }
 
     private func clock(_ pair: SocketPair, waitingFor seconds: Double) -> ConnectionClock {
-        let clock = ConnectionClock(fd: pair.server)
+        let clock = ConnectionClock(fd: pair.server, clientAddress: "127.0.0.1")
         clock.receivingSince.store(DispatchTime.now().uptimeNanoseconds - UInt64(seconds * 1e9), ordering: .relaxed)
         return clock
     }

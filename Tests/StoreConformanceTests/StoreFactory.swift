@@ -60,12 +60,14 @@ struct StoreFixture {
 
 /// Writes synchronously (stores answer through a callback).
 func commit(
-    _ store: any DocumentStore, _ id: String, in collection: String = "todos", origin: String? = "test",
+    _ store: any DocumentStore, _ id: String, in collection: String = "todos", origin: String? = "test", idIsNew: Bool = false,
     _ decide: @escaping @Sendable (StoredDocument?) throws -> WriteDecision
 ) -> Result<WriteResult, StoreError> {
     // A decision that throws (a test's own mistake) refuses the write.
     waitFor {
-        store.write(WriteRequest(collection: collection, id: id, origin: origin, decide: { (try? decide($0)) ?? .refuse }), completion: $0)
+        store.write(
+            WriteRequest(collection: collection, id: id, origin: origin, idIsNew: idIsNew, decide: { (try? decide($0)) ?? .refuse }),
+            completion: $0)
     }
 }
 

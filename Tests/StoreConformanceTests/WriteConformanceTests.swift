@@ -34,6 +34,21 @@ import Testing
         #expect(byIn.documents.map(\.id) == [id, "ABCDEF0123456789abcdef01"])
     }
 
+    /// A write told its id is new skips the lookup; an id taken all the same is still
+    /// refused as a duplicate, and the document that has it is left as it was.
+    @Test(arguments: StoreKind.allCases) func anIDSaidToBeNewButTakenIsRefused(_ kind: StoreKind) throws {
+        let store = try StoreFixture(kind).store
+        let id = DocumentID.generate()
+        try insert(store, #"{"id":"\#(id)","title":"first"}"#)
+        let clash = try object(#"{"id":"\#(id)","title":"second","_v":1}"#)
+        let result = commit(store, id, idIsNew: true) { _ in .insert(clash, version: 1) }
+        guard case .duplicateID? = result.failure else {
+            Issue.record("expected duplicateID, got \(result)")
+            return
+        }
+        #expect(try store.get("todos", id: id)?.parsed()["title"] == .string("first"))
+    }
+
     @Test(arguments: StoreKind.allCases) func writesDocumentAndChangeTogether(_ kind: StoreKind) throws {
         let store = try StoreFixture(kind).store
         let before = try store.head()

@@ -1,3 +1,4 @@
+import DocumentStore
 import HTTPServer
 import Synchronization
 
@@ -6,14 +7,24 @@ import Synchronization
 /// id sent by a proxy in front (`X-Request-Id`, up to 64 characters of `A-Z a-z 0-9 . _ -`)
 /// is kept; otherwise it is this process's random prefix and a counter.
 final class RequestID: AnswerDecorator {
-    private let prefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-    private let counter = Atomic<Int>(0)
+    private let prefix = UInt64(UInt32.random(in: 0...UInt32.max))
+    private let counter = Atomic<UInt64>(0)
 
     func prepare(_ request: inout RouteRequest) {
         if let sent = request.header("X-Request-Id"), Self.isAcceptable(sent) {
             request.requestID = sent
         } else {
-            request.requestID = prefix + "-" + String(counter.add(1, ordering: .relaxed).newValue, radix: 16)
+            request.requestID = Self.id(prefix: prefix, count: counter.add(1, ordering: .relaxed).newValue)
+        }
+    }
+
+    /// `<prefix>-<count>`, both in hexadecimal without leading zeros.
+    static func id(prefix: UInt64, count: UInt64) -> String {
+        let (prefixDigits, countDigits) = (HexDigits.count(prefix), HexDigits.count(count))
+        return String(unsafeUninitializedCapacity: prefixDigits + 1 + countDigits) { buffer in
+            let dash = HexDigits.write(prefix, width: prefixDigits, into: buffer, at: 0)
+            buffer[dash] = UInt8(ascii: "-")
+            return HexDigits.write(count, width: countDigits, into: buffer, at: dash + 1)
         }
     }
 

@@ -50,11 +50,12 @@ public final class CollectionService: Sendable {
         guard caller.create.allowsAny else { return completion(.failure(.forbidden("you may not create \(name)"))) }
         if let error = checkNewOwner(body, caller) { return completion(.failure(error)) }
         let id: String
+        let idIsNew: Bool
         switch body["id"] {
         case nil, .null?:
-            id = DocumentID.generate()
+            (id, idIsNew) = (DocumentID.generate(), true)
         case .string(let s)? where DocumentID.isValid(s):
-            id = s
+            (id, idIsNew) = (s, false)
         default:
             return completion(.failure(.invalidID))
         }
@@ -62,7 +63,7 @@ public final class CollectionService: Sendable {
         do { document = try prepare(body, id: id, version: 1, previous: nil, owner: caller.subject) } catch {
             return completion(.failure(error))
         }
-        write(id: id, origin: origin, completion: completion) { (current) throws(ServiceError) in
+        write(id: id, idIsNew: idIsNew, origin: origin, completion: completion) { (current) throws(ServiceError) in
             guard current == nil else { throw .idTaken(id: id) }
             return .insert(document, version: 1)
         }
@@ -136,11 +137,11 @@ public final class CollectionService: Sendable {
     /// Runs `rules` inside the store's transaction. A refusal is kept here and the store
     /// told only to write nothing, so the reason reaches the caller with its own type.
     private func write(
-        id: String, origin: String?, completion: @escaping WriteCompletion,
+        id: String, idIsNew: Bool = false, origin: String?, completion: @escaping WriteCompletion,
         rules: @escaping @Sendable (StoredDocument?) throws(ServiceError) -> WriteDecision
     ) {
         let refusal = Refusal()
-        let request = WriteRequest(collection: name, id: id, origin: origin) { current in
+        let request = WriteRequest(collection: name, id: id, origin: origin, idIsNew: idIsNew) { current in
             do throws(ServiceError) { return try rules(current) } catch {
                 refusal.reason.withLock { $0 = error }
                 return .refuse
