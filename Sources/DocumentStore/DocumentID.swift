@@ -19,13 +19,22 @@ public enum DocumentID {
     }
 
     public static func isValid(_ id: String) -> Bool {
-        let utf8 = id.utf8
-        guard let first = utf8.first, utf8.count <= 128 else { return false }
-        func allowed(_ b: UInt8) -> Bool {
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == UInt8(ascii: "_") || b == UInt8(ascii: "~") || b == UInt8(ascii: "-")
+        var id = id
+        // Bytes from a table: every request that names a document checks its id.
+        return id.withUTF8 { bytes in
+            guard let first = bytes.first, bytes.count <= 128, allowed[Int(first)] == 1 else { return false }
+            return bytes.dropFirst().allSatisfy { allowed[Int($0)] != 0 }
         }
-        guard allowed(first) else { return false }
-        return utf8.dropFirst().allSatisfy { allowed($0) || $0 == UInt8(ascii: ".") }
+    }
+
+    /// 1: may start an id (`A-Z a-z 0-9 _ ~ -`); 2: may follow (`.`); 0: neither.
+    private static let allowed: [UInt8] = (0..<256).map { byte in
+        switch UInt8(byte) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "-"):
+            1
+        case UInt8(ascii: "."): 2
+        default: 0
+        }
     }
 }

@@ -3,7 +3,8 @@ import DocumentStore
 import GRDB
 
 /// The statements every document read and write runs, prepared once per connection by
-/// GRDB and stepped through SQLite's C API: `GET /{c}/{id}` and each write of a batch.
+/// GRDB and stepped through SQLite's C API: `GET /{c}/{id}`, each write of a batch, and
+/// the transaction around the batch.
 ///
 /// GRDB's typed fetch and execute (arguments as existentials, a generic cursor, a
 /// cached-statement lookup by SQL text) cost as much as SQLite's own work on these
@@ -20,6 +21,7 @@ import GRDB
 final class HotStatements: @unchecked Sendable {
     enum Kind: Hashable {
         case read, insert, update, delete, logChange
+        case begin, commit
     }
 
     private struct Key: Hashable {
@@ -69,6 +71,21 @@ final class HotStatements: @unchecked Sendable {
         guard code == SQLITE_DONE else { throw Self.error(code, db) }
     }
 
+    /// Runs `body` in one immediate transaction whose BEGIN and COMMIT are prepared once
+    /// (GRDB's `inTransaction` parses both anew for every commit). On an error the
+    /// transaction is rolled back (by GRDB, which copes with one SQLite already ended)
+    /// and the error rethrown.
+    func inImmediateTransaction(_ db: Database, _ body: () throws -> Void) throws {
+        try execute(.begin, "", [], in: db)
+        do {
+            try body()
+            try execute(.commit, "", [], in: db)
+        } catch {
+            try? db.rollback()
+            throw error
+        }
+    }
+
     private func statement(_ kind: Kind, _ table: String, _ db: Database) throws -> Statement {
         db.assertSerializedAccess()
         let key = Key(table: table, kind: kind)
@@ -85,6 +102,8 @@ final class HotStatements: @unchecked Sendable {
             case .update: "UPDATE \(table) SET v = ?, body = ? WHERE id = ?"
             case .delete: "DELETE FROM \(table) WHERE id = ?"
             case .logChange: "INSERT INTO changes (collection, doc_id, op, v, doc, prev, origin, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            case .begin: "BEGIN IMMEDIATE"
+            case .commit: "COMMIT"
             }
         let statement = try db.makeStatement(sql: sql)
         statements[key] = statement

@@ -135,7 +135,7 @@ final class WriteBatcher: Sendable {
         results.reserveCapacity(batch.count)
         do {
             try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
+                try statements.inImmediateTransaction(db) {
                     let now = Int64(Date().timeIntervalSince1970 * 1000)
                     // No savepoint per write: a refused write fails before it writes
                     // anything (`decide` refuses first), or in its one document statement,
@@ -157,7 +157,6 @@ final class WriteBatcher: Sendable {
                         }
                         results.append(outcome)
                     }
-                    return .commit
                 }
             }
         } catch {

@@ -1,5 +1,6 @@
 import DocumentStore
 import Foundation
+import GRDB
 import Logging
 import SQLiteStore
 import TestSupport
@@ -64,6 +65,39 @@ func insert(_ store: SQLiteStore, _ json: String) throws {
         }.get()
         #expect(try store.get("todos", id: "a\0b")?.id == "a\0b")
         #expect(try store.get("todos", id: "a")?.id == "a")
+    }
+
+    /// An error that is no write's own fault (here a trigger's malformed JSON) fails the
+    /// whole batch: nothing of it is stored, the change log does not move, and the
+    /// transaction is rolled back, not left open, so the next write commits as usual.
+    @Test func aFailedBatchLeavesNothingAndTheNextWriteCommits() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-store-\(UUID().uuidString)")
+        let path = dir.appendingPathComponent("app.sqlite").path
+        let store = try SQLiteStore(path: path, logger: Logger(label: "test"))
+        try store.prepare([CollectionLayout(name: "todos", indexes: [], unique: [], scalarPaths: [])])
+        try insert(store, #"{"id":"a","_v":1}"#)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        try DatabaseQueue(path: path, configuration: configuration).write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER boom BEFORE INSERT ON "doc.todos" WHEN NEW.id = 'boom'
+                    BEGIN SELECT json_extract('not json', '$'); END
+                    """)
+        }
+        let head = try store.head()
+
+        let failed = write(store, "boom") { _ in .insert(JSONObject([("id", .string("boom")), ("_v", .int(1))]), version: 1) }
+        guard case .failure(let error) = failed, case .internalError = error else {
+            Issue.record("expected the batch to fail, got \(failed)")
+            return
+        }
+        #expect(try store.get("todos", id: "boom") == nil)
+        #expect(try store.head() == head)
+
+        try insert(store, #"{"id":"b","_v":1}"#)
+        #expect(try store.get("todos", id: "b")?.version == 1)
+        #expect(try store.head().sequence == head.sequence + 1)
     }
 
     @Test func refusedWriteLeavesNothing() throws {

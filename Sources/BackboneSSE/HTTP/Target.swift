@@ -18,22 +18,39 @@ struct Target {
     }
 
     init(_ request: HTTPRequest) throws(APIError) {
-        let rawPath = request.rawPath
-        guard rawPath.hasPrefix("/") else {
+        var target = request.target
+        // One pass over the bytes (this runs on every request): where the path ends and
+        // where each of its segments is. Indexing the `Substring`s of the target cost
+        // more than the rest of routing.
+        let (pathEnd, segmentRanges) = target.withUTF8 { bytes -> (Int, [Range<Int>]) in
+            let pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+            var ranges: [Range<Int>] = []
+            ranges.reserveCapacity(4)
+            var start = 0
+            while start < pathEnd {
+                var end = start
+                while end < pathEnd, bytes[end] != UInt8(ascii: "/") { end += 1 }
+                if end > start { ranges.append(start..<end) }
+                start = end + 1
+            }
+            return (pathEnd, ranges)
+        }
+        guard target.utf8.first == UInt8(ascii: "/") else {
             throw .badRequest("the request target must be a path", code: "bad_target")
         }
-        guard rawPath.utf8.count <= 4096 else {
+        guard pathEnd <= 4096 else {
             throw .badRequest("the path is longer than 4096 bytes", code: "bad_target")
         }
-        path = String(rawPath)
+        let utf8 = target.utf8
+        func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
+        path = String(target[..<index(pathEnd)])
         var segments: [String] = []
-        segments.reserveCapacity(4)
-        // Bytes, not Characters: splitting by grapheme cost more than the rest of routing.
-        try QueryString.forEachPart(of: rawPath, separatedBy: UInt8(ascii: "/")) { (raw) throws(APIError) in
-            segments.append(try QueryString.decodePathSegment(raw))
+        segments.reserveCapacity(segmentRanges.count)
+        for range in segmentRanges {
+            segments.append(try QueryString.decodePathSegment(target[index(range.lowerBound)..<index(range.upperBound)]))
         }
         self.segments = segments
-        query = try QueryString.parse(request.rawQuery)
+        query = pathEnd < utf8.count ? try QueryString.parse(target[index(pathEnd + 1)...]) : []
     }
 
     /// The last value of a query parameter.
