@@ -79,6 +79,12 @@ final class HotStatements: @unchecked Sendable {
         try execute(.begin, "", [], in: db)
         do {
             try body()
+            // As GRDB's `inTransaction` checks: a transaction SQLite rolled back on its
+            // own (a full disk, a trigger's RAISE(ROLLBACK)) is named, not left to
+            // COMMIT's "no transaction is active".
+            guard db.isInsideTransaction else {
+                throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back by SQLite")
+            }
             try execute(.commit, "", [], in: db)
         } catch {
             try? db.rollback()

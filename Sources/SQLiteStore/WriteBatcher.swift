@@ -146,9 +146,11 @@ final class WriteBatcher: Sendable {
                         let outcome: Result<WriteResult, StoreError>
                         do {
                             outcome = .success(try apply(item.request, at: now, in: db))
-                        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && db.isInsideTransaction {
                             // An unexpected constraint is an internal error whose message
-                            // the service logs with the request it failed.
+                            // the service logs with the request it failed. (One that ended
+                            // the transaction fails the batch: the writes after it would
+                            // each commit on their own.)
                             outcome = .failure(Self.constraintError(error))
                         } catch let error as StoreError {
                             outcome = .failure(error)

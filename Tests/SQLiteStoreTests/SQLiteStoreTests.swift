@@ -67,9 +67,10 @@ func insert(_ store: SQLiteStore, _ json: String) throws {
         #expect(try store.get("todos", id: "a")?.id == "a")
     }
 
-    /// An error that is no write's own fault (here a trigger's malformed JSON) fails the
-    /// whole batch: nothing of it is stored, the change log does not move, and the
-    /// transaction is rolled back, not left open, so the next write commits as usual.
+    /// An error that is no write's own fault (here a trigger's malformed JSON), or one
+    /// that ends the transaction (a trigger's RAISE(ROLLBACK)), fails the whole batch:
+    /// nothing of it is stored, the change log does not move, and the transaction is
+    /// rolled back, not left open, so the next write commits as usual.
     @Test func aFailedBatchLeavesNothingAndTheNextWriteCommits() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-store-\(UUID().uuidString)")
         let path = dir.appendingPathComponent("app.sqlite").path
@@ -82,18 +83,24 @@ func insert(_ store: SQLiteStore, _ json: String) throws {
             try db.execute(
                 sql: """
                     CREATE TRIGGER boom BEFORE INSERT ON "doc.todos" WHEN NEW.id = 'boom'
-                    BEGIN SELECT json_extract('not json', '$'); END
+                    BEGIN SELECT json_extract('not json', '$'); END;
+                    CREATE TRIGGER undo BEFORE INSERT ON "doc.todos" WHEN NEW.id = 'undo'
+                    BEGIN SELECT RAISE(ROLLBACK, 'undone'); END;
                     """)
         }
         let head = try store.head()
 
-        let failed = write(store, "boom") { _ in .insert(JSONObject([("id", .string("boom")), ("_v", .int(1))]), version: 1) }
-        guard case .failure(let error) = failed, case .internalError = error else {
-            Issue.record("expected the batch to fail, got \(failed)")
-            return
+        // The second ends the transaction itself (a constraint error, which alone fails
+        // only its own write when the transaction goes on).
+        for id in ["boom", "undo"] {
+            let failed = write(store, id) { _ in .insert(JSONObject([("id", .string(id)), ("_v", .int(1))]), version: 1) }
+            guard case .failure(let error) = failed, case .internalError = error else {
+                Issue.record("expected the batch to fail, got \(failed)")
+                return
+            }
+            #expect(try store.get("todos", id: id) == nil)
+            #expect(try store.head() == head)
         }
-        #expect(try store.get("todos", id: "boom") == nil)
-        #expect(try store.head() == head)
 
         try insert(store, #"{"id":"b","_v":1}"#)
         #expect(try store.get("todos", id: "b")?.version == 1)
