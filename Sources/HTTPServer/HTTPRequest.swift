@@ -26,19 +26,6 @@ public struct HTTPRequest: Sendable {
         self.clientAddress = clientAddress
     }
 
-    /// The part of the target before `?`, still percent-encoded.
-    public var rawPath: Substring {
-        // Bytes, not Characters: the target is ASCII and this runs on every request.
-        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target[...] }
-        return target[..<q]
-    }
-
-    /// The part of the target after `?`, still percent-encoded.
-    public var rawQuery: Substring {
-        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
-        return target[target.utf8.index(after: q)...]
-    }
-
     /// The first value of a header, by case-insensitive name.
     public func header(_ name: String) -> String? {
         headers.value(of: name)
