@@ -89,6 +89,10 @@ def main():
     info_row("GET /todos?where=..., Cache-Control: no-cache", "list_fresh_rps", "/s", "bare MHD", "bare_rps")
     info_row("GET /todos?where=..., no-cache, p99", "list_fresh_p99_ms", "ms", "bare MHD", "bare_p99_ms")
     info_row("POST /todos normal p99", "post_normal_p99_ms", "ms")
+    info_row("mixed: GET /todos?where=... while POSTs run", "mixed_list_rps", "/s", "alone, no-cache", "list_fresh_rps")
+    info_row("mixed: its p99", "mixed_list_p99_ms", "ms", "alone, no-cache", "list_fresh_p99_ms")
+    info_row("mixed: POST /todos while lists run", "mixed_post_rps", "/s", "POST alone", "post_normal_rps")
+    info_row("mixed: POST p99", "mixed_post_p99_ms", "ms", "POST alone", "post_normal_p99_ms")
     info_row("POST /todos full p99", "post_full_p99_ms", "ms")
     info_row("seeding PUT /todos/{id}", "seed_rps", "/s")
 

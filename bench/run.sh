@@ -6,6 +6,7 @@
 #                                                    taking turns (BENCH_ROUNDS), medians
 #   POST /todos (--durability normal / full)         vs  raw SQLite single-row inserts (sqlite_insert.c),
 #                                                    taking turns too
+#   POSTs and list GETs at once (half the connections each)   vs  each alone
 #   p99 latency of the GETs; idle RSS after start-up and after the load.
 #
 # Prints the table and writes it to bench/out/results.txt (raw wrk output beside it).
@@ -200,6 +201,25 @@ writes_in_turns() {
   median_round "post_$durability" "$ROUNDS"
 }
 writes_in_turns normal
+
+# ---------------------------------------------------------------- reads and writes at once
+# What a live app's server does: half the connections POST while the other half read
+# the indexed list, whose answer and X-Total-Count every write changes (the store holds
+# every document posted above by now). Beside: the list alone with no-cache (each
+# request runs its query) and the POSTs alone, from the turns above.
+mixed_load() {
+  local half=$((CONNS / 2)) file=$OUT/wrk-mixed_post.txt post_pid
+  say "mixed: POST /todos and GET the list at once, $half connections each"
+  wrk -t1 -c"$half" -d"${SECS}s" --timeout "$TIMEOUT" --latency -s "$BENCH/lua/post.lua" \
+    "http://$HOST:$SERVER_PORT/todos" >"$file" 2>&1 &
+  post_pid=$!
+  CONNS=$half THREADS=1 run_wrk mixed_list "http://$HOST:$SERVER_PORT$LIST_PATH"
+  wait "$post_pid" || { cat "$file" >&2; die "wrk failed for the mixed POSTs"; }
+  record mixed_post_rps "$(awk '/^Requests\/sec:/ { print $2 }' "$file")"
+  record mixed_post_p99_ms "$(to_ms "$(awk '/^ +99%/ { print $2 }' "$file")")"
+}
+mixed_load
+alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
 
 wait_idle "$SERVER_PID" backbone-sse
 sleep 2

@@ -49,6 +49,15 @@ public indirect enum Filter: Sendable, Equatable {
         default: return .and([a, b])
         }
     }
+
+    /// Whether any condition of the tree is on `path`.
+    public func mentions(_ path: FieldPath) -> Bool {
+        switch self {
+        case .all: false
+        case .and(let parts), .or(let parts): parts.contains { $0.mentions(path) }
+        case .compare(let p, _, _), .isIn(let p, _), .notIn(let p, _), .exists(let p, _): p == path
+        }
+    }
 }
 
 public struct SortKey: Sendable, Equatable {

@@ -1,9 +1,11 @@
 import DocumentStore
 import GRDB
 
-/// Remembers `count(*)` of recent filters while no write happens. Counting a filter
-/// that matches many documents scans all of them; the page it belongs to reads only a
-/// few. Paging through a list, or many pages showing the same list, then count once.
+/// Remembers `count(*)` of recent filters, by the head they were counted at. Counting
+/// a filter that matches many documents scans all of them; the page it belongs to reads
+/// only a few. Paging through a list, or many pages showing the same list, then count
+/// once; and a count from an earlier head is carried to the new one by `CountDelta`
+/// instead of counted again, so lists under a stream of writes stay cheap.
 struct CountKey: Hashable, Sendable {
     let table: String
     let sql: String
@@ -30,3 +32,39 @@ struct CountKey: Hashable, Sendable {
 }
 
 typealias CountCache = HeadCache<CountKey, Int>
+
+/// How many more documents of a collection match a WHERE clause at one head than at an
+/// earlier one, read from the change log: those the writes in between left matching,
+/// less those that matched before them. The clause is the list's own, run on the logged
+/// JSON (`doc` as it was written, `prev` as it was before), so the answer is SQLite's,
+/// with no second matcher that would have to agree with it.
+enum CountDelta {
+    /// How many changes may be read instead of counting again: counting reads at least
+    /// the `counted` documents that match (all of them without an index), a change costs
+    /// a few of those (its JSON before and after), and a few thousand always pay.
+    static func maxChanges(counted: Int) -> Int64 {
+        max(4096, Int64(counted) / 4)
+    }
+
+    /// nil when it cannot be told: a filter on `_v` (the log keeps only the version a
+    /// write left), too many changes, or changes gone from the log (pruned).
+    static func between(
+        _ earlier: Int64, _ later: Int64, counted: Int, collection: String, filter: Filter, where clause: SQLFragment,
+        in db: Database
+    ) throws -> Int? {
+        guard earlier < later, later - earlier <= maxChanges(counted: counted), !filter.mentions(versionPath) else { return nil }
+        let range: [DatabaseValue] = [earlier.databaseValue, later.databaseValue, collection.databaseValue]
+        let side = { (column: String) in
+            "(SELECT count(*) FROM (SELECT doc_id AS id, v, \(column) AS body FROM changes"
+                + " WHERE seq > ? AND seq <= ? AND collection = ? AND \(column) IS NOT NULL) WHERE \(clause.sql))"
+        }
+        let sql = "SELECT (SELECT count(*) FROM changes WHERE seq > ? AND seq <= ?), \(side("doc")), \(side("prev"))"
+        let arguments = [range[0], range[1]] + range + clause.arguments + range + clause.arguments
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(values: arguments)),
+            Int64(row[0] as Int) == later - earlier
+        else { return nil }
+        return (row[1] as Int) - (row[2] as Int)
+    }
+
+    private static let versionPath = FieldPath("_v")!
+}

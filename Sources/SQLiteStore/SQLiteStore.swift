@@ -142,10 +142,7 @@ public final class SQLiteStore: DocumentStore {
                 if let cached = counts.lookup(key, head: head) {
                     total = cached
                 } else {
-                    let counted =
-                        try Int.fetchOne(
-                            db.cachedStatement(sql: "SELECT count(*) FROM \(table) WHERE \(whereClause.sql)"),
-                            arguments: StatementArguments(values: whereClause.arguments)) ?? 0
+                    let counted = try count(table, collection, query.filter, whereClause, key: key, head: head, in: db)
                     counts.store(key, head: head, value: counted)
                     total = counted
                 }
@@ -275,6 +272,24 @@ public final class SQLiteStore: DocumentStore {
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + select, arguments: StatementArguments(values: whereClause.arguments))
                 .map { $0["detail"] as String }
         }
+    }
+
+    /// The count of a list's filter at `head`: carried from one counted at an earlier
+    /// head when the change log can tell the difference (`CountDelta`), counted
+    /// otherwise. (A count from a later head is no use: this snapshot cannot see the
+    /// changes that lead to it.)
+    private func count(
+        _ table: String, _ collection: String, _ filter: Filter, _ clause: SQLFragment, key: CountKey, head: Int64, in db: Database
+    ) throws -> Int {
+        if let known = counts.stored(key), known.head < head,
+            let delta = try CountDelta.between(
+                known.head, head, counted: known.value, collection: collection, filter: filter, where: clause, in: db)
+        {
+            return known.value + delta
+        }
+        return try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT count(*) FROM \(table) WHERE \(clause.sql)"),
+            arguments: StatementArguments(values: clause.arguments)) ?? 0
     }
 
     /// The table, the WHERE clause and the `SELECT … ORDER BY` a list runs (without
