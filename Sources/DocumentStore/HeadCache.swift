@@ -34,19 +34,12 @@ public final class HeadCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
         }
     }
 
-    /// The value stored for `key` at whatever head it was stored, for a caller that can
-    /// carry it to another head (the store's counts, through the change log).
-    public func stored(_ key: Key) -> (head: Int64, value: Value)? {
-        state.withLock { state in state.entries[key].map { ($0.head, $0.value) } }
-    }
-
     public func store(_ key: Key, head: Int64, value: Value, cost: Int = 1) {
         guard cost <= maxCost else { return }
         state.withLock { state in
             if let old = state.entries.removeValue(forKey: key) { state.cost -= old.cost }
             if state.entries.count >= capacity || state.cost + cost > maxCost {
-                // Entries from before the newest head go first: a lookup at a head never
-                // finds them, and only a caller that carries values forward still can.
+                // Entries from before the newest head can never be used again.
                 state.entries = state.entries.filter { $0.value.head >= head }
                 state.cost = state.entries.values.reduce(0) { $0 + $1.cost }
                 if state.entries.count >= capacity || state.cost + cost > maxCost {

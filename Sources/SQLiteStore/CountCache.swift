@@ -1,11 +1,8 @@
 import DocumentStore
 import GRDB
+import Synchronization
 
-/// Remembers `count(*)` of recent filters, by the head they were counted at. Counting
-/// a filter that matches many documents scans all of them; the page it belongs to reads
-/// only a few. Paging through a list, or many pages showing the same list, then count
-/// once; and a count from an earlier head is carried to the new one by `CountDelta`
-/// instead of counted again, so lists under a stream of writes stay cheap.
+/// A list's filter in a collection table, as SQLite runs it.
 struct CountKey: Hashable, Sendable {
     let table: String
     let sql: String
@@ -31,7 +28,47 @@ struct CountKey: Hashable, Sendable {
     }
 }
 
-typealias CountCache = HeadCache<CountKey, Int>
+/// Remembers `count(*)` of recent filters, each at the last few heads it was counted
+/// at. Counting a filter that matches many documents scans all of them; the page it
+/// belongs to reads only a few. Paging through a list, or many pages showing the same
+/// list, then count once; and a count from an earlier head is carried to a later one by
+/// `CountDelta` instead of counted again, so lists under a stream of writes stay cheap.
+/// A few heads, not one: readers on different threads hold snapshots a few writes
+/// apart, and a count stored at a later head is no use to the one behind (its snapshot
+/// cannot see the writes in between).
+final class CountCache: Sendable {
+    struct Counted: Equatable {
+        let head: Int64
+        let value: Int
+    }
+
+    /// Filters remembered; past this, all are forgotten (a burst of distinct filters
+    /// then costs what it would without a cache).
+    let capacity: Int
+    static let headsPerFilter = 8
+    /// Oldest first.
+    private let entries = Mutex<[CountKey: [Counted]]>([:])
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// The count stored at the newest head not after `head`.
+    func latest(_ key: CountKey, notAfter head: Int64) -> Counted? {
+        entries.withLock { $0[key]?.last { $0.head <= head } }
+    }
+
+    func store(_ key: CountKey, head: Int64, value: Int) {
+        entries.withLock { entries in
+            if entries[key] == nil, entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            var counted = entries[key] ?? []
+            guard !counted.contains(where: { $0.head == head }) else { return }
+            counted.insert(Counted(head: head, value: value), at: counted.firstIndex { $0.head > head } ?? counted.endIndex)
+            if counted.count > Self.headsPerFilter { counted.removeFirst() }
+            entries[key] = counted
+        }
+    }
+}
 
 /// How many more documents of a collection match a WHERE clause at one head than at an
 /// earlier one, read from the change log: those the writes in between left matching,

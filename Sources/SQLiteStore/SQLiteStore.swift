@@ -139,10 +139,11 @@ public final class SQLiteStore: DocumentStore {
             if documents.count > query.limit || query.skip > 0 {
                 documents.removeLast(max(0, documents.count - query.limit))
                 let key = CountKey(table: table, sql: whereClause.sql, arguments: whereClause.arguments)
-                if let cached = counts.lookup(key, head: head) {
-                    total = cached
+                let known = counts.latest(key, notAfter: head)
+                if let known, known.head == head {
+                    total = known.value
                 } else {
-                    let counted = try count(table, collection, query.filter, whereClause, key: key, head: head, in: db)
+                    let counted = try count(table, collection, query.filter, whereClause, from: known, head: head, in: db)
                     counts.store(key, head: head, value: counted)
                     total = counted
                 }
@@ -276,12 +277,12 @@ public final class SQLiteStore: DocumentStore {
 
     /// The count of a list's filter at `head`: carried from one counted at an earlier
     /// head when the change log can tell the difference (`CountDelta`), counted
-    /// otherwise. (A count from a later head is no use: this snapshot cannot see the
-    /// changes that lead to it.)
+    /// otherwise.
     private func count(
-        _ table: String, _ collection: String, _ filter: Filter, _ clause: SQLFragment, key: CountKey, head: Int64, in db: Database
+        _ table: String, _ collection: String, _ filter: Filter, _ clause: SQLFragment, from known: CountCache.Counted?,
+        head: Int64, in db: Database
     ) throws -> Int {
-        if let known = counts.stored(key), known.head < head,
+        if let known,
             let delta = try CountDelta.between(
                 known.head, head, counted: known.value, collection: collection, filter: filter, where: clause, in: db)
         {
