@@ -89,6 +89,7 @@ def main():
     info_row("GET /todos?where=..., Cache-Control: no-cache", "list_fresh_rps", "/s", "bare MHD", "bare_rps")
     info_row("GET /todos?where=..., no-cache, p99", "list_fresh_p99_ms", "ms", "bare MHD", "bare_p99_ms")
     info_row("POST /todos normal p99", "post_normal_p99_ms", "ms")
+    info_row("mixed: the first list after the POSTs (counts them all)", "mixed_first_list_ms", "ms")
     info_row("mixed: GET /todos?where=... while POSTs run", "mixed_list_rps", "/s", "alone, no-cache", "list_fresh_rps")
     info_row("mixed: its p99", "mixed_list_p99_ms", "ms", "alone, no-cache", "list_fresh_p99_ms")
     info_row("mixed: POST /todos while lists run", "mixed_post_rps", "/s", "POST alone", "post_normal_rps")

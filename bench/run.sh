@@ -208,7 +208,12 @@ writes_in_turns normal
 # every document posted above by now). Beside: the list alone with no-cache (each
 # request runs its query) and the POSTs alone, from the turns above.
 mixed_load() {
-  local half=$((CONNS / 2)) file=$OUT/wrk-mixed_post.txt post_pid
+  local half=$((CONNS / 2)) file=$OUT/wrk-mixed_post.txt post_pid first
+  # One list first, timed: its count, last taken before the POSTs above, is counted
+  # again over every document (too many writes since to carry it), as after a restart.
+  # The load then measures the steady state, each count carried from write to write.
+  first=$(curl -s -o /dev/null -w '%{time_total}' "http://$HOST:$SERVER_PORT$LIST_PATH") || die "the first list failed"
+  record mixed_first_list_ms "$(awk -v t="$first" 'BEGIN { printf "%.1f", t * 1000 }')"
   say "mixed: POST /todos and GET the list at once, $half connections each"
   wrk -t1 -c"$half" -d"${SECS}s" --timeout "$TIMEOUT" --latency -s "$BENCH/lua/post.lua" \
     "http://$HOST:$SERVER_PORT/todos" >"$file" 2>&1 &

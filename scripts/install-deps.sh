@@ -13,7 +13,7 @@ case "$what" in
               systemd)  # systemd-analyze: Tests/integration/test_systemd_unit.py
         pips+=(pytest requests openapi-spec-validator PyYAML selenium mockupdb mongomock "schemathesis>=4.32"
               "openapi-python-client==0.29.1") ;;  # a client generated from the served spec: Tests/integration/test_openapi.py
-  bench) debs+=(wrk gcc nginx-light libnginx-mod-nchan redis-server python3-matplotlib); pips+=(requests mockupdb mongomock) ;;  # nginx + Nchan: the peer of bench/streams; the MongoDB double: bench/mongo; matplotlib: bench/curves/plot.py
+  bench) debs+=(wrk curl gcc nginx-light libnginx-mod-nchan redis-server python3-matplotlib); pips+=(requests mockupdb mongomock) ;;  # nginx + Nchan: the peer of bench/streams; the MongoDB double: bench/mongo; matplotlib: bench/curves/plot.py
 esac
 
 missing=()
