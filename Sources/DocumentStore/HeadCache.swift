@@ -2,9 +2,9 @@ import Synchronization
 
 /// Values that stay true for as long as the change log's head does not move: every
 /// write appends to the log in its own transaction, so an unchanged head means
-/// unchanged documents. The store's counts of a filter, the service's whole list
-/// answers. Bounded by entries and by a total cost (bytes, say); when full, the entries
-/// of older heads go first, then everything.
+/// unchanged documents: the service's whole list answers. Bounded by entries and by a
+/// total cost (bytes, say); when full, the entries of older heads go first, then
+/// everything.
 public final class HeadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         let head: Int64
