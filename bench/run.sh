@@ -220,8 +220,7 @@ mixed_load() {
   post_pid=$!
   CONNS=$half THREADS=1 run_wrk mixed_list "http://$HOST:$SERVER_PORT$LIST_PATH"
   wait "$post_pid" || { cat "$file" >&2; die "wrk failed for the mixed POSTs"; }
-  record mixed_post_rps "$(awk '/^Requests\/sec:/ { print $2 }' "$file")"
-  record mixed_post_p99_ms "$(to_ms "$(awk '/^ +99%/ { print $2 }' "$file")")"
+  record_wrk_output mixed_post "$file"
 }
 mixed_load
 alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"

@@ -82,6 +82,19 @@ run_wrk() {
   local ticks1 hz
   ticks1=$(cpu_ticks "$TARGET_PID")
   hz=$(getconf CLK_TCK)
+  record_wrk_output "$name" "$file"
+  # CPU time the server process spent per request (user + system, all its threads).
+  if ((WRK_TOTAL > 0)); then
+    record "${name}_cpu_us" "$(awk -v d=$((ticks1 - ticks0)) -v hz="$hz" -v n="$WRK_TOTAL" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')"
+  fi
+}
+
+# record_wrk_output NAME FILE: records NAME_rps, NAME_p99_ms and NAME_requests from wrk's
+# output in FILE (run with --latency), notes non-2xx responses and socket errors, and
+# leaves the request count in WRK_TOTAL.
+WRK_TOTAL=0
+record_wrk_output() {
+  local name=$1 file=$2
   local rps p99 total non2xx sockerr
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$file")
   p99=$(awk '/^ +99%/ { print $2 }' "$file")
@@ -92,10 +105,7 @@ run_wrk() {
   record "${name}_rps" "$rps"
   [ -n "$p99" ] && record "${name}_p99_ms" "$(to_ms "$p99")"
   record "${name}_requests" "${total:-0}"
-  # CPU time the server process spent per request (user + system, all its threads).
-  if ((${total:-0} > 0)); then
-    record "${name}_cpu_us" "$(awk -v d=$((ticks1 - ticks0)) -v hz="$hz" -v n="$total" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')"
-  fi
+  WRK_TOTAL=${total:-0}
   if [ -n "$non2xx" ]; then
     record "note_${name}_non2xx" "$name: $non2xx of ${total:-?} responses were not 2xx/3xx"
     say "WARNING: $name: $non2xx non-2xx/3xx responses"
