@@ -11,14 +11,20 @@ public struct ServiceOptions: Sendable {
     public var staticRoots: [StaticFiles.Root]
     /// `--dev-tokens`: `POST /auth/dev-token` signs tokens for anyone (nil: 404).
     public var devTokens: DevTokenIssuer?
+    /// `--list-budget`: how long a list may run on the server thread that took it before
+    /// it is stopped and run on the slow-list lane (zero: every list not answered from
+    /// memory goes there). Stores that cannot stop a query run it whole.
+    public var listBudget: Duration
 
     public init(
-        corsOrigins: [String] = [], maxLimit: Int = 1000, staticRoots: [StaticFiles.Root] = [], devTokens: DevTokenIssuer? = nil
+        corsOrigins: [String] = [], maxLimit: Int = 1000, staticRoots: [StaticFiles.Root] = [], devTokens: DevTokenIssuer? = nil,
+        listBudget: Duration = .milliseconds(5)
     ) {
         self.corsOrigins = corsOrigins
         self.maxLimit = maxLimit
         self.staticRoots = staticRoots
         self.devTokens = devTokens
+        self.listBudget = listBudget
     }
 }
 
@@ -33,6 +39,13 @@ public final class BackboneSSEApp: Sendable {
     let logger: Logger
     let cors: CORSHeaders
     let store: any DocumentStore
+    /// Where lists too slow for a server thread run (`ServiceOptions.listBudget`): one at
+    /// a time, on a thread of their own. A sort or a count over many documents then holds
+    /// up only the slow lists queued behind it, not every connection that shares the
+    /// server thread it came in on (event streams among them). The queue needs no bound
+    /// of its own: each entry is a request whose connection waits, and connections are
+    /// capped.
+    let slowLists = DispatchQueue(label: "backbone-sse.slow-lists")
     /// The decorators and middleware every config has (identity and rules come after,
     /// from the config).
     private let decorators: [any AnswerDecorator]

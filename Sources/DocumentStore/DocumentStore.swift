@@ -18,7 +18,11 @@ public protocol DocumentStore: Sendable {
     func read(_ collection: String, id: String) throws(StoreError) -> (document: StoredDocument?, cursor: ChangeCursor)
 
     /// A page of matching documents and the change-log position the page reflects.
-    func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult
+    ///
+    /// With a `budget`, a store that can stop a query midway throws `.overBudget` once
+    /// answering has taken longer (at once for a zero budget), having changed nothing;
+    /// nil: no limit. A store that cannot stop a query answers in full.
+    func list(_ collection: String, query: ListQuery, within budget: Duration?) throws(StoreError) -> ListResult
 
     /// Runs `write.decide` on the current document and applies its decision atomically
     /// with a change-log entry; `completion` runs once the write is durable (or failed),
@@ -61,6 +65,11 @@ public protocol DocumentStore: Sendable {
 
 extension DocumentStore {
     public var headCoversAcknowledgedWrites: Bool { false }
+
+    /// A page of matching documents, however long it takes.
+    public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
+        try list(collection, query: query, within: nil)
+    }
 }
 
 /// What a collection asks of its store.

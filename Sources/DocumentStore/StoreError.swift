@@ -11,6 +11,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// `decide` answered `.refuse`: the caller's own rules refused the write, and the
     /// caller knows why.
     case refused
+    /// A read ran past the time budget its caller gave and was stopped (nothing changed).
+    case overBudget
     /// Something that should not happen; the message is for logs, not clients.
     case internalError(String)
 
@@ -21,6 +23,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .unavailable(let why): return "store unavailable: \(why)"
         case .unknownCollection(let name): return "unknown collection \(name)"
         case .refused: return "refused by the caller's rules"
+        case .overBudget: return "stopped: the read ran past its time budget"
         case .internalError(let message): return "internal store error: \(message)"
         }
     }

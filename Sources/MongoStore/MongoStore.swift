@@ -94,7 +94,9 @@ public final class MongoStore: DocumentStore {
         }
     }
 
-    public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
+    /// The budget is not applied: a query runs whole (libmongoc's calls block until the
+    /// server answers).
+    public func list(_ collection: String, query: ListQuery, within budget: Duration?) throws(StoreError) -> ListResult {
         try check(collection)
         return try run { () throws(MongoError) in
             let head = try log.head()

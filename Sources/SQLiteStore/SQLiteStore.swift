@@ -123,13 +123,16 @@ public final class SQLiteStore: DocumentStore {
         return (read.document, ChangeCursor(epoch: epoch, sequence: read.head))
     }
 
-    public func list(_ collection: String, query: ListQuery) throws(StoreError) -> ListResult {
+    /// The budget is kept on the server threads' own connections (SQLite's progress
+    /// handler stops the statement); reads from other threads run whole.
+    public func list(_ collection: String, query: ListQuery, within budget: Duration?) throws(StoreError) -> ListResult {
+        if budget == .zero { throw .overBudget }
         let (table, whereClause, select) = try listStatement(collection, query)
         let sql = select + " LIMIT ? OFFSET ?"
         let arguments = StatementArguments(values: whereClause.arguments + [(query.limit + 1).databaseValue, query.skip.databaseValue])
         // The head and the rows come from the same snapshot, so the cursor reflects
         // exactly what the list shows.
-        return try readingAtHead { db, head, _ in
+        return try readingAtHead(within: budget) { db, head, _ in
             var documents: [StoredDocument] = []
             let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
             while let row = try rows.next() {
@@ -325,9 +328,13 @@ public final class SQLiteStore: DocumentStore {
 
     /// The same, with the change log's head in that snapshot (read once per snapshot) and
     /// the connection's document statements (prepared afresh on the pool's connections).
-    private func readingAtHead<T>(_ body: (Database, Int64, HotStatements) throws -> T) throws(StoreError) -> T {
+    /// With a `budget`, the body's statements on a server thread's connection stop once
+    /// it has passed (`StoreError.overBudget`).
+    private func readingAtHead<T>(
+        within budget: Duration? = nil, _ body: (Database, Int64, HotStatements) throws -> T
+    ) throws(StoreError) -> T {
         do {
-            if let result = try readers.read(head: Self.headSequence, body) { return result }
+            if let result = try readers.read(head: Self.headSequence, within: budget, body) { return result }
             return try pool.read { db in try body(db, try Self.headSequence(db), HotStatements()) }
         } catch {
             throw Self.map(error)
@@ -338,6 +345,8 @@ public final class SQLiteStore: DocumentStore {
         if let error = error as? StoreError { return error }
         if let error = error as? DatabaseError {
             switch error.resultCode {
+            case .SQLITE_INTERRUPT:
+                return .overBudget  // only a read's deadline interrupts (`ReadDeadline`)
             case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN, .SQLITE_READONLY:
                 return .unavailable(error.message ?? "\(error.resultCode)")
             default:

@@ -32,12 +32,14 @@ final class ThreadReaders: Sendable {
 
         let queue: DatabaseQueue
         let statements = HotStatements()
+        let deadline: ReadDeadline
         private let connection: SQLiteConnection?
         private var snapshot = Snapshot()
 
         init(queue: DatabaseQueue) {
             self.queue = queue
             connection = queue.inDatabase { $0.sqliteConnection }
+            deadline = ReadDeadline(on: connection)
         }
 
         subscript(db: Database) -> Snapshot {
@@ -105,13 +107,19 @@ final class ThreadReaders: Sendable {
 
     /// The same, with the change log's head in the snapshot, read once per snapshot (a
     /// document read then needs one statement, not two), and the connection's prepared
-    /// document statements.
-    func read<T>(head: (Database) throws -> Int64, _ body: (Database, Int64, HotStatements) throws -> T) throws -> T? {
+    /// document statements. The body's statements stop once `budget` has passed.
+    func read<T>(
+        head: (Database) throws -> Int64, within budget: Duration? = nil, _ body: (Database, Int64, HotStatements) throws -> T
+    ) throws -> T? {
         try withSnapshot { db, reader in
-            if let known = reader[db].head { return try body(db, known, reader.statements) }
-            let known = try head(db)
-            reader[db].head = known
-            return try body(db, known, reader.statements)
+            let known: Int64
+            if let head = reader[db].head {
+                known = head
+            } else {
+                known = try head(db)
+                reader[db].head = known
+            }
+            return try reader.deadline.within(budget) { try body(db, known, reader.statements) }
         }
     }
 

@@ -80,6 +80,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest page a list returns, and the default page (a collection's maxLimit takes its place).")
     var maxLimit = 1000
 
+    @Option(
+        help:
+            "SQLite store: milliseconds a list may run on the server thread that took it; one still running then is stopped and run again on a thread for slow lists, one at a time, so that the other connections of that server thread (event streams among them) do not wait for it (0: every list not answered from memory goes there)."
+    )
+    var listBudget: Double = 5
+
     @Option(help: "Most event streams held at once; past it a new one gets 503.")
     var maxStreams = 10_000
 
@@ -126,6 +132,7 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--connection-memory: a size from 4KiB to 1MiB, not \(connectionMemory)")
         }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
+        guard listBudget >= 0, listBudget.isFinite else { throw ValidationError("--list-budget must not be negative") }
         guard ByteSize.parse(readCache) != nil else { throw ValidationError("--read-cache: not a size: \(readCache)") }
         guard ByteSize.parse(documentCache, allowingZero: true) != nil else {
             throw ValidationError("--document-cache: not a size: \(documentCache)")
@@ -181,7 +188,9 @@ struct ServeCommand: ParsableCommand {
         let documentStore = opened.store
         let app = try BackboneSSEApp(
             config: appConfig, store: documentStore, feed: opened.feed, broker: opened.broker,
-            options: ServiceOptions(corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots, devTokens: devTokenIssuer),
+            options: ServiceOptions(
+                corsOrigins: corsOrigins, maxLimit: maxLimit, staticRoots: roots, devTokens: devTokenIssuer,
+                listBudget: .microseconds(Int64(listBudget * 1000))),
             streams: StreamOptions(
                 maxStreams: maxStreams, heartbeat: heartbeat, bufferBytes: ByteSize.parse(streamBuffer)!,
                 retainCount: retainCount, retainSeconds: retainSeconds),

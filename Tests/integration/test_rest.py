@@ -13,12 +13,14 @@ import random
 import re
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 import pytest
 import requests
 
-from conftest import assert_error, not_on_the_double, sqlite_only, unique
-from sse_client import metric
+from conftest import STORE, assert_error, not_on_the_double, sqlite_only, unique
+from sse_client import metric, open_stream
 
 CURSOR_RE = re.compile(r"^[0-9a-f]+-\d+$")
 
@@ -67,6 +69,47 @@ def test_the_same_list_url_shows_every_write_at_once(server):
     assert again.headers["X-Stream-Cursor"] == answer.headers["X-Stream-Cursor"]
     assert server.delete(f"/todos/{second['id']}").status_code == 200
     assert [d["title"] for d in server.get(url, params=params).json()] == ["c"]
+
+
+def test_lists_run_on_the_slow_list_thread_answer_as_inline_ones(make_server):
+    """`--list-budget 0` sends every list not answered from memory to the thread for
+    slow lists (on the SQLite store; the MongoDB store runs each list whole where it
+    arrives): pages, totals, links and cursors are those of a list run inline, a
+    client's own write shows in its next list, a bad query is still a 400, and the
+    same URL still streams."""
+    srv = make_server("--list-budget", "0")
+    moved = metric(srv, "backbone_sse_slow_lists_total") or 0
+    tag = unique("lane")
+    for i in range(12):
+        srv.create(title=f"t{i:02d}", tags=[tag], done=i % 2 == 0)
+    params = {"where": json.dumps({"tags": tag, "done": True}), "sort": "-title", "limit": "4"}
+    r = srv.get("/todos", params=params)
+    assert r.status_code == 200, r.text
+    assert [d["title"] for d in r.json()] == ["t10", "t08", "t06", "t04"]
+    assert r.headers["X-Total-Count"] == "6"
+    assert 'rel="next"' in r.headers["Link"]
+    head = cursor_seq(r.headers["X-Stream-Cursor"])
+    mine = srv.create(title="t99", tags=[tag], done=True)
+    r = srv.get("/todos", params=params)
+    assert [d["id"] for d in r.json()][0] == mine["id"]
+    assert r.headers["X-Total-Count"] == "7"
+    assert cursor_seq(r.headers["X-Stream-Cursor"]) > head
+    # Many at once: each answered, in full.
+    pages = [{**params, "skip": str(k)} for k in range(7)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda p: requests.get(srv.url + "/todos", params=p, timeout=30), pages))
+    assert [a.status_code for a in answers] == [200] * 7
+    assert [a.json()[0]["title"] for a in answers] == ["t99", "t10", "t08", "t06", "t04", "t02", "t00"]
+    assert_error(srv.get("/todos", params={"where": "{not json"}), 400)
+    if STORE == "sqlite":  # the MongoDB store runs every list whole where it arrives
+        assert metric(srv, "backbone_sse_slow_lists_total") >= moved + 9
+    stream = open_stream(srv.port, "/todos?where=" + quote(json.dumps({"tags": tag})))
+    assert stream.status == 200, (stream.status, stream.body)
+    stream.hello()
+    with stream:
+        made = srv.create(title="t100", tags=[tag])
+        event = stream.next()
+        assert (event.event, event.json["id"]) == ("create", made["id"])
 
 
 def test_totals_stay_exact_while_writes_and_reads_interleave(server):

@@ -24,17 +24,19 @@ struct CollectionHandlers {
     /// `GET /{c}` through `answers`: the same target at the same head gets the same
     /// answer, so a page that many clients load is read and encoded once per write. Only
     /// for stores whose head covers every acknowledged write (a client must see its own).
+    /// A query that runs past `budget` may be stopped (`ServiceError.overBudget`).
     func list(
-        _ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)], answers: ListAnswers
+        _ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)], answers: ListAnswers,
+        within budget: Duration? = nil
     ) throws -> HTTPResponse {
-        guard let head = try service.cacheableHead() else { return try list(request, path: path, query: pairs).response }
+        guard let head = try service.cacheableHead() else { return try list(request, path: path, query: pairs, within: budget).response }
         // `Cache-Control: no-cache` asks for a fresh answer: never needed for
         // correctness (an answer is only reused at the head it was read at), but it lets
         // a benchmark or a doubtful operator measure the query itself.
         let fresh = request.header("Cache-Control")?.contains("no-cache") == true
         let key = Self.answerKey(request.target, caller.read)
         if !fresh, let answer = answers.lookup(key, head: head) { return answer }
-        let (response, cursor) = try list(request, path: path, query: pairs)
+        let (response, cursor) = try list(request, path: path, query: pairs, within: budget)
         answers.store(key, head: cursor.sequence, value: response, cost: response.body.count + 512)
         return response
     }
@@ -50,12 +52,12 @@ struct CollectionHandlers {
     /// A page of documents, the stream cursor it reflects, and paging headers when the
     /// page is not the whole result.
     private func list(
-        _ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)]
+        _ request: HTTPRequest, path: String, query pairs: [(name: String, value: String)], within budget: Duration?
     ) throws
         -> (response: HTTPResponse, cursor: ChangeCursor)
     {
         let query = try parse(pairs).query
-        let result = try service.list(query, as: caller)
+        let result = try service.list(query, as: caller, within: budget)
         var body: [UInt8] = [UInt8(ascii: "[")]
         for (i, document) in result.documents.enumerated() {
             if i > 0 { body.append(UInt8(ascii: ",")) }

@@ -15,9 +15,21 @@ enum CollectionRoutes {
             subscription.expires = request.identity?.expires
             return respond(try StreamHandlers(hub: request.app.hub).open(request.http, subscription, since: parsed.since))
         }
-        respond(
-            try handlers.list(request.http, path: request.target.path, query: request.target.query, answers: request.configured.listAnswers)
-        )
+        let list = { @Sendable (budget: Duration?) throws -> HTTPResponse in
+            try handlers.list(
+                request.http, path: request.target.path, query: request.target.query, answers: request.configured.listAnswers,
+                within: budget)
+        }
+        do {
+            return respond(try list(request.app.options.listBudget))
+        } catch ServiceError.overBudget {
+            // Too slow for this server thread, whose other connections (streams among
+            // them) wait while it runs: run it whole on the slow-list lane instead.
+            request.app.metrics.listMovedToSlowLane()
+            request.app.slowLists.async {
+                do { respond(try list(nil)) } catch { respond(request.errorResponse(error)) }
+            }
+        }
     }
 
     /// `POST /{c}`.

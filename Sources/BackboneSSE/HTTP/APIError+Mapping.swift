@@ -52,6 +52,10 @@ extension APIError {
         case .internalFailure(let why):
             self.init(500, "internal_error", "internal error")
             cause = why
+        case .overBudget:
+            // The list routes run such a list again without a budget: never a client's.
+            self.init(500, "internal_error", "internal error")
+            cause = "a list stopped by its time budget was not run again"
         }
     }
 }

@@ -33,10 +33,11 @@ public final class CollectionService: Sendable {
 
     /// A page of what `caller` may read: with `read: owner` the owner condition joins
     /// the query itself, so counts, pages and any `$or` stay within the caller's documents.
-    func list(_ query: ListQuery, as caller: Caller) throws(ServiceError) -> ListResult {
+    /// Past `budget` the store may stop it (`.overBudget`).
+    func list(_ query: ListQuery, as caller: Caller, within budget: Duration? = nil) throws(ServiceError) -> ListResult {
         var query = query
         query.filter = try readableFilter(caller) && query.filter
-        do { return try store.list(name, query: query) } catch { throw ServiceError(error) }
+        do { return try store.list(name, query: query, within: budget) } catch { throw ServiceError(error) }
     }
 
     /// The head, when answers read at a head stay true until it moves; nil otherwise.

@@ -29,6 +29,8 @@ public enum ServiceError: Error, Sendable {
     case unavailable(String)
     /// A collection the store does not know.
     case unknownCollection(String)
+    /// A read stopped by the time budget its caller gave (`CollectionService.list`).
+    case overBudget
     /// A failure the client cannot act on; `cause` is for the log only.
     case internalFailure(cause: String)
 
@@ -40,6 +42,7 @@ public enum ServiceError: Error, Sendable {
         case .unavailable(let why): self = .unavailable(why)
         case .unknownCollection(let name): self = .unknownCollection(name)
         case .refused: self = .internalFailure(cause: "the store reported a refusal the service did not make")
+        case .overBudget: self = .overBudget
         case .internalError(let message): self = .internalFailure(cause: message)
         }
     }

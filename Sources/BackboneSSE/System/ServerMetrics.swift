@@ -29,6 +29,7 @@ public final class ServerMetrics: Sendable {
 
     /// The stream figures, made once: the registry takes a lock and builds labels per call.
     private let streamFigures: (sent: Counter, replayed: Counter, overflowed: Counter, open: Gauge)
+    private let slowLists: Counter
 
     /// The figures of `ProcessFigures`, set when read; the CPU time is a counter, moved
     /// on by what was spent since the last read.
@@ -57,6 +58,10 @@ public final class ServerMetrics: Sendable {
         processGauges = processHelp.map { name, help in
             (name, registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help)))
         }
+        slowLists = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "backbone_sse", metricName: "slow_lists", unitName: "total",
+                helpText: "Lists stopped past --list-budget on a server thread and run on the thread for slow lists"))
         streamFigures = (
             registry.makeCounter(
                 descriptor: MetricNameDescriptor(
@@ -160,6 +165,7 @@ public final class ServerMetrics: Sendable {
     func eventsSent(_ n: Int) { streamFigures.sent.increment(by: Int64(n)) }
     func eventsReplayed(_ n: Int) { streamFigures.replayed.increment(by: Int64(n)) }
     func streamOverflowed() { streamFigures.overflowed.increment() }
+    func listMovedToSlowLane() { slowLists.increment() }
     func setOpenStreams(_ n: Int) { streamFigures.open.set(Double(n)) }
     /// Reads /proc into the process gauges.
     func processFigures() {
