@@ -134,7 +134,11 @@ public final class MongoStore: DocumentStore {
     public func logBounds() throws(StoreError) -> LogBounds {
         try run { () throws(MongoError) in
             let newest = try log.head()
-            return LogBounds(oldest: try log.oldest(), newest: newest)
+            // Every number past the settled head is still to come (claimed by a writer
+            // not done yet, or to be settled void): the oldest entry present may be above
+            // it only because the next number's entry is not written yet, and a stream
+            // can still resume from the head itself.
+            return LogBounds(oldest: try log.oldest().map { min($0, newest + 1) }, newest: newest)
         }
     }
 

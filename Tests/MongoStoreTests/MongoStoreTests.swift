@@ -114,6 +114,20 @@ import Testing
         #expect(throws: MongoError.self) { try store.log.insert(late, creation: 0, state: .pending) }
     }
 
+    /// The first writes of a fresh store: a writer holds 1 (not inserted yet) while 2 is
+    /// written. A stream from the start must resume, not be reset (seen in the integration
+    /// suite's reconnect storm: a spurious `reset` at sequence 0).
+    @Test func aStreamCanResumeFromTheHeadWhileTheNextNumberIsMissing() throws {
+        let store = try Self.store(lease: 30)
+        let start = try store.head().sequence
+        store.order.withLock { $0.raise(to: start + 1) }
+        #expect(try create(store, "b").change.sequence == start + 2)
+        let bounds = try store.logBounds()
+        #expect(bounds.newest == start)
+        #expect(bounds.canResume(after: start))
+        #expect(!bounds.canResume(after: start + 2))
+    }
+
     @Test func theListenerNeverSeesALaterSequenceFirst() throws {
         let store = try Self.store(lease: 30)
         let seen = Mutex<[Int64]>([])
