@@ -16,6 +16,7 @@ extension MicroHTTPDServer {
             // Counted from its headers, so that `stop` also waits for a body still
             // arriving; a request that begins after `stop` is answered 503 once read.
             exchange.admitted = admission.withLock { $0.admit() }
+            exchange.headers.reserveCapacity(16)  // one allocation, not one per doubling
             _ = MHD_get_connection_values(
                 connection, .HEADER_KIND, cmhdCollectHeader,
                 Unmanaged.passUnretained(exchange).toOpaque())

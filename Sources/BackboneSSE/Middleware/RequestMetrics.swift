@@ -6,16 +6,20 @@ import HTTPServer
 struct RequestMetrics: AnswerDecorator {
     let metrics: ServerMetrics
 
-    static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
     func decorate(_ response: inout HTTPResponse, for request: RouteRequest) {
-        let method = Self.methods.contains(request.method) ? request.method : "other"
+        // Compared, not hashed: one string comparison for the common methods, on every
+        // request.
+        let method: String
+        let writes: Bool
+        switch request.method {
+        case "GET", "HEAD", "OPTIONS": (method, writes) = (request.method, false)
+        case "POST", "PUT", "PATCH", "DELETE": (method, writes) = (request.method, true)
+        default: (method, writes) = ("other", false)
+        }
         metrics.request(
             route: request.routeLabel, method: method, status: response.status, duration: .now - request.http.startedAt)
-        if Self.writeMethods.contains(method), (200..<300).contains(response.status), let written = request.collection {
+        if writes, (200..<300).contains(response.status), let written = request.collection {
             metrics.documentWritten(collection: written.name, operation: method)
         }
     }
-
-    private static let writeMethods: Set<String> = ["POST", "PUT", "PATCH", "DELETE"]
 }
