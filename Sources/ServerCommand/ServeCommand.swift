@@ -132,7 +132,10 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--connection-memory: a size from 4KiB to 1MiB, not \(connectionMemory)")
         }
         guard maxLimit > 0 else { throw ValidationError("--max-limit must be positive") }
-        guard listBudget >= 0, listBudget.isFinite else { throw ValidationError("--list-budget must not be negative") }
+        // Bounded so that the conversion to a Duration cannot overflow (an hour is "never").
+        guard (0...3_600_000).contains(listBudget) else {
+            throw ValidationError("--list-budget: milliseconds from 0 to 3600000, not \(listBudget)")
+        }
         guard ByteSize.parse(readCache) != nil else { throw ValidationError("--read-cache: not a size: \(readCache)") }
         guard ByteSize.parse(documentCache, allowingZero: true) != nil else {
             throw ValidationError("--document-cache: not a size: \(documentCache)")

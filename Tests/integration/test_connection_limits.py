@@ -160,6 +160,14 @@ def test_connection_memory_bounds_the_request_head_as_the_readme_says(make_serve
     assert _status(large.port, _with_url(30000)) == 200
 
 
+def test_a_list_budget_out_of_bounds_stops_the_start():
+    for value in ("-1", "1e17", "nan", "soon"):
+        config = f"{REPO}/Tests/support/collections.yaml"
+        r = subprocess.run([BIN, "serve", "--config", config, f"--list-budget={value}", "--port", "0"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 64 and "--list-budget" in r.stderr, (value, r.returncode, r.stderr)
+
+
 def test_a_connection_memory_out_of_bounds_stops_the_start():
     for value in ("1KiB", "2MiB", "lots"):
         config = f"{REPO}/Tests/support/collections.yaml"
