@@ -23,9 +23,7 @@ final class ReadDeadline: @unchecked Sendable {
     /// Runs `body` with its statements stopped once `budget` has passed (nil: no limit).
     func within<T>(_ budget: Duration?, _ body: () throws -> T) rethrows -> T {
         guard let budget else { return try body() }
-        let (seconds, attoseconds) = budget.components
-        let span = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
-        nanoseconds.pointee = CSQLite_monotonic_nanoseconds() + max(1, span)
+        nanoseconds.pointee = CSQLite_monotonic_nanoseconds() + UInt64(max(1, budget / .nanoseconds(1)))
         defer { nanoseconds.pointee = 0 }
         return try body()
     }

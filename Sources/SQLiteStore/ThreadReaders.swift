@@ -113,8 +113,8 @@ final class ThreadReaders: Sendable {
     ) throws -> T? {
         try withSnapshot { db, reader in
             let known: Int64
-            if let head = reader[db].head {
-                known = head
+            if let cached = reader[db].head {
+                known = cached
             } else {
                 known = try head(db)
                 reader[db].head = known
