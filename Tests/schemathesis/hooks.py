@@ -7,7 +7,9 @@ loosening any check.
   fitting any more.
 - A `GET` of a collection or a document streams when `Accept` names
   `text/event-stream`, and OpenAPI ignores an `Accept` parameter, so schemathesis would
-  never ask for those streams: the fuzzing phase sends that `Accept` on half of them.
+  never ask for those streams: the fuzzing phase sends that `Accept` on many of them.
+  It comes first among the choices because Hypothesis favours the first one: listed
+  second, a run once sent no streaming `GET /lists` that was answered 200 (2 of 151).
 - A request with an undeclared method goes without the method override it may have
   taken from a declared operation's case (see `before_call`).
 """
@@ -28,7 +30,7 @@ with open(CONFIG, encoding="utf-8") as f:
 @schemathesis.hook.apply_to(method="GET", path_regex="^/(" + "|".join(COLLECTIONS) + ")(/|$)")
 def flatmap_headers(context, headers):
     headers = dict(headers or {})
-    return st.sampled_from([None, "text/event-stream"]).map(
+    return st.sampled_from(["text/event-stream", None]).map(
         lambda accept: headers if accept is None else {**headers, "Accept": accept})
 
 
