@@ -10,9 +10,12 @@ extension MongoClientPool {
 
     /// Matching documents as JSON (ObjectIds as their hex digits): `limit` 0 means no limit. The whole result is asked
     /// for in the first batch, so a page needs one `find` unless it passes 16 MB.
+    ///
+    /// `maxTime`: the server stops the read once it has run that long (`maxTimeMS`, the
+    /// cursor's `getMore`s included) and the call throws `.overBudget`.
     func find(
         _ collection: String, filter: BSONDocument, sort: BSONDocument? = nil, projection: BSONDocument? = nil,
-        skip: Int = 0, limit: Int = 0
+        skip: Int = 0, limit: Int = 0, maxTime: Duration? = nil
     ) throws(MongoError) -> [JSONObject] {
         let command = BSONDocument()
         command.append("find", .string(collection))
@@ -24,6 +27,7 @@ extension MongoClientPool {
             command.append("limit", .int(Int64(limit)))
             command.append("batchSize", .int(Int64(limit)))
         }
+        if let maxTime { command.append("maxTimeMS", .int(Self.maxTimeMS(maxTime))) }
         var reply = try self.command(command).json
         var documents: [JSONObject] = []
         while true {
@@ -101,5 +105,12 @@ extension MongoClientPool {
             throw MongoError(.failed, concern["errmsg"]?.stringValue ?? "write concern error")
         }
         return WriteOutcome(n: Int(reply["n"]?.numberValue ?? 0))
+    }
+
+    /// A budget as whole milliseconds for `maxTimeMS`, rounded up (a server reads 0 as
+    /// no limit) and at most what the server takes (a 32-bit count).
+    static func maxTimeMS(_ budget: Duration) -> Int64 {
+        let milliseconds = (budget / .milliseconds(1)).rounded(.up)
+        return Int64(min(max(milliseconds, 1), Double(Int32.max)))
     }
 }

@@ -8,6 +8,8 @@ struct MongoError: Error, CustomStringConvertible {
         case unavailable
         /// Duplicate key (server code 11000).
         case duplicateKey
+        /// A read ran past its `maxTimeMS` and the server stopped it (code 50).
+        case overBudget
         /// Anything else the server or the driver refused.
         case failed
     }
@@ -28,6 +30,8 @@ struct MongoError: Error, CustomStringConvertible {
         message = text
         if error.code == 11000 || error.code == 11001 {
             kind = .duplicateKey
+        } else if error.code == Self.maxTimeMSExpired, error.domain == UInt32(MONGOC_ERROR_SERVER.rawValue) {
+            kind = .overBudget
         } else if error.domain == UInt32(MONGOC_ERROR_SERVER_SELECTION.rawValue)
             || error.domain == UInt32(MONGOC_ERROR_STREAM.rawValue)
             || error.domain == UInt32(MONGOC_ERROR_CLIENT.rawValue)
@@ -46,6 +50,9 @@ struct MongoError: Error, CustomStringConvertible {
     }
 
     var description: String { "MongoDB error \(code): \(message)" }
+
+    /// The server's code for an operation stopped by its `maxTimeMS`.
+    static let maxTimeMSExpired: UInt32 = 50
 
     /// A write error of a write command's reply: `{index, code, errmsg, keyPattern?}`.
     init(writeError: JSONObject) {
@@ -75,6 +82,7 @@ struct MongoError: Error, CustomStringConvertible {
         case .duplicateKey:
             if let field, field != "_id" { return .uniqueViolation(field: field) }
             return .duplicateID
+        case .overBudget: return .overBudget
         case .failed: return .internalError(description)
         }
     }

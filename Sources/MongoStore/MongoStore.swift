@@ -96,28 +96,40 @@ public final class MongoStore: DocumentStore {
 
     /// The budget is not applied: a query runs whole (libmongoc's calls block until the
     /// server answers).
+    /// The budget goes to the server as `maxTimeMS` on the list's `find` and `count`,
+    /// each given what is left of it: the server stops a read that runs past it.
     public func list(_ collection: String, query: ListQuery, within budget: Duration?) throws(StoreError) -> ListResult {
         try check(collection)
+        if budget == .zero { throw .overBudget }
+        let deadline = budget.map { ContinuousClock.now + $0 }
+        func left() throws(MongoError) -> Duration? {
+            guard let deadline else { return nil }
+            let left = deadline - .now
+            guard left > .zero else { throw MongoError(.overBudget, "the list's budget was spent before its count") }
+            return left
+        }
         return try run { () throws(MongoError) in
             let head = try log.head()
             let scalar = layouts.withLock { $0[collection]?.scalarPaths } ?? []
             let filter = MongoQuery.filter(query.filter, scalar: scalar)
             let found = try pool.find(
-                collection, filter: filter, sort: MongoQuery.sort(query.sort), skip: query.skip, limit: query.limit + 1)
+                collection, filter: filter, sort: MongoQuery.sort(query.sort), skip: query.skip, limit: query.limit + 1,
+                maxTime: try left())
             var documents = found.compactMap { MongoDocument.stored($0)?.document }
             var total: Int?
             if documents.count > query.limit || query.skip > 0 {
                 documents.removeLast(max(0, documents.count - query.limit))
-                total = try count(collection, filter)
+                total = try count(collection, filter, maxTime: try left())
             }
             return ListResult(documents: documents, total: total, cursor: ChangeCursor(epoch: epoch, sequence: head))
         }
     }
 
-    private func count(_ collection: String, _ filter: BSONDocument) throws(MongoError) -> Int {
+    private func count(_ collection: String, _ filter: BSONDocument, maxTime: Duration?) throws(MongoError) -> Int {
         let command = BSONDocument()
         command.append("count", .string(collection))
         command.append("query", document: filter)
+        if let maxTime { command.append("maxTimeMS", .int(MongoClientPool.maxTimeMS(maxTime))) }
         return Int(try pool.command(command).json["n"]?.numberValue ?? 0)
     }
 

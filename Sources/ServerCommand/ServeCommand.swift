@@ -82,7 +82,7 @@ struct ServeCommand: ParsableCommand {
 
     @Option(
         help:
-            "SQLite store: milliseconds a list may run on the server thread that took it; one still running then is stopped and run again on a thread for slow lists, one at a time, so that the other connections of that server thread (event streams among them) do not wait for it (0: every list not answered from memory goes there)."
+            "Milliseconds a list may run on the server thread that took it; one still running then is stopped (MongoDB: by maxTimeMS) and run again on a thread for slow lists, one at a time, so that the other connections of that server thread (event streams among them) do not wait for it (0: every list not answered from memory goes there)."
     )
     var listBudget: Double = 5
 

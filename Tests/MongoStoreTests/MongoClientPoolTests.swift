@@ -36,6 +36,16 @@ import Testing
         #expect(batches == [["d1", "d2"], ["d3", "d4"], ["d5"]])
     }
 
+    /// A list's budget as `maxTimeMS`: whole milliseconds rounded up, never 0 (which a
+    /// server reads as no limit), never past the server's 32-bit range.
+    @Test func aBudgetBecomesWholeMillisecondsOfMaxTime() {
+        #expect(MongoClientPool.maxTimeMS(.nanoseconds(1)) == 1)
+        #expect(MongoClientPool.maxTimeMS(.milliseconds(5)) == 5)
+        #expect(MongoClientPool.maxTimeMS(.microseconds(5_001)) == 6)
+        #expect(MongoClientPool.maxTimeMS(.seconds(3_600)) == 3_600_000)
+        #expect(MongoClientPool.maxTimeMS(.seconds(1e12)) == Int64(Int32.max))
+    }
+
     @Test func refusesAConnectionStringWithoutDatabase() {
         #expect(throws: MongoError.self) { try MongoClientPool("mongodb://127.0.0.1:1") }
     }

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from conftest import STORE, assert_error, not_on_the_double, sqlite_only, unique
+from conftest import assert_error, not_on_the_double, sqlite_only, unique
 from sse_client import metric, open_stream
 
 CURSOR_RE = re.compile(r"^[0-9a-f]+-\d+$")
@@ -73,10 +73,9 @@ def test_the_same_list_url_shows_every_write_at_once(server):
 
 def test_lists_run_on_the_slow_list_thread_answer_as_inline_ones(make_server):
     """`--list-budget 0` sends every list not answered from memory to the thread for
-    slow lists (on the SQLite store; the MongoDB store runs each list whole where it
-    arrives): pages, totals, links and cursors are those of a list run inline, a
-    client's own write shows in its next list, a bad query is still a 400, and the
-    same URL still streams."""
+    slow lists, on either store: pages, totals, links and cursors are those of a list
+    run inline, a client's own write shows in its next list, a bad query is still a
+    400, and the same URL still streams."""
     srv = make_server("--list-budget", "0")
     moved = metric(srv, "backbone_sse_slow_lists_total") or 0
     tag = unique("lane")
@@ -101,8 +100,7 @@ def test_lists_run_on_the_slow_list_thread_answer_as_inline_ones(make_server):
     assert [a.status_code for a in answers] == [200] * 7
     assert [a.json()[0]["title"] for a in answers] == ["t99", "t10", "t08", "t06", "t04", "t02", "t00"]
     assert_error(srv.get("/todos", params={"where": "{not json"}), 400)
-    if STORE == "sqlite":  # the MongoDB store runs every list whole where it arrives
-        assert metric(srv, "backbone_sse_slow_lists_total") >= moved + 9
+    assert metric(srv, "backbone_sse_slow_lists_total") >= moved + 9
     stream = open_stream(srv.port, "/todos?where=" + quote(json.dumps({"tags": tag})))
     assert stream.status == 200, (stream.status, stream.body)
     stream.hello()

@@ -75,6 +75,7 @@ NAMESPACE_NOT_FOUND = 26
 INDEX_NOT_FOUND = 27
 CURSOR_NOT_FOUND = 43
 NAMESPACE_EXISTS = 48
+MAX_TIME_MS_EXPIRED = 50
 COMMAND_NOT_FOUND = 59
 INDEX_OPTIONS_CONFLICT = 85
 COMMAND_NOT_SUPPORTED = 115
@@ -84,6 +85,7 @@ CODE_NAMES = {BAD_VALUE: 'BadValue', UNAUTHORIZED: 'Unauthorized',
               ILLEGAL_OPERATION: 'IllegalOperation',
               NAMESPACE_NOT_FOUND: 'NamespaceNotFound', INDEX_NOT_FOUND: 'IndexNotFound',
               CURSOR_NOT_FOUND: 'CursorNotFound', NAMESPACE_EXISTS: 'NamespaceExists',
+              MAX_TIME_MS_EXPIRED: 'MaxTimeMSExpired',
               COMMAND_NOT_FOUND: 'CommandNotFound',
               INDEX_OPTIONS_CONFLICT: 'IndexOptionsConflict',
               COMMAND_NOT_SUPPORTED: 'CommandNotSupported',
@@ -252,6 +254,29 @@ def _doc(value, field, default=None):
     if not isinstance(value, dict):
         raise CommandError(BAD_VALUE, "BSON field '%s' must be a document" % field)
     return value
+
+
+class _TimeLimit:
+    """A read's `maxTimeMS`: a server stops the operation once it has run that long
+    and answers code 50 instead of a result. mongomock cannot be stopped midway, so
+    the read runs to its end and is refused afterwards if it took longer; either way
+    the client gets no result past its limit. 0 or absent: no limit."""
+
+    def __init__(self, cmd):
+        limit = cmd.get('maxTimeMS')
+        if limit is None:
+            self.limit = 0
+        elif isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit != int(limit):
+            raise CommandError(BAD_VALUE, "maxTimeMS must be a number")
+        elif not 0 <= limit <= 2**31 - 1:
+            raise CommandError(BAD_VALUE, "%d value for maxTimeMS is out of range [0, 2147483647]" % limit)
+        else:
+            self.limit = int(limit)
+        self.started = time.monotonic()
+
+    def check(self):
+        if self.limit and (time.monotonic() - self.started) * 1000 > self.limit:
+            raise CommandError(MAX_TIME_MS_EXPIRED, 'operation exceeded time limit')
 
 
 def _is_operator_update(update):
@@ -555,6 +580,7 @@ class MongoDouble:
 
     def cmd_find(self, request, db, cmd):
         coll = self._coll(db, cmd, name=next(iter(cmd)))
+        time_limit = _TimeLimit(cmd)
         if cmd.get('tailable') or cmd.get('awaitData'):
             raise CommandError(COMMAND_NOT_SUPPORTED,
                                'tailable cursors are not implemented by the test double')
@@ -575,6 +601,7 @@ class MongoDouble:
                 raise CommandError(51024, "BSON field 'batchSize' value must be >= 0")
         docs = list(coll.find(filt, projection, skip=skip, limit=limit,
                               sort=list(sort.items()) or None))
+        time_limit.check()
         return self._cursor_reply(coll.full_name, docs, batch_size, single_batch)
 
     def cmd_aggregate(self, request, db, cmd):
@@ -582,6 +609,7 @@ class MongoDouble:
             raise CommandError(COMMAND_NOT_SUPPORTED, 'database-level aggregate '
                                '({aggregate: 1}) is not implemented by the test double')
         coll = self._coll(db, cmd, 'aggregate')
+        time_limit = _TimeLimit(cmd)
         pipeline = cmd.get('pipeline')
         if not isinstance(pipeline, list):
             raise CommandError(BAD_VALUE, "'pipeline' option must be specified as an array")
@@ -592,10 +620,12 @@ class MongoDouble:
         if batch_size is not None:
             batch_size = _int(batch_size, 'cursor.batchSize')
         docs = list(coll.aggregate(pipeline))
+        time_limit.check()
         return self._cursor_reply(coll.full_name, docs, batch_size)
 
     def cmd_count(self, request, db, cmd):
         coll = self._coll(db, cmd, 'count')
+        time_limit = _TimeLimit(cmd)
         query = _doc(cmd.get('query'), 'query')
         skip = _int(cmd.get('skip'), 'skip')
         limit = abs(_int(cmd.get('limit'), 'limit'))
@@ -603,6 +633,7 @@ class MongoDouble:
         n = max(n - skip, 0)
         if limit:
             n = min(n, limit)
+        time_limit.check()
         return OrderedDict([('n', n), ('ok', 1)])
 
     def cmd_distinct(self, request, db, cmd):

@@ -467,6 +467,26 @@ def test_count_documents_and_aggregate(db):
     assert len(list(db.t.aggregate([{'$sort': {'v': 1}}], batchSize=3))) == 10
 
 
+def test_max_time_ms_refuses_a_read_that_ran_longer(db):
+    """A find, count or aggregate past its maxTimeMS is answered with code 50 and no
+    result, as a server's; within it (or with 0, no limit) the result comes whole."""
+    db.slow.insert_many([{'_id': i, 'k': (i * 7919) % 1000} for i in range(1000)])
+    with pytest.raises(OperationFailure) as e:
+        list(db.slow.find({}).sort('k', 1).max_time_ms(1))
+    assert (e.value.code, e.value.details.get('codeName')) == (50, 'MaxTimeMSExpired')
+    with pytest.raises(OperationFailure) as e:
+        db.command('count', 'slow', query={'k': {'$gte': 0}}, maxTimeMS=1)
+    assert e.value.code == 50
+    with pytest.raises(OperationFailure) as e:
+        list(db.slow.aggregate([{'$sort': {'k': -1}}], maxTimeMS=1))
+    assert e.value.code == 50
+    assert [d['k'] for d in db.slow.find({}).sort('k', 1).limit(3).max_time_ms(60000)] == [0, 1, 2]
+    assert db.command('count', 'slow', maxTimeMS=0)['n'] == 1000
+    with pytest.raises(OperationFailure) as e:
+        db.command('count', 'slow', maxTimeMS=-1)
+    assert e.value.code == 2
+
+
 def test_collections_and_databases(client, db):
     db.create_collection('made')
     with pytest.raises(OperationFailure) as e:
