@@ -156,9 +156,10 @@ extension MicroHTTPDServer {
 
     /// The copy buffer libmicrohttpd gives a streamed response. Over HTTP/1.1 the body
     /// is chunked and read straight into the connection's own write buffer, so this one
-    /// serves only HTTP/1.0 clients; it is allocated zeroed with every stream, and at
-    /// 4 KiB it was a third of an idle stream's memory.
-    static let streamBlockSize = 512
+    /// serves only HTTP/1.0 clients (which then take an event in several reads); it is
+    /// allocated zeroed with every stream, idle ones included (bench/NOTES.md
+    /// "stream-memory").
+    static let streamBlockSize = 64
 
     /// The request is over: answered, or the client went away.
     func finished(_ exchange: Exchange, completedOK: Bool) {

@@ -97,6 +97,10 @@ public struct StreamState: Sendable {
                 return .send(n)
             }
             if phase == .finishing { return .end }
+            // Everything sent: let go of the buffer, so that an idle stream holds no
+            // bytes (its `hello`, or the capacity a burst left behind) until its next
+            // event.
+            if pendingCount == 0 { (buffered, offset) = ([], 0) }
             suspended = true
             return .suspend
         }

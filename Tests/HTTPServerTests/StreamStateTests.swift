@@ -13,6 +13,26 @@ import Testing
         #expect(s.suspended)
     }
 
+    /// An idle stream keeps no bytes: once everything is sent, the reader that finds
+    /// nothing more lets go of the buffer (its `hello`, or what a burst grew it to), and
+    /// the next write starts a new one.
+    @Test func aDrainedStreamLetsGoOfItsBuffer() {
+        var s = StreamState(capacity: 100_000, initial: Array("hello".utf8))
+        #expect(s.read(max: 10) == .send(5))
+        #expect(s.buffered.capacity > 0)
+        #expect(s.read(max: 10) == .suspend)
+        #expect(s.buffered.capacity == 0)
+        #expect(s.write(Array(repeating: 7, count: 50_000)) == .resume)
+        #expect(s.read(max: 40_000) == .send(40_000))
+        #expect(s.read(max: 40_000) == .send(10_000))
+        #expect(s.lastSent(10_000).allSatisfy { $0 == 7 })
+        #expect(s.read(max: 40_000) == .suspend)
+        #expect(s.buffered.capacity == 0 && s.pendingCount == 0)
+        #expect(s.write([1, 2]) == .resume)
+        #expect(s.read(max: 10) == .send(2))
+        #expect(Array(s.lastSent(2)) == [1, 2])
+    }
+
     @Test func aWriteResumesASuspendedConnectionExactlyOnce() {
         var s = StreamState(capacity: 100)
         #expect(s.read(max: 10) == .suspend)
