@@ -64,7 +64,9 @@ public struct StreamState: Sendable {
         guard phase == .open else { return .closed }
         guard pendingCount == 0 || pendingCount + bytes.count <= capacity else { return .overflow }
         compact()
-        buffered.append(contentsOf: bytes)
+        // An idle stream's buffer is empty: it takes the event's bytes as they are,
+        // sharing them with every other stream given the same event (no copy each).
+        if buffered.isEmpty { buffered = bytes } else { buffered.append(contentsOf: bytes) }
         return takeResume()
     }
 
