@@ -19,21 +19,29 @@ struct Target {
 
     init(_ request: HTTPRequest) throws(APIError) {
         var target = request.target
-        // One pass over the bytes (this runs on every request): where the path ends and
-        // where each of its segments is. Indexing the `Substring`s of the target cost
+        // One pass over the bytes (this runs on every request): where the path ends, and
+        // each of its segments, made straight from the bytes unless it needs decoding
+        // (nil: it holds a `%` or a NUL). Indexing the `Substring`s of the target cost
         // more than the rest of routing.
-        let (pathEnd, segmentRanges) = target.withUTF8 { bytes -> (Int, [Range<Int>]) in
+        let (pathEnd, path, parts) = target.withUTF8 { bytes -> (Int, String, [(Range<Int>, String?)]) in
             let pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
-            var ranges: [Range<Int>] = []
-            ranges.reserveCapacity(4)
+            var parts: [(Range<Int>, String?)] = []
+            parts.reserveCapacity(4)
             var start = 0
             while start < pathEnd {
                 var end = start
-                while end < pathEnd, bytes[end] != UInt8(ascii: "/") { end += 1 }
-                if end > start { ranges.append(start..<end) }
+                var plain = true
+                while end < pathEnd, bytes[end] != UInt8(ascii: "/") {
+                    if bytes[end] == UInt8(ascii: "%") || bytes[end] == 0 { plain = false }
+                    end += 1
+                }
+                if end > start {
+                    let segment = plain ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) : nil
+                    parts.append((start..<end, segment))
+                }
                 start = end + 1
             }
-            return (pathEnd, ranges)
+            return (pathEnd, String(decoding: UnsafeBufferPointer(rebasing: bytes[..<pathEnd]), as: UTF8.self), parts)
         }
         guard target.utf8.first == UInt8(ascii: "/") else {
             throw .badRequest("the request target must be a path", code: "bad_target")
@@ -43,11 +51,15 @@ struct Target {
         }
         let utf8 = target.utf8
         func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
-        path = String(target[..<index(pathEnd)])
+        self.path = path
         var segments: [String] = []
-        segments.reserveCapacity(segmentRanges.count)
-        for range in segmentRanges {
-            segments.append(try QueryString.decodePathSegment(target[index(range.lowerBound)..<index(range.upperBound)]))
+        segments.reserveCapacity(parts.count)
+        for (range, plain) in parts {
+            if let plain {
+                segments.append(plain)
+            } else {
+                segments.append(try QueryString.decodePathSegment(target[index(range.lowerBound)..<index(range.upperBound)]))
+            }
         }
         self.segments = segments
         query = pathEnd < utf8.count ? try QueryString.parse(target[index(pathEnd + 1)...]) : []

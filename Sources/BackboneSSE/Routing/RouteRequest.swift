@@ -19,6 +19,29 @@ struct RouteRequest: Sendable {
     var requestID = ""
     /// Who sent it, from a verified bearer token (set by `Authentication`; nil: anonymous).
     var identity: Identity?
+    /// The route label of `/metrics` and the logs: a template, `static` or `unmatched`.
+    let routeLabel: String
+    /// The matched collection and document id, if the route has them.
+    let collection: CollectionService?
+    let id: String?
+
+    /// The label, collection and id are read from `destination` once, here: each
+    /// request asks for them several times (metrics, logs, handlers), and reading them
+    /// from the enum each time copied its whole payload.
+    init(http: HTTPRequest, target: Target, method: String, destination: Destination, app: BackboneSSEApp, configured: Configured) {
+        self.http = http
+        self.target = target
+        self.method = method
+        self.destination = destination
+        self.app = app
+        self.configured = configured
+        switch destination {
+        case .route(let template, let parameters):
+            (routeLabel, collection, id) = (template, parameters.collection, parameters.id)
+        case .fallback: (routeLabel, collection, id) = ("static", nil, nil)
+        case .invalid: (routeLabel, collection, id) = ("unmatched", nil, nil)
+        }
+    }
 
     /// Where the router sends a request.
     enum Destination: Sendable {
@@ -36,25 +59,6 @@ struct RouteRequest: Sendable {
         /// A path that has the shape of a route but a bad parameter (an invalid id):
         /// answered with this after OPTIONS, before the method is looked at.
         var problem: APIError?
-    }
-
-    /// The route label of `/metrics` and the logs: a template, `static` or `unmatched`.
-    var routeLabel: String {
-        switch destination {
-        case .route(let template, _): template
-        case .fallback: "static"
-        case .invalid: "unmatched"
-        }
-    }
-
-    var collection: CollectionService? {
-        if case .route(_, let parameters) = destination { return parameters.collection }
-        return nil
-    }
-
-    var id: String? {
-        if case .route(_, let parameters) = destination { return parameters.id }
-        return nil
     }
 
     /// What this request's caller may do on `service` (everything without an `auth` block).
