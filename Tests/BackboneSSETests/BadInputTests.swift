@@ -255,6 +255,15 @@ import Testing
         }
     }
 
+    /// A media type is compared case-insensitively, without its parameters and the
+    /// spaces around it.
+    @Test(arguments: ["application/json", "Application/JSON", " application/json ; charset=utf-8", "APPLICATION/json;charset=UTF-8"])
+    func jsonContentTypesAreAcceptedHoweverWritten(contentType: String) async throws {
+        let app = try TestApp()
+        let r = try await app.request("POST", "/todos", body: #"{"title": "typed"}"#, headers: [(name: "Content-Type", value: contentType)])
+        #expect(r.status == 201, "\(contentType): \(r.status)")
+    }
+
     @Test func aWriteWithoutContentTypeIs415() async throws {
         try await TestApp.unchanged { app, existing in
             let body = Array(#"{"title": "untyped"}"#.utf8)

@@ -36,11 +36,12 @@ struct RequestBody {
     /// `Application/JSON; charset=utf-8` → `application/json` (on every write: bytes,
     /// not Foundation's character sets).
     static func mediaType(_ contentType: String) -> String {
-        let utf8 = contentType.utf8
-        let end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
         let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-        let trimmed = utf8[..<end].drop(while: isSpace).reversed().drop(while: isSpace).reversed()
-        return String(decoding: trimmed.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        var bytes = Array(contentType.utf8.prefix { $0 != UInt8(ascii: ";") })
+        while let last = bytes.last, isSpace(last) { bytes.removeLast() }
+        let start = bytes.firstIndex { !isSpace($0) } ?? bytes.endIndex
+        for i in start..<bytes.endIndex where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] += 0x20 }
+        return String(decoding: bytes[start...], as: UTF8.self)
     }
 
     static func object(_ bytes: [UInt8]) throws(APIError) -> JSONObject {
