@@ -136,7 +136,8 @@ struct CollectionHandlers {
     /// Foundation's addingPercentEncoding showed up in profiles of paged lists.
     static func encode(_ s: String) -> String {
         // Ids and most query values need no escape: the string as it is, uncopied.
-        guard s.utf8.contains(where: { !isUnreserved($0) }) else { return s }
+        let plain = s.utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy(isUnreserved) }
+        if plain == true { return s }
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)

@@ -7,10 +7,13 @@ import Synchronization
 public final class CollectionService: Sendable {
     public let config: CollectionConfig
     let store: any DocumentStore
+    /// `config.serverFields`, taken once: every write strips them from its body.
+    private let serverFields: [String]
 
     public init(config: CollectionConfig, store: any DocumentStore) {
         self.config = config
         self.store = store
+        serverFields = Array(config.serverFields)
     }
 
     public var name: String { config.name }
@@ -184,7 +187,7 @@ public final class CollectionService: Sendable {
     /// what the schema says against them: what a write of them would be refused for.
     func checked(_ attributes: JSONObject) -> (fields: JSONObject, issues: [ValidationIssue]) {
         var user = attributes
-        for field in config.serverFields { _ = user.removeValue(forKey: field) }
+        for field in serverFields { _ = user.removeValue(forKey: field) }
         SchemaValidator.applyDefaults(&user, schema: config.schema)
         return (user, SchemaValidator.validate(.object(user), against: config.schema))
     }
@@ -194,16 +197,19 @@ public final class CollectionService: Sendable {
     ) throws(ServiceError) -> JSONObject {
         let (user, issues) = checked(attributes)
         guard issues.isEmpty else { throw .validation(issues) }
-        var document = JSONObject([("id", .string(id))])
-        if let field = config.owner, let owner { document[field] = .string(owner) }
-        for member in user.members { document[member.key] = member.value }
+        // Appended, not looked up: the body's members are unique (the parser refuses a
+        // repeated name) and none is a server field (`checked` took those out).
+        var members: [(key: String, value: JSON)] = [("id", .string(id))]
+        members.reserveCapacity(user.count + 5)
+        if let field = config.owner, let owner { members.append((field, .string(owner))) }
+        members += user.members
         if config.timestamps {
             let now = DateTime.now()
-            document["created"] = previous?["created"] ?? .string(now)
-            document["updated"] = .string(now)
+            members.append(("created", previous?["created"] ?? .string(now)))
+            members.append(("updated", .string(now)))
         }
-        document["_v"] = .int(version)
-        return document
+        members.append(("_v", .int(version)))
+        return JSONObject(members)
     }
 }
 
