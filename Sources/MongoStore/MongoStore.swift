@@ -94,10 +94,9 @@ public final class MongoStore: DocumentStore {
         }
     }
 
-    /// The budget is not applied: a query runs whole (libmongoc's calls block until the
-    /// server answers).
     /// The budget goes to the server as `maxTimeMS` on the list's `find` and `count`,
-    /// each given what is left of it: the server stops a read that runs past it.
+    /// each given what is left of it: the server stops a read that runs past it (the
+    /// time on the network counts, but libmongoc's calls cannot be cut short).
     public func list(_ collection: String, query: ListQuery, within budget: Duration?) throws(StoreError) -> ListResult {
         try check(collection)
         if budget == .zero { throw .overBudget }
@@ -105,7 +104,7 @@ public final class MongoStore: DocumentStore {
         func left() throws(MongoError) -> Duration? {
             guard let deadline else { return nil }
             let left = deadline - .now
-            guard left > .zero else { throw MongoError(.overBudget, "the list's budget was spent before its count") }
+            guard left > .zero else { throw MongoError(.overBudget, "the list's budget was spent") }
             return left
         }
         return try run { () throws(MongoError) in
