@@ -4,15 +4,22 @@ import HTTPServer
 /// A request target split into decoded path segments and query pairs. Segments are
 /// decoded one by one, so `%2F` stays inside its segment (and makes an invalid id).
 struct Target {
-    let path: String
     let segments: [String]
     let query: [(name: String, value: String)]
+    /// The target as sent, and where its path ends: the path is made only when asked
+    /// for (few requests do), not on every request.
+    private let raw: String
+    private let pathEnd: Int
+
+    /// The path, undecoded.
+    var path: String { String(decoding: raw.utf8.prefix(pathEnd), as: UTF8.self) }
 
     /// The target of a request that could not be read.
-    static let empty = Target(path: "", segments: [], query: [])
+    static let empty = Target(raw: "", pathEnd: 0, segments: [], query: [])
 
-    private init(path: String, segments: [String], query: [(name: String, value: String)]) {
-        self.path = path
+    private init(raw: String, pathEnd: Int, segments: [String], query: [(name: String, value: String)]) {
+        self.raw = raw
+        self.pathEnd = pathEnd
         self.segments = segments
         self.query = query
     }
@@ -21,12 +28,16 @@ struct Target {
         var target = request.target
         // One pass over the bytes (this runs on every request): where the path ends, and
         // each of its segments, made straight from the bytes unless it needs decoding
-        // (nil: it holds a `%` or a NUL). Indexing the `Substring`s of the target cost
+        // (it holds a `%` or a NUL). Indexing the `Substring`s of the target cost
         // more than the rest of routing.
-        let (pathEnd, path, parts) = target.withUTF8 { bytes -> (Int, String, [(Range<Int>, String?)]) in
+        // Segments that need decoding are left empty here and named in `encoded`, which
+        // stays empty (no allocation) for almost every request.
+        let (pathEnd, plainSegments, encoded) = target.withUTF8 {
+            bytes -> (Int, [String], [(index: Int, range: Range<Int>)]) in
             let pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
-            var parts: [(Range<Int>, String?)] = []
-            parts.reserveCapacity(4)
+            var segments: [String] = []
+            segments.reserveCapacity(4)
+            var encoded: [(index: Int, range: Range<Int>)] = []
             var start = 0
             while start < pathEnd {
                 var end = start
@@ -36,12 +47,16 @@ struct Target {
                     end += 1
                 }
                 if end > start {
-                    let segment = plain ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) : nil
-                    parts.append((start..<end, segment))
+                    if plain {
+                        segments.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                    } else {
+                        encoded.append((segments.count, start..<end))
+                        segments.append("")
+                    }
                 }
                 start = end + 1
             }
-            return (pathEnd, String(decoding: UnsafeBufferPointer(rebasing: bytes[..<pathEnd]), as: UTF8.self), parts)
+            return (pathEnd, segments, encoded)
         }
         guard target.utf8.first == UInt8(ascii: "/") else {
             throw .badRequest("the request target must be a path", code: "bad_target")
@@ -51,15 +66,10 @@ struct Target {
         }
         let utf8 = target.utf8
         func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
-        self.path = path
-        var segments: [String] = []
-        segments.reserveCapacity(parts.count)
-        for (range, plain) in parts {
-            if let plain {
-                segments.append(plain)
-            } else {
-                segments.append(try QueryString.decodePathSegment(target[index(range.lowerBound)..<index(range.upperBound)]))
-            }
+        (raw, self.pathEnd) = (target, pathEnd)
+        var segments = plainSegments
+        for (at, range) in encoded {
+            segments[at] = try QueryString.decodePathSegment(target[index(range.lowerBound)..<index(range.upperBound)])
         }
         self.segments = segments
         query = pathEnd < utf8.count ? try QueryString.parse(target[index(pathEnd + 1)...]) : []

@@ -1,7 +1,7 @@
 import HTTPServer
 
 /// Hands an answer back, now or later, from any thread.
-public typealias Respond = @Sendable (HTTPResponse) -> Void
+public typealias Respond = @Sendable (consuming HTTPResponse) -> Void
 
 /// One registration of the route table: a method, a path template and the handler that
 /// answers it. Dispatch, `Allow` and 405, the route labels of `/metrics`, the names a

@@ -3,47 +3,72 @@ import HTTPServer
 import Logging
 
 /// A request on its way through the middleware chain to its route's handler.
+///
+/// What the request is (read once, never changed) sits in one shared object, and only
+/// what the middleware adds (`requestID`, `identity`) in the value itself: a request is
+/// copied into every closure that answers it later, and a copy of a dozen fields cost
+/// as many retains and releases.
 struct RouteRequest: Sendable {
-    let http: HTTPRequest
-    /// The decoded path and query (empty when the target itself was bad).
-    let target: Target
-    /// The method the request stands for: `Backbone.emulateHTTP` sends PUT, PATCH and
-    /// DELETE as POST with `_method` or `X-HTTP-Method-Override`.
-    let method: String
-    let destination: Destination
-    let app: BackboneSSEApp
-    /// The config in force when the request arrived (see `Configured`).
-    let configured: Configured
+    private let fixed: Fixed
     /// Names the request in the logs and in its answer's `X-Request-Id` (set by
     /// `RequestID`, the outermost middleware).
     var requestID = ""
     /// Who sent it, from a verified bearer token (set by `Authentication`; nil: anonymous).
     var identity: Identity?
-    /// The route label of `/metrics` and the logs: a template, `static` or `unmatched`.
-    let routeLabel: String
-    /// The matched collection and document id, if the route has them.
-    let collection: CollectionService?
-    let id: String?
 
-    /// The label, collection and id are read from `destination` once, here: each
-    /// request asks for them several times (metrics, logs, handlers), and reading them
-    /// from the enum each time copied its whole payload.
+    var http: HTTPRequest { fixed.http }
+    /// The decoded path and query (empty when the target itself was bad).
+    var target: Target { fixed.target }
+    /// The method the request stands for: `Backbone.emulateHTTP` sends PUT, PATCH and
+    /// DELETE as POST with `_method` or `X-HTTP-Method-Override`.
+    var method: String { fixed.method }
+    var destination: Destination { fixed.destination }
+    var app: BackboneSSEApp { fixed.app }
+    /// The config in force when the request arrived (see `Configured`).
+    var configured: Configured { fixed.configured }
+    /// The route label of `/metrics` and the logs: a template, `static` or `unmatched`.
+    var routeLabel: String { fixed.routeLabel }
+    /// The matched collection and document id, if the route has them.
+    var collection: CollectionService? { fixed.collection }
+    var id: String? { fixed.id }
+
     init(http: HTTPRequest, target: Target, method: String, destination: Destination, app: BackboneSSEApp, configured: Configured) {
-        self.http = http
-        self.target = target
-        self.method = method
-        self.destination = destination
-        self.app = app
-        self.configured = configured
-        switch destination {
-        case .route(let template, let parameters):
-            (routeLabel, collection, id) = (template, parameters.collection, parameters.id)
-        case .fallback: (routeLabel, collection, id) = ("static", nil, nil)
-        case .invalid: (routeLabel, collection, id) = ("unmatched", nil, nil)
+        fixed = Fixed(http: http, target: target, method: method, destination: destination, app: app, configured: configured)
+    }
+
+    private final class Fixed: Sendable {
+        let http: HTTPRequest
+        let target: Target
+        let method: String
+        let destination: Destination
+        let app: BackboneSSEApp
+        let configured: Configured
+        let routeLabel: String
+        let collection: CollectionService?
+        let id: String?
+
+        /// The label, collection and id are read from `destination` once, here: each
+        /// request asks for them several times (metrics, logs, handlers), and reading
+        /// them from the enum each time copied its whole payload.
+        init(
+            http: HTTPRequest, target: Target, method: String, destination: Destination, app: BackboneSSEApp,
+            configured: Configured
+        ) {
+            self.http = http
+            self.target = target
+            self.method = method
+            self.destination = destination
+            self.app = app
+            self.configured = configured
+            switch destination {
+            case .route(let template, let parameters):
+                (routeLabel, collection, id) = (template, parameters.collection, parameters.id)
+            case .fallback: (routeLabel, collection, id) = ("static", nil, nil)
+            case .invalid: (routeLabel, collection, id) = ("unmatched", nil, nil)
+            }
         }
     }
 
-    /// Where the router sends a request.
     enum Destination: Sendable {
         /// A path of the route table (`template` is its path, e.g. `/{collection}/{id}`).
         case route(template: String, parameters: Parameters)
@@ -54,6 +79,8 @@ struct RouteRequest: Sendable {
     }
 
     struct Parameters: Sendable {
+        /// The matched path's routes, by method.
+        let routes: PathRoutes
         var collection: CollectionService?
         var id: String?
         /// A path that has the shape of a route but a bad parameter (an invalid id):

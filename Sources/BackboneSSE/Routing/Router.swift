@@ -10,8 +10,9 @@ import HTTPServer
 /// that step, so the decorators around the chain (CORS, metrics, logging, the request
 /// id) see it like any other answer.
 struct Router: Sendable {
-    /// Templates in table order (literal paths come before parameters in the table).
-    private let templates: [(path: String, template: RouteTemplate)]
+    /// Templates in table order (literal paths come before parameters in the table),
+    /// each with its routes.
+    private let templates: [(path: String, template: RouteTemplate, routes: PathRoutes)]
     /// The middleware around the endpoint, composed once.
     private let entry: Next
     /// Outermost first; they see every answer, the middleware's errors included.
@@ -22,14 +23,16 @@ struct Router: Sendable {
         routes: [Route], decorators: [any AnswerDecorator], middleware: [any Middleware], fallback: @escaping Route.Handler
     ) {
         self.decorators = decorators
-        var byTemplate: [String: [String: Route]] = [:]
-        var templates: [(path: String, template: RouteTemplate)] = []
+        var templates: [(path: String, template: RouteTemplate, routes: PathRoutes)] = []
         for route in routes {
-            if byTemplate[route.path] == nil { templates.append((route.path, route.template)) }
-            byTemplate[route.path, default: [:]][route.method] = route
+            if let at = templates.firstIndex(where: { $0.path == route.path }) {
+                templates[at].routes.add(route)
+            } else {
+                templates.append((route.path, route.template, PathRoutes(route)))
+            }
         }
         self.templates = templates
-        var entry: Next = { [byTemplate] request, respond in Self.endpoint(request, respond, byTemplate, fallback) }
+        var entry: Next = { request, respond in Self.endpoint(request, respond, fallback) }
         for layer in middleware.reversed() {
             let next = entry
             entry = { request, respond in
@@ -44,8 +47,9 @@ struct Router: Sendable {
     func respond(to http: HTTPRequest, app: BackboneSSEApp, configured: Configured, _ respond: @escaping Respond) {
         var request = prepare(http, app: app, configured: configured)
         for decorator in decorators { decorator.prepare(&request) }
-        entry(request) { [decorators, request] response in
-            var response = response
+        // The answer is taken, not borrowed: the decorators' appends then find its
+        // header array uniquely held and grow it in place rather than copy it.
+        entry(request) { [decorators, request] (response: consuming HTTPResponse) in
             for decorator in decorators.reversed() { decorator.decorate(&response, for: request) }
             respond(response)
         }
@@ -70,8 +74,8 @@ struct Router: Sendable {
     }
 
     private func match(_ segments: [String], _ configured: Configured) -> RouteRequest.Destination {
-        templates: for (path, template) in templates where template.segments.count == segments.count {
-            var parameters = RouteRequest.Parameters()
+        templates: for (path, template, routes) in templates where template.segments.count == segments.count {
+            var parameters = RouteRequest.Parameters(routes: routes)
             for (pattern, segment) in zip(template.segments, segments) {
                 switch pattern {
                 case .literal(let literal):
@@ -95,10 +99,7 @@ struct Router: Sendable {
     // MARK: The endpoint
 
     /// The innermost step: OPTIONS, a bad parameter, 405, or the route's handler.
-    private static func endpoint(
-        _ request: RouteRequest, _ respond: @escaping Respond, _ byTemplate: [String: [String: Route]],
-        _ fallback: Route.Handler
-    ) {
+    private static func endpoint(_ request: RouteRequest, _ respond: @escaping Respond, _ fallback: Route.Handler) {
         do {
             switch request.destination {
             case .invalid(let error):
@@ -106,14 +107,14 @@ struct Router: Sendable {
             case .fallback:
                 try fallback(request, respond)
             case .route(let template, let parameters):
-                let methods = byTemplate[template] ?? [:]
+                let routes = parameters.routes
                 if request.method == "OPTIONS" {
-                    return respond(HTTPResponse(status: 204, headers: [("Allow", Self.allow(methods.keys))]))
+                    return respond(HTTPResponse(status: 204, headers: [("Allow", Self.allow(routes.methods))]))
                 }
                 if let problem = parameters.problem { throw problem }
-                guard let route = methods[request.method == "HEAD" ? "GET" : request.method] else {
+                guard let route = routes[request.method == "HEAD" ? "GET" : request.method] else {
                     var error = APIError(405, "method_not_allowed", "\(request.method) is not allowed on \(template)")
-                    error.headers = [("Allow", Self.allow(methods.keys))]
+                    error.headers = [("Allow", Self.allow(routes.methods))]
                     throw error
                 }
                 try route.handler(request, respond)
@@ -134,4 +135,22 @@ struct Router: Sendable {
     }
 
     static let methodOrder = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+}
+
+/// The routes of one path, one per method: a handful, compared rather than hashed
+/// (this lookup runs on every request).
+struct PathRoutes: Sendable {
+    private var routes: [Route]
+
+    init(_ first: Route) { routes = [first] }
+
+    /// A later registration of the same method replaces the earlier one.
+    mutating func add(_ route: Route) {
+        routes.removeAll { $0.method == route.method }
+        routes.append(route)
+    }
+
+    subscript(method: String) -> Route? { routes.first { $0.method == method } }
+
+    var methods: [String] { routes.map(\.method) }
 }
