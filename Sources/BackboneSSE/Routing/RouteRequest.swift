@@ -69,6 +69,7 @@ struct RouteRequest: Sendable {
         }
     }
 
+    /// Where the router sends a request.
     enum Destination: Sendable {
         /// A path of the route table (`template` is its path, e.g. `/{collection}/{id}`).
         case route(template: String, parameters: Parameters)
