@@ -43,7 +43,10 @@ enum RequestFraming {
             if length != nil { return .lengthWithTransferEncoding }
             if codings != ["chunked"] { return .unsupportedTransferEncoding }
         }
-        if version.hasPrefix("HTTP/1.") && version != "HTTP/1.0" && hosts != 1 { return .host }
+        // HTTP/1.1 first: a plain comparison, where the prefix test cost more than the
+        // rest of this check.
+        let needsHost = version == "HTTP/1.1" || (version.hasPrefix("HTTP/1.") && version != "HTTP/1.0")
+        if needsHost && hosts != 1 { return .host }
         return nil
     }
 }

@@ -89,7 +89,10 @@ struct CollectionHandlers {
                 return HTTPResponse(status: 304, headers: [("ETag", Responses.etag(document.version))])
             }
         }
-        return Responses.document(200, document, [("X-Stream-Cursor", cursor.description), ("Vary", "Accept")])
+        var response = Responses.document(200, document)
+        response.headers.append(("X-Stream-Cursor", cursor.description))
+        response.headers.append(("Vary", "Accept"))
+        return response
     }
 
     func create(_ body: JSONObject, origin: String?, respond: @escaping Answer) {
@@ -127,9 +130,9 @@ struct CollectionHandlers {
     func answer(_ written: WriteResult, created: Bool, location: ((String) -> String)?) -> HTTPResponse {
         guard let stored = written.document else { return Responses.json(200, Array("{}".utf8)) }
         let document = created ? stored : service.shown(stored, to: caller)
-        var headers: [(name: String, value: String)] = []
-        if created, let location { headers.append(("Location", location(document.id))) }
-        return Responses.document(created ? 201 : 200, document, headers)
+        var response = Responses.document(created ? 201 : 200, document)
+        if created, let location { response.headers.append(("Location", location(document.id))) }
+        return response
     }
 
     /// Percent-encodes all but RFC 3986's unreserved characters. Done on bytes:

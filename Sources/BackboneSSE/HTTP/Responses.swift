@@ -14,14 +14,15 @@ enum Responses {
         json(status, value.serializedBytes, headers)
     }
 
-    static func document(_ status: Int, _ document: StoredDocument, _ headers: [(name: String, value: String)] = []) -> HTTPResponse {
-        var all: [(name: String, value: String)] = []
-        // Room for the headers the decorators add (the request id, CORS): no regrowth.
-        all.reserveCapacity(headers.count + 5)
-        all.append(jsonType)
-        all.append((name: "ETag", value: etag(document.version)))
-        all.append(contentsOf: headers)
-        return HTTPResponse(status: status, headers: all, body: Array(document.json.utf8))
+    /// A stored document as the answer's body, with its type and `ETag`. Room is kept for
+    /// the headers the caller and the decorators add (cursor, `Vary`, `Location`, the
+    /// request id, CORS): the array then never grows.
+    static func document(_ status: Int, _ document: StoredDocument) -> HTTPResponse {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(8)
+        headers.append(jsonType)
+        headers.append((name: "ETag", value: etag(document.version)))
+        return HTTPResponse(status: status, headers: headers, body: Array(document.json.utf8))
     }
 
     static func etag(_ version: Int64) -> String { "\"" + String(version) + "\"" }
