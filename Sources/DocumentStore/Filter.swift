@@ -50,6 +50,15 @@ public indirect enum Filter: Sendable, Equatable {
         }
     }
 
+    /// The conditions of the tree (its leaves; a `$in` list is one).
+    public var conditionCount: Int {
+        switch self {
+        case .all: 0
+        case .and(let parts), .or(let parts): parts.reduce(0) { $0 + $1.conditionCount }
+        case .compare, .isIn, .notIn, .exists: 1
+        }
+    }
+
     /// Whether any condition of the tree is on `path`.
     public func mentions(_ path: FieldPath) -> Bool {
         switch self {

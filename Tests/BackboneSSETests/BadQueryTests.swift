@@ -1,3 +1,4 @@
+@testable import BackboneSSE
 import DocumentStore
 import Testing
 
@@ -95,6 +96,28 @@ import Testing
         try await TestApp.run { app in
             _ = try await app.create(#"{"title": "abc"}"#)
             expectError(try await app.get(Self.list("where", json)), 400, "bad_query")
+        }
+    }
+
+    /// A filter of 1,000 conditions was a 500 on SQLite (an expression deeper than it
+    /// takes): the count is bounded, whichever form brings the conditions.
+    @Test func aFilterOfMoreThanTheBoundedConditionsIs400() async throws {
+        try await TestApp.unchanged { app, existing in
+            let most = ListQueryParser.maxConditions
+            func equalities(_ n: Int) -> String { (0..<n).map { "f\($0)=1" }.joined(separator: "&") }
+            func clauses(_ n: Int) -> String { (0..<n).map { #"{"f\#($0)": 1}"# }.joined(separator: ",") }
+            let allowed = try await app.get("/todos?title=\(existing.string("title"))&" + equalities(most - 1))
+            #expect(allowed.status == 200 && allowed.array?.isEmpty == true, "\(allowed.text)")
+            let anyOf = try await app.get(Self.list("where", #"{"$or": [{"title": "\#(existing.string("title"))"}, \#(clauses(most - 1))]}"#))
+            #expect(anyOf.array?.count == 1, "\(anyOf.text)")
+            for path in [
+                "/todos?" + equalities(most + 1), "/todos?" + equalities(1_000),
+                Self.list("where", #"{"$and": [\#(clauses(most))]}"#) + "&title=x",
+                Self.list("where", #"{"$or": [\#(clauses(1_000))]}"#),
+            ] {
+                let error = expectError(try await app.get(path), 400, "bad_query")
+                #expect(error["message"]?.stringValue?.contains("at most \(most) conditions") == true, "\(error)")
+            }
         }
     }
 

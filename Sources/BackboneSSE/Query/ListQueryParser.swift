@@ -11,6 +11,9 @@ struct ListRequest {
 enum ListQueryParser {
     /// Parameters that are not field filters. `_` is jQuery's cache buster; `ticket` is a
     /// stream's credential (never a filter, so never echoed in a message or a `Link`).
+    /// Conditions one list or stream may filter on (a `$in` list counts once).
+    static let maxConditions = 256
+
     static let reserved: Set<String> = ["where", "query", "sort", "limit", "skip", "since", "_", "_method", "collections", "ticket"]
 
     static func parse(
@@ -28,6 +31,14 @@ enum ListQueryParser {
         for name in ["where", "query"] {
             guard let value = tree[name] else { continue }
             filter = filter && (try whereFilter(value, name: name, schema: schema))
+        }
+        // Bounded before any store sees it: SQLite refuses an expression deeper than
+        // 1,000 (a flat AND of about that many conditions), and a stream tests each
+        // condition against every change.
+        guard filter.conditionCount <= maxConditions else {
+            throw .badRequest(
+                "a filter may hold at most \(maxConditions) conditions; this one holds \(filter.conditionCount)",
+                code: "bad_query")
         }
         var query = ListQuery(filter: filter, limit: maxLimit)
         if let sort = tree["sort"] { query.sort = try parseSort(sort) }
