@@ -19,6 +19,13 @@ final class Exchange {
     var method = ""
     var version = ""
     var headers: [(name: String, value: String)] = []
+    /// The last header field's value in libmicrohttpd's read buffer, to measure the head
+    /// as it was read (`RequestHeadRoom`); valid only while its headers are collected.
+    var lastField: UnsafePointer<CChar>?
+    /// The first `Cookie` field's length, -1 without one.
+    var cookieFieldBytes = -1
+    /// Bytes the answer's head may take in libmicrohttpd's pool (set with the headers).
+    var answerRoom = Int.max
     var body: [UInt8] = []
     /// Bytes of a too-large chunked body read and thrown away.
     var discarded = 0

@@ -8,6 +8,11 @@ public struct HTTPResponse: Sendable {
     /// Not sent: what the application adds to the request's log line (its request id,
     /// the route it matched), which the server writes once the request is over.
     public var logFields: [(name: String, value: String)] = []
+    /// Headers the server may leave out when the connection has no room for them:
+    /// libmicrohttpd writes an answer's head into what the request's head left of the
+    /// connection's memory. For advisory headers that grow with the request (a list's
+    /// `Link` repeats its query twice).
+    public var omittable: [String] = []
 
     public init(status: Int, headers: [(name: String, value: String)] = [], stream: ResponseStream) {
         self.status = status

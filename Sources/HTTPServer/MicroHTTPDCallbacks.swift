@@ -113,7 +113,14 @@ func cmhdCollectHeader(
 ) -> MHD_Result {
     guard let cls, let key else { return .YES }
     let exchange = Unmanaged<Exchange>.fromOpaque(cls).takeUnretainedValue()
-    exchange.headers.append((String(cString: key), value.map { String(cString: $0) } ?? ""))
+    let name = String(cString: key)
+    let text = value.map { String(cString: $0) } ?? ""
+    exchange.headers.append((name, text))
+    exchange.lastField = value ?? key  // fields come in the order they were read
+    // The first `Cookie` is the one libmicrohttpd copies and splits (`RequestHeadRoom`).
+    if name.utf8.count == 6, exchange.cookieFieldBytes < 0, headerNamesEqual(name, "Cookie") {
+        exchange.cookieFieldBytes = text.utf8.count
+    }
     return .YES
 }
 

@@ -23,6 +23,12 @@ extension MicroHTTPDServer {
             if let problem = RequestFraming.problem(headers: exchange.headers, version: exchange.version) {
                 return reject(exchange, .framing(problem), connection: connection)
             }
+            let room = headRoom(exchange, connection: connection)
+            exchange.lastField = nil
+            exchange.answerRoom = room.left(ofPool: configuration.connectionMemoryLimit)
+            if exchange.answerRoom < RequestHeadRoom.answerReserve {
+                return refuseLargeHead(exchange, room, connection: connection)
+            }
             let length = exchange.headers.first { headerNamesEqual($0.name, "Content-Length") }?.value
             if let length = length.flatMap(Int.init), length > configuration.maxBodyBytes {
                 // Refuse before reading: libmicrohttpd closes the connection after it.
@@ -125,6 +131,9 @@ extension MicroHTTPDServer {
     )
         -> MHD_Result
     {
+        if RequestHeadRoom.answerHeadBytes(response) > exchange.answerRoom {
+            return queueWithoutRoom(response, for: exchange, on: connection)
+        }
         exchange.phase = .finished
         exchange.status = response.status
         exchange.logFields = response.logFields

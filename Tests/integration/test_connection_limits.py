@@ -144,12 +144,15 @@ def _with_url(n):
 
 
 def test_connection_memory_bounds_the_request_head_as_the_readme_says(make_server):
-    """README: by default a URL of up to about 11.9 KB and a header field of about 5.7 KB
-    get through (a browser's 4 KB cookie with room to spare); `--connection-memory` moves
-    both, and past them the answer is 414 or 431, not a dropped connection."""
+    """README: by default a URL of up to about 10.9 KB and a `Cookie` of about 5.4 KB get
+    through (a browser's 4 KB cookie with room to spare); `--connection-memory` moves
+    both, and past them the answer is 414 or 431, not a dropped connection
+    (test_request_head_room.py sweeps the sizes in between)."""
     default = make_server()
     assert _status(default.port, _with_cookie(5000)) == 200
-    assert _status(default.port, _with_url(11000)) == 200
+    assert _status(default.port, _with_cookie(5600)) == 431
+    assert _status(default.port, _with_url(10500)) == 200
+    assert _status(default.port, _with_url(11500)) == 414
     assert _status(default.port, _with_url(13000)) == 414
     small = make_server("--connection-memory", "8KiB")
     assert _status(small.port, _with_cookie(3000)) == 200

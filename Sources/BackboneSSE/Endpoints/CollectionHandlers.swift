@@ -77,7 +77,9 @@ struct CollectionHandlers {
             }
             if !links.isEmpty { headers.append(("Link", links.joined(separator: ", "))) }
         }
-        return (Responses.json(200, body, headers), result.cursor)
+        var response = Responses.json(200, body, headers)
+        response.omittable = ["Link"]  // it repeats the query: a long one may not fit the connection's memory
+        return (response, result.cursor)
     }
 
     /// `GET /{c}/{id}`, with `If-None-Match`.
