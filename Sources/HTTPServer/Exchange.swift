@@ -18,7 +18,9 @@ final class Exchange {
     var phase: Phase = .headers
     var method = ""
     var version = ""
-    var headers: [(name: String, value: String)] = []
+    /// Unchecked: only the connection's thread touches it, one call at a time (above),
+    /// and the dynamic check cost more than the append for each header collected.
+    @exclusivity(unchecked) var headers: [(name: String, value: String)] = []
     /// The last header field's value in libmicrohttpd's read buffer, to measure the head
     /// as it was read (`RequestHeadRoom`); valid only while its headers are collected.
     var lastField: UnsafePointer<CChar>?

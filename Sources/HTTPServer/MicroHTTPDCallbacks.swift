@@ -113,12 +113,13 @@ func cmhdCollectHeader(
 ) -> MHD_Result {
     guard let cls, let key else { return .YES }
     let exchange = Unmanaged<Exchange>.fromOpaque(cls).takeUnretainedValue()
-    let name = String(cString: key)
+    let keyLength = strlen(key)
+    let name = CommonHeaderName.name(key, length: keyLength) ?? String(cString: key)
     let text = value.map { String(cString: $0) } ?? ""
     exchange.headers.append((name, text))
     exchange.lastField = value ?? key  // fields come in the order they were read
     // The first `Cookie` is the one libmicrohttpd copies and splits (`RequestHeadRoom`).
-    if name.utf8.count == 6, exchange.cookieFieldBytes < 0, headerNamesEqual(name, "Cookie") {
+    if keyLength == 6, exchange.cookieFieldBytes < 0, headerNamesEqual(name, "Cookie") {
         exchange.cookieFieldBytes = text.utf8.count
     }
     return .YES

@@ -29,14 +29,18 @@ enum RequestFraming {
         var length: String?
         var codings: [String] = []
         var hosts = 0
+        // By length first: a browser sends a dozen fields or more, of which these are few.
         for header in headers {
-            if headerNamesEqual(header.name, "Content-Length") {
+            switch header.name.utf8.count {
+            case 14 where headerNamesEqual(header.name, "Content-Length"):
                 if let first = length, first != header.value { return .conflictingLength }
                 length = header.value
-            } else if headerNamesEqual(header.name, "Transfer-Encoding") {
+            case 17 where headerNamesEqual(header.name, "Transfer-Encoding"):
                 codings += header.value.split(separator: ",").map { $0.trimmingWhitespace().lowercased() }
-            } else if headerNamesEqual(header.name, "Host") {
+            case 4 where headerNamesEqual(header.name, "Host"):
                 hosts += 1
+            default:
+                break
             }
         }
         if !codings.isEmpty {

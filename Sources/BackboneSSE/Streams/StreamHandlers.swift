@@ -9,16 +9,8 @@ struct StreamHandlers {
     /// A GET whose `Accept` names `text/event-stream`, unless with `q=0` ("not
     /// acceptable", RFC 9110 §12.4.2).
     static func wantsStream(_ request: HTTPRequest) -> Bool {
-        // Most requests accept `*/*` or `application/json`: too short to name the stream type.
-        guard request.method == "GET", let accept = request.header("Accept"), accept.utf8.count >= "text/event-stream".utf8.count,
-            case let accept = accept.lowercased(), accept.contains("text/event-stream")
-        else { return false }
-        return accept.split(separator: ",").contains { range in
-            let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.first == "text/event-stream" else { return false }
-            let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }
-            return (q ?? 1) > 0
-        }
+        guard request.method == "GET", let accept = request.header("Accept") else { return false }
+        return AcceptHeader.lists("text/event-stream", in: accept)
     }
 
     func open(_ request: HTTPRequest, _ subscription: Subscription, since: String?) throws(APIError) -> HTTPResponse {
