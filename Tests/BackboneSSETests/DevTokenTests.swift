@@ -60,7 +60,7 @@ import Testing
     @Test(arguments: [
         #"{}"#, #"{"sub": ""}"#, #"{"sub": 7}"#, #"{"sub": "a", "ttl": 0}"#, #"{"sub": "a", "ttl": 86401}"#,
         #"{"sub": "a", "ttl": "60"}"#, #"{"sub": "a", "ttl": 1.5}"#, #"{"sub": "a", "roles": "admin"}"#,
-        #"{"sub": "a", "roles": [1]}"#, #"{"sub": "a", "role": ["admin"]}"#, #"[]"#,
+        #"{"sub": "a", "roles": [1]}"#, #"{"sub": "a", "role": ["admin"]}"#, #"[]"#, #"{"sub": "bob\u0000x"}"#,
     ])
     func aBadRequestIs400(_ body: String) async throws {
         try await Self.withIssuer { app in

@@ -57,6 +57,8 @@ struct DevTokenRequest {
         guard case .string(let subject)? = body["sub"], (1...200).contains(subject.count) else {
             throw .badRequest("sub must be a string of 1 to 200 characters", code: "bad_body")
         }
+        // A token whose subject holds a NUL is refused by every request (TokenVerifier).
+        guard !subject.utf8.contains(0) else { throw .badRequest("sub must not contain a NUL character", code: "bad_body") }
         var roles: [String] = []
         switch body["roles"] {
         case nil, .null?: break
