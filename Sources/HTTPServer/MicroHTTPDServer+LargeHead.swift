@@ -60,7 +60,7 @@ extension MicroHTTPDServer {
         var head = "HTTP/1.1 \(status) \(reason)\r\n"
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
-        let bytes = Array(head.utf8) + response.body
+        let bytes = Array(head.utf8) + (exchange.method == "HEAD" ? [] : response.body)  // HEAD: the length only
         let fd = CMHD_connection_fd(connection)
         // An idle socket's send buffer takes a few hundred bytes at once: one call.
         if fd >= 0 { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }

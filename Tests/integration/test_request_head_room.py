@@ -103,3 +103,16 @@ def test_a_list_leaves_out_a_link_too_long_for_the_connection(make_server):
     # The same list with a short query keeps its Link.
     r = server.get("/todos?limit=1&skip=1")
     assert r.status_code == 200 and 'rel="next"' in r.headers["Link"]
+
+
+def test_a_head_request_refused_for_its_size_gets_no_body(make_server):
+    server = make_server()
+    request = b"HEAD /todos HTTP/1.1\r\nHost: x\r\nCookie: c=" + b"x" * 5800 + b"\r\n\r\n"
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    s.sendall(request)
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 ") and b"Content-Length: " in head and body == b"", data
