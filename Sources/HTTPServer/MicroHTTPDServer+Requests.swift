@@ -20,14 +20,15 @@ extension MicroHTTPDServer {
             _ = MHD_get_connection_values(
                 connection, .HEADER_KIND, cmhdCollectHeader,
                 Unmanaged.passUnretained(exchange).toOpaque())
-            if let problem = RequestFraming.problem(headers: exchange.headers, version: exchange.version) {
-                return reject(exchange, .framing(problem), connection: connection)
-            }
+            // Measured first: any answer from here on, a refusal's too, must fit what is left.
             let room = headRoom(exchange, connection: connection)
             exchange.lastField = nil
             exchange.answerRoom = room.left(ofPool: configuration.connectionMemoryLimit)
             if exchange.answerRoom < RequestHeadRoom.answerReserve {
                 return refuseLargeHead(exchange, room, connection: connection)
+            }
+            if let problem = RequestFraming.problem(headers: exchange.headers, version: exchange.version) {
+                return reject(exchange, .framing(problem), connection: connection)
             }
             let length = exchange.headers.first { headerNamesEqual($0.name, "Content-Length") }?.value
             if let length = length.flatMap(Int.init), length > configuration.maxBodyBytes {

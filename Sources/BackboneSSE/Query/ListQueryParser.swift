@@ -9,11 +9,11 @@ struct ListRequest {
 }
 
 enum ListQueryParser {
-    /// Parameters that are not field filters. `_` is jQuery's cache buster; `ticket` is a
-    /// stream's credential (never a filter, so never echoed in a message or a `Link`).
     /// Conditions one list or stream may filter on (a `$in` list counts once).
     static let maxConditions = 256
 
+    /// Parameters that are not field filters. `_` is jQuery's cache buster; `ticket` is a
+    /// stream's credential (never a filter, so never echoed in a message or a `Link`).
     static let reserved: Set<String> = ["where", "query", "sort", "limit", "skip", "since", "_", "_method", "collections", "ticket"]
 
     static func parse(
