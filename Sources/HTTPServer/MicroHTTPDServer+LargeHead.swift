@@ -37,10 +37,8 @@ extension MicroHTTPDServer {
     func queueWithoutRoom(_ response: HTTPResponse, for exchange: Exchange, on connection: OpaquePointer) -> MHD_Result {
         var trimmed = response
         trimmed.headers.removeAll { header in response.omittable.contains { headerNamesEqual($0, header.name) } }
-        if RequestHeadRoom.answerHeadBytes(trimmed) <= exchange.answerRoom {
-            return queue(trimmed, for: exchange, on: connection)
-        }
         let bytes = RequestHeadRoom.answerHeadBytes(trimmed)
+        if bytes <= exchange.answerRoom { return queue(trimmed, for: exchange, on: connection) }
         logger.warning("answer head larger than the room left", metadata: ["http.status": "\(response.status)", "bytes": "\(bytes)"])
         let message =
             "the answer's headers (\(bytes) bytes) do not fit in what the request's line and headers "

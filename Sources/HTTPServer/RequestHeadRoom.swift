@@ -36,10 +36,11 @@ struct RequestHeadRoom: Equatable {
     /// The bytes libmicrohttpd writes for an answer's head: its headers, and at most this
     /// much of its own (status line, `Date`, `Content-Length` or `Transfer-Encoding`,
     /// `Connection`, the blank line).
-    static func answerHeadBytes(_ response: HTTPResponse) -> Int {
-        var bytes = 160
-        for header in response.headers { bytes += header.name.utf8.count + 2 + header.value.utf8.count + 2 }
-        return bytes
+    static func answerHeadBytes(_ response: HTTPResponse) -> Int { 160 + linesBytes(response.headers) }
+
+    /// Header fields as lines: `name: value` and CRLF each.
+    private static func linesBytes(_ headers: [(name: String, value: String)]) -> Int {
+        headers.reduce(0) { $0 + $1.name.utf8.count + 2 + $1.value.utf8.count + 2 }
     }
 
     /// libmicrohttpd's pool hands out multiples of two pointers.
@@ -60,8 +61,6 @@ struct RequestHeadRoom: Equatable {
             let spanned = headEnd - (targetAddress - prefix)
             if spanned < UInt(poolBytes) { return Int(spanned) + 4 }
         }
-        var summed = method.utf8.count + 1 + target.utf8.count + 1 + version.utf8.count + 2 + 2
-        for header in headers { summed += header.name.utf8.count + 2 + header.value.utf8.count + 2 }
-        return summed
+        return method.utf8.count + 1 + target.utf8.count + 1 + version.utf8.count + 2 + linesBytes(headers) + 2
     }
 }
