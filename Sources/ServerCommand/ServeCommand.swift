@@ -215,6 +215,18 @@ struct ServeCommand: ParsableCommand {
             logger.critical("the server did not start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+        // The warnings come before the address: a script that reads up to the "listening"
+        // line has seen them.
+        if appConfig.auth == nil, !Self.isLoopback(host) {
+            logger.warning(
+                "no 'auth' block in the config: anyone who can reach this address may read, change and delete every document",
+                metadata: ["host": "\(host)"])
+        }
+        if devTokens {
+            logger.warning(
+                "--dev-tokens: POST /auth/dev-token signs a token for any name: anyone who can reach this server can act as anyone",
+                metadata: ["host": "\(host)"])
+        }
         // The address stays in the message: scripts and tests read it from there.
         logger.notice(
             "listening on http://\(host):\(bound)",
@@ -222,20 +234,10 @@ struct ServeCommand: ParsableCommand {
                 "store": "\(documentStore.description)",
                 "collections": "\(appConfig.collections.map(\.name).joined(separator: ","))",
             ])
-        if appConfig.auth == nil, !Self.isLoopback(host) {
-            logger.warning(
-                "no 'auth' block in the config: anyone who can reach this address may read, change and delete every document",
-                metadata: ["host": "\(host)"])
-        }
         if case .failed(let code) = SystemdNotify.ready(status: "listening on http://\(host):\(bound)") {
             logger.warning(
                 "NOTIFY_SOCKET is set but systemd could not be told the server is ready (is libsystemd.so.0 installed?)",
                 metadata: ["result": "\(code)"])
-        }
-        if devTokens {
-            logger.warning(
-                "--dev-tokens: POST /auth/dev-token signs a token for any name: anyone who can reach this server can act as anyone",
-                metadata: ["host": "\(host)"])
         }
         // Last: what starting up touched is done with (the start-up lines are out).
         StartupPages.release(logger: logger)
