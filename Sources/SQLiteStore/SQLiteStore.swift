@@ -39,10 +39,11 @@ public final class SQLiteStore: DocumentStore {
 
     /// `readCacheBytes`: the page cache of each server thread's read connection (it fills
     /// as pages are read). `documentCacheBytes`: documents read by id kept until changed
-    /// (0: none).
+    /// (0: none). `slowCommit`: a commit that holds its writes back longer is logged as a
+    /// warning.
     public init(
         path: String, durability: Durability = .normal, readCacheBytes: Int = defaultReadCacheBytes,
-        documentCacheBytes: Int = defaultDocumentCacheBytes, logger: Logger
+        documentCacheBytes: Int = defaultDocumentCacheBytes, slowCommit: Duration = .seconds(1), logger: Logger
     ) throws(StoreError) {
         self.path = path
         self.logger = logger
@@ -83,6 +84,7 @@ public final class SQLiteStore: DocumentStore {
         }
         batcher = WriteBatcher(
             pool: pool, epoch: epoch, logger: logger, commitsInlineWhenIdle: durability == .normal,
+            slowCommit: slowCommit,
             committed: { [readers] changes in
                 readers.invalidate()
                 documents.committed(changes)

@@ -52,15 +52,21 @@ final class WriteBatcher: Sendable {
     /// A lone write is committed on the caller's thread (only when commits do not fsync:
     /// a server thread must not wait for the disk).
     private let commitsInlineWhenIdle: Bool
+    /// A commit that held its writes back this long is logged as a warning, with where
+    /// the time went: waiting for the writer connection (a prune, an import) or inside
+    /// the transaction (its statements, and the disk when SQLite syncs: `full`, a
+    /// checkpoint, the WAL starting over). Every write of the batch waited that long.
+    private let slowCommit: Duration
 
     init(
         pool: DatabasePool, epoch: String, logger: Logger, commitsInlineWhenIdle: Bool,
-        committed: @escaping @Sendable ([Change]) -> Void
+        slowCommit: Duration, committed: @escaping @Sendable ([Change]) -> Void
     ) {
         self.pool = pool
         self.epoch = epoch
         self.logger = logger
         self.commitsInlineWhenIdle = commitsInlineWhenIdle
+        self.slowCommit = slowCommit
         self.committed = committed
     }
 
@@ -133,8 +139,11 @@ final class WriteBatcher: Sendable {
     private func commit(_ batch: [Pending]) {
         var results: [Result<WriteResult, StoreError>] = []
         results.reserveCapacity(batch.count)
+        let asked = ContinuousClock.now
+        var entered = asked
         do {
             try pool.writeWithoutTransaction { db in
+                entered = .now
                 try statements.inImmediateTransaction(db) {
                     let now = Int64(Date().timeIntervalSince1970 * 1000)
                     // No savepoint per write: a refused write fails before it writes
@@ -171,6 +180,8 @@ final class WriteBatcher: Sendable {
         // tell the stream hub. Answers first, so that a write's own response is on its
         // way before the fan-out to every subscriber competes with it; the hub does not
         // depend on the order (it reads back from the log any change it has not seen).
+        let done = ContinuousClock.now
+        if done - asked >= slowCommit { logSlowCommit(waited: entered - asked, ran: done - entered, writes: batch.count) }
         let changes = results.compactMap { try? $0.get().change }
         committed(changes)
         commits.add(1, ordering: .relaxed)
@@ -214,6 +225,16 @@ final class WriteBatcher: Sendable {
             sequence: sequence, collection: request.collection, id: request.id, operation: operation,
             version: version, document: stored?.json, previous: current?.json, origin: request.origin, time: now)
         return WriteResult(document: stored, change: change, cursor: ChangeCursor(epoch: epoch, sequence: sequence))
+    }
+
+    private func logSlowCommit(waited: Duration, ran: Duration, writes: Int) {
+        func milliseconds(_ d: Duration) -> String { "\(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)" }
+        logger.warning(
+            "slow commit: writes waited on the store's writer",
+            metadata: [
+                "store.batch": "\(writes)", "store.writer_wait_ms": "\(milliseconds(waited))",
+                "store.transaction_ms": "\(milliseconds(ran))",
+            ])
     }
 
     /// A unique index names its field (`UniqueIndexName`).

@@ -176,6 +176,40 @@ func insert(_ store: SQLiteStore, _ json: String) throws {
         #expect(Set(all).count == 200)
         #expect(try store.list("todos", query: ListQuery(limit: 1000)).documents.count == 200)
     }
+
+    /// A commit that holds its writes back past the threshold is logged, with where the
+    /// time went; a quick one is not. Here another connection (another process, say)
+    /// holds the file's write lock for 400 ms, so the commit waits inside its transaction.
+    @Test func aSlowCommitIsLoggedWithWhereItsTimeWent() throws {
+        let log = CapturedLog()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-store-\(UUID().uuidString)")
+        let path = dir.appendingPathComponent("app.sqlite").path
+        let store = try SQLiteStore(path: path, slowCommit: .milliseconds(100), logger: log.logger)
+        try store.prepare([CollectionLayout(name: "todos", indexes: [], unique: [], scalarPaths: [])])
+        try insert(store, #"{"id":"quick","_v":1}"#)
+        #expect(log.lines(.warning).isEmpty)
+
+        let other = try DatabaseQueue(path: path)
+        let locked = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            try? other.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                locked.signal()
+                Thread.sleep(forTimeInterval: 0.4)
+                try db.execute(sql: "COMMIT")
+            }
+        }
+        holder.start()
+        locked.wait()
+        let started = Date()
+        try insert(store, #"{"id":"slow","_v":1}"#)
+        #expect(Date().timeIntervalSince(started) >= 0.3)
+        let slow = log.all.filter { $0.level == .warning }
+        #expect(slow.map(\.message) == ["slow commit: writes waited on the store's writer"])
+        #expect(slow.first?.metadata["store.batch"] == "1")
+        let inside = Int(slow.first?.metadata["store.transaction_ms"]?.description ?? "") ?? 0
+        #expect(inside >= 300, "the lock was held 400 ms: \(slow)")
+    }
 }
 
 final class ConcurrentBox: @unchecked Sendable {
