@@ -176,12 +176,12 @@ final class WriteBatcher: Sendable {
             for item in batch { item.completion(.failure(failure)) }
             return
         }
+        let done = ContinuousClock.now
+        if done - asked >= slowCommit { logSlowCommit(waited: entered - asked, ran: done - entered, writes: batch.count) }
         // Durable now: make it visible to readers, answer every write of the batch, then
         // tell the stream hub. Answers first, so that a write's own response is on its
         // way before the fan-out to every subscriber competes with it; the hub does not
         // depend on the order (it reads back from the log any change it has not seen).
-        let done = ContinuousClock.now
-        if done - asked >= slowCommit { logSlowCommit(waited: entered - asked, ran: done - entered, writes: batch.count) }
         let changes = results.compactMap { try? $0.get().change }
         committed(changes)
         commits.add(1, ordering: .relaxed)
