@@ -1,5 +1,6 @@
 import CSQLite
 import Dispatch
+import Foundation
 import GRDB
 import Synchronization
 
@@ -11,8 +12,8 @@ import Synchronization
 /// queued behind it waits. Here the writer connection's WAL hook (which replaces the
 /// automatic checkpoint) only looks at the WAL's length after each commit, whoever
 /// committed (a batch, an import, a migration), and wakes a passive checkpoint on a
-/// connection of its own, which copies while the writer goes on (figures:
-/// bench/NOTES.md#checkpoints).
+/// connection of its own, which copies while the writer goes on, and syncs what it
+/// copied (figures: bench/NOTES.md#checkpoints, #prune).
 ///
 /// A passive checkpoint copies the frames that existed when it began; the writer can
 /// start the WAL over only when every frame has been copied, and under unbroken writes
@@ -44,8 +45,9 @@ final class WALCheckpointer: Sendable {
     private let pool: DatabasePool
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "sqlite-store.checkpoint")
-    /// Opened by the first background checkpoint, used only on `queue`.
-    private let connection = Mutex<DatabaseQueue?>(nil)
+    /// Opened by the first background checkpoint, used only on `queue`: its connection,
+    /// and the database file, to sync what it copied.
+    private let opened = Mutex<(connection: DatabaseQueue, file: FileHandle)?>(nil)
     /// Checkpoints made, in the background and inline.
     let background = Atomic<Int>(0)
     let inline = Atomic<Int>(0)
@@ -138,19 +140,25 @@ final class WALCheckpointer: Sendable {
 
     private func checkpointInBackground() {
         do {
-            let db = try connection.withLock { c in
-                if let c { return c }
+            let (db, file) = try opened.withLock { o in
+                if let o { return o }
                 var configuration = Configuration()
                 configuration.label = "checkpoint"
                 configuration.busyMode = .timeout(1)
-                let opened = try DatabaseQueue(path: path, configuration: configuration)
-                c = opened
-                return opened
+                let connection = try DatabaseQueue(path: path, configuration: configuration)
+                guard let file = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
+                o = (connection, file)
+                return (connection, file)
             }
             // Again while commits made meanwhile brought another background's worth
             // (triggers that came during the run were not taken).
             repeat {
                 let result = try db.writeWithoutTransaction { try $0.checkpoint(.passive) }
+                // SQLite syncs the database file only when a checkpoint has copied the
+                // whole WAL: the inline one, on the writer, which then flushed every page
+                // the background copies left dirty since the last (figures:
+                // bench/NOTES.md#prune). Synced here, off the writer, it finds little left.
+                _ = fdatasync(file.fileDescriptor)
                 background.add(1, ordering: .relaxed)
                 // Short of the frames there were when it was woken: likely a reader's old
                 // snapshot (the writer can also hold an older read mark for a moment, so
