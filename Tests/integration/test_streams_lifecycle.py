@@ -6,7 +6,7 @@ import signal
 import socket
 import time
 
-from sse_client import (StreamClosed, build_request, cursor_seq, head_cursor, make_cursor, open_stream, parse_cursor,
+from sse_client import (StreamClosed, build_request, cursor_seq, head_cursor, make_cursor, metric, open_stream, parse_cursor,
                         stream_path, subscribe)
 
 
@@ -50,6 +50,8 @@ def test_expired_cursor_after_pruning_gets_reset_and_retention_is_exact(make_ser
     with s:
         assert reset.json["reason"] == "expired"
         assert reset.id == head
+        # The restarted server pruned all but the newest `keep`, and says so.
+        assert metric(srv, "backbone_sse_stream_log_pruned_total") == 20 - keep
         assert hello.json["cursor"] == hello.id
         live = srv.create(title="live after reset")
         ev = s.next()

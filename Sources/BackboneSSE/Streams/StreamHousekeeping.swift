@@ -130,7 +130,10 @@ final class StreamHousekeeping: Sendable {
     func pruneLog() {
         do {
             let dropped = try store.pruneLog(keep: options.retainCount, maxAge: options.retainSeconds)
-            if dropped > 0 { logger.debug("pruned the change log", metadata: ["entries": "\(dropped)"]) }
+            if dropped > 0 {
+                fanOut.metrics.logPruned(dropped)
+                logger.debug("pruned the change log", metadata: ["entries": "\(dropped)"])
+            }
         } catch {
             logger.warning("change-log pruning failed", metadata: ["error": "\(error)"])
         }

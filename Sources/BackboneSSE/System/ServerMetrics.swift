@@ -30,6 +30,7 @@ public final class ServerMetrics: Sendable {
     /// The stream figures, made once: the registry takes a lock and builds labels per call.
     private let streamFigures: (sent: Counter, replayed: Counter, overflowed: Counter, open: Gauge)
     private let slowLists: Counter
+    private let logPruned: Counter
 
     /// The figures of `ProcessFigures`, set when read; the CPU time is a counter, moved
     /// on by what was spent since the last read.
@@ -62,6 +63,10 @@ public final class ServerMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "backbone_sse", metricName: "slow_lists", unitName: "total",
                 helpText: "Lists stopped past --list-budget on a server thread and run on the thread for slow lists"))
+        logPruned = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "backbone_sse", metricName: "stream_log_pruned", unitName: "total",
+                helpText: "Change-log entries pruned past --retain-count or --retain-seconds"))
         streamFigures = (
             registry.makeCounter(
                 descriptor: MetricNameDescriptor(
@@ -176,6 +181,7 @@ public final class ServerMetrics: Sendable {
     func eventsReplayed(_ n: Int) { streamFigures.replayed.increment(by: Int64(n)) }
     func streamOverflowed() { streamFigures.overflowed.increment() }
     func listMovedToSlowLane() { slowLists.increment() }
+    func logPruned(_ n: Int) { logPruned.increment(by: Int64(n)) }
     func setOpenStreams(_ n: Int) { streamFigures.open.set(Double(n)) }
     /// Reads /proc into the process gauges.
     func processFigures() {
