@@ -100,6 +100,7 @@ bench:
 	python3 bench/mongo/roundtrips.py
 	BACKBONE_SSE_BIN=.build/release/backbone-sse python3 bench/slow_clients.py -n 16000 --hold 10 --watch 20
 	python3 bench/slow_lists.py
+	python3 bench/prune_pause.py
 	python3 bench/pubsub.py
 	bench/auth/run.sh
 	BENCH_STREAMS_AUTH=1 bench/streams/run.sh

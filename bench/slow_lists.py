@@ -23,9 +23,7 @@ Writes bench/out/slow_lists.txt.
 import argparse
 import json
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,9 +32,9 @@ import threading
 import time
 import urllib.request
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("BACKBONE_SSE_BIN", os.path.join(REPO, ".build", "release", "backbone-sse"))
-CONFIG = os.path.join(REPO, "bench", "todos.yaml")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from serving import BIN, CONFIG, REPO, commit, serve, wrk  # noqa: E402
+
 OUT = os.path.join(REPO, "bench", "out", "slow_lists.txt")
 SLOW_PATH = "/todos?sort=title&limit=20"
 
@@ -58,28 +56,6 @@ def seed(directory, docs):
     return store
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wrk(port, seconds):
-    out = subprocess.run(["wrk", "-t1", "-c16", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}/healthz"],
-                         capture_output=True, text=True, check=True).stdout
-    ms = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-    def latency(pattern):
-        m = re.search(pattern, out, re.M)
-        return float(m.group(1)) * ms[m.group(2)]
-    return {
-        "p50": latency(r"^\s+50%\s+([\d.]+)(us|ms|s)$"),
-        "p99": latency(r"^\s+99%\s+([\d.]+)(us|ms|s)$"),
-        "max": latency(r"^\s+Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)"),
-        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-    }
-
-
 def slow_client(port, seconds, times):
     deadline = time.monotonic() + seconds
     request = urllib.request.Request(f"http://127.0.0.1:{port}{SLOW_PATH}", headers={"Cache-Control": "no-cache"})
@@ -91,23 +67,14 @@ def slow_client(port, seconds, times):
 
 
 def turn(store, budget, seconds):
-    port = free_port()
-    server = subprocess.Popen(
-        [BIN, "serve", "--config", CONFIG, "--host", "127.0.0.1", "--port", str(port), "--store", "sqlite:" + store,
-         "--max-connections-per-ip", "0", "--log-level", "error", "--list-budget", budget],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server, port = serve(store, "--list-budget", budget, log_level="error")
+    healthz = f"http://127.0.0.1:{port}/healthz"
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         urllib.request.urlopen(f"http://127.0.0.1:{port}/todos?limit=1", timeout=60).read()
-        alone = wrk(port, seconds - 2)
+        alone = wrk(healthz, seconds - 2)
         times = []
         beside = {}
-        loader = threading.Thread(target=lambda: beside.update(wrk(port, seconds)))
+        loader = threading.Thread(target=lambda: beside.update(wrk(healthz, seconds)))
         loader.start()
         time.sleep(1)  # wrk's connections are open, on every server thread
         slow_client(port, seconds - 2, times)
@@ -136,11 +103,10 @@ def main():
                 results[name].append(r)
                 print(f"turn {t + 1}, {name}: /healthz beside slow lists p99 {r['beside']['p99']:.2f} ms, "
                       f"max {r['beside']['max']:.1f} ms; {r['slow_n']} slow lists", file=sys.stderr)
-        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
         lines = [
             f"Slow lists beside fast requests: {args.docs:,} documents, `GET {SLOW_PATH}` looped by one client while wrk",
             f"holds 16 connections of GET /healthz; {args.turns} turns per mode, alternating; medians of the turns.",
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, commit {commit}, {BIN}",
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, commit {commit()}, {BIN}",
             "",
             "| | /healthz alone p50 / p99 / max | beside slow lists p50 / p99 / max | rate alone / beside | slow lists | a slow list (median) |",
             "|---|---|---|---|---|---|",
