@@ -197,13 +197,17 @@ public final class SQLiteStore: DocumentStore {
     }
 
     /// Prunes in transactions of at most `slice` entries, so that writes get in
-    /// between. One DELETE of everything due held the writer, and so every write, for
-    /// as long as it ran (figures: bench/NOTES.md#prune).
+    /// between, and rests between two as long as the last took, its wait for the
+    /// writer included: a long prune then takes about half of the writer's time at
+    /// most, less when writes queue. One DELETE of everything due held the writer, and
+    /// so every write, for as long as it ran; slices back to back still held it most of
+    /// the time for seconds (figures: bench/NOTES.md#prune).
     func pruneLog(keep: Int, maxAge: Int64, slice: Int) throws(StoreError) -> Int {
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - maxAge * 1000
         var pruned = 0
         do {
             while true {
+                let started = DispatchTime.now().uptimeNanoseconds
                 let dropped = try pool.write { db -> Int in
                     // Past the newest `keep`: a range of the primary key, oldest first.
                     let last = try Self.headSequence(db) - Int64(keep)
@@ -223,6 +227,7 @@ public final class SQLiteStore: DocumentStore {
                 pruned += dropped
                 if dropped > 0 { readers.invalidate() }
                 if dropped < slice { return pruned }
+                Thread.sleep(forTimeInterval: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
             }
         } catch {
             throw Self.map(error)

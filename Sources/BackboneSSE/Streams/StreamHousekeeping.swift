@@ -29,6 +29,11 @@ final class StreamHousekeeping: Sendable {
     /// How often the hub looks for streams due a ping, in milliseconds.
     static let pingTick = 250
 
+    /// How often the change log is pruned, in seconds: each prune is then a few seconds'
+    /// writes at most, which it drops in a fraction of a second between them, and the
+    /// log stays near `--retain-count` (figures: bench/NOTES.md#prune).
+    static let pruneEvery = 10
+
     /// Every stream is looked at once in 2 s, a twentieth of them every 100 ms: with
     /// 10,000 streams that is 500 peeks at a time rather than a burst of 10,000 system
     /// calls that holds the hub's queue (and a core) for milliseconds.
@@ -66,7 +71,7 @@ final class StreamHousekeeping: Sendable {
                 }
             }
             let prune = DispatchSource.makeTimerSource(queue: pruner)
-            prune.schedule(deadline: .now() + .seconds(60), repeating: .seconds(60))
+            prune.schedule(deadline: .now() + .seconds(Self.pruneEvery), repeating: .seconds(Self.pruneEvery))
             prune.setEventHandler { [weak self] in self?.pruneLog() }
             timers = [heartbeat, sweep, prune]
             for timer in timers { timer.resume() }
