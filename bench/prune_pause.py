@@ -44,13 +44,11 @@ def turn(directory, retain, fill, window):
     store = os.path.join(directory, f"prune-{retain}.sqlite")
     server, port = serve(store, "--retain-count", str(retain))
     try:
-        started = time.monotonic()
         url = f"http://127.0.0.1:{port}/todos"
         wrk(url, fill, connections=16, threads=2, script="post.lua")
         before = pruned(port)
         figures = wrk(url, window, connections=16, threads=2, script="post.lua")
         figures["pruned"] = pruned(port) - before
-        figures["ended"] = time.monotonic() - started
         return figures
     finally:
         server.terminate()
