@@ -62,7 +62,7 @@ final class HotStatements: @unchecked Sendable {
         }
     }
 
-    /// Runs a write statement of `table` (`logChange`: of the change log) with `values`.
+    /// Runs a write statement of `table` (`logChange`: a table of the change log) with `values`.
     func execute(_ kind: Kind, _ table: String, _ values: [Value], in db: Database) throws {
         let handle = try statement(kind, table, db).sqliteStatement
         defer { sqlite3_reset(handle) }
@@ -107,7 +107,8 @@ final class HotStatements: @unchecked Sendable {
             case .insert: "INSERT INTO \(table) (id, v, body) VALUES (?, ?, ?)"
             case .update: "UPDATE \(table) SET v = ?, body = ? WHERE id = ?"
             case .delete: "DELETE FROM \(table) WHERE id = ?"
-            case .logChange: "INSERT INTO changes (collection, doc_id, op, v, doc, prev, origin, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            case .logChange:
+                "INSERT INTO \(table) (seq, collection, doc_id, op, v, doc, prev, origin, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             case .begin: "BEGIN IMMEDIATE"
             case .commit: "COMMIT"
             }

@@ -90,10 +90,17 @@ public enum SQLiteBackup {
                 let result = try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "no answer"
                 guard result == "ok" else { throw Failure.damaged(path, result) }
             }
-            guard try db.tableExists("meta"), try db.tableExists("changes"),
-                let epoch = try? SQLiteStore.storedEpoch(db), !epoch.isEmpty
-            else { throw Failure.notAStore(path) }
-            let head = try SQLiteStore.headSequence(db)
+            guard try db.tableExists("meta"), let epoch = try? SQLiteStore.storedEpoch(db), !epoch.isEmpty else {
+                throw Failure.notAStore(path)
+            }
+            let head: Int64
+            if try db.tableExists("log_state") {
+                head = try SQLiteStore.headSequence(db)
+            } else if try db.tableExists("changes") {  // written before the log's generations
+                head = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'") ?? 0
+            } else {
+                throw Failure.notAStore(path)
+            }
             let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let size = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
             return Summary(epoch: epoch, head: head, bytes: pages * size)

@@ -28,6 +28,20 @@ extension SQLiteStore {
             let epoch = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16)
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [epoch])
         }
+        // The log in generations (`ChangeLogTables`): its entries move to the first
+        // table, the head and the oldest entry become the state, the index on `at` goes
+        // (age is checked from the oldest entry on, in sequence order).
+        migrator.registerMigration("v2-log-generations") { db in
+            try db.execute(
+                sql: "CREATE TABLE log_state (id INTEGER PRIMARY KEY CHECK (id = 0), head INTEGER NOT NULL, low INTEGER NOT NULL)")
+            let head = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'") ?? 0
+            let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM changes") ?? head + 1
+            try db.execute(sql: "INSERT INTO log_state (id, head, low) VALUES (0, ?, ?)", arguments: [head, oldest])
+            try ChangeLogTables.createTable(0, in: db)
+            try db.execute(sql: "INSERT INTO changes_0 SELECT * FROM changes")
+            try db.execute(sql: "DROP TABLE changes")
+            try ChangeLogTables.createView(tables: 1, in: db)
+        }
         return migrator
     }
 

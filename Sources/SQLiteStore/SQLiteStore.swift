@@ -28,6 +28,8 @@ public final class SQLiteStore: DocumentStore {
     let documents: DocumentCache
     let batcher: WriteBatcher
     let checkpointer: WALCheckpointer
+    /// The change log's tables and the writer's place in them.
+    let changeLog = ChangeLogTables()
 
     public var description: String { "sqlite:\(path)" }
 
@@ -67,6 +69,10 @@ public final class SQLiteStore: DocumentStore {
                 try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             }
             try Self.migrator.migrate(pool)
+            // Rows deleted are still overwritten in the pages a write changes anyway, but a
+            // page freed whole is not written: emptying a change-log table then writes a
+            // handful of pages, not all of them (Debian's SQLite overwrites every one).
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA secure_delete = FAST") }
             checkpointer = try WALCheckpointer(path: path, pool: pool) { [readers] event in
                 switch event {
                 case .pinned: readers.endStaleSnapshotsSoon()
@@ -83,7 +89,7 @@ public final class SQLiteStore: DocumentStore {
             throw StoreError.unavailable("cannot open \(path): \(error)")
         }
         batcher = WriteBatcher(
-            pool: pool, epoch: epoch, logger: logger, commitsInlineWhenIdle: durability == .normal,
+            pool: pool, epoch: epoch, changeLog: changeLog, logger: logger, commitsInlineWhenIdle: durability == .normal,
             slowCommit: slowCommit,
             committed: { [readers] changes in
                 readers.invalidate()
@@ -188,48 +194,36 @@ public final class SQLiteStore: DocumentStore {
 
     public func logBounds() throws(StoreError) -> LogBounds {
         try readingAtHead { db, head, _ in
-            LogBounds(oldest: try Int64.fetchOne(db, sql: "SELECT min(seq) FROM changes"), newest: head)
+            LogBounds(oldest: try ChangeLogTables.oldest(db), newest: head)
         }
     }
 
+    /// Moves the log's low-water mark past what retention lets go, then empties the
+    /// tables wholly below it (`ChangeLogTables`). The oldest entry young enough to keep
+    /// is found on a reader first (entries never change), so the writer is held only to
+    /// move the mark, then for one table at a time, resting after each as long as it
+    /// took: writes get in between (bench/NOTES.md#prune).
     public func pruneLog(keep: Int, maxAge: Int64) throws(StoreError) -> Int {
-        try pruneLog(keep: keep, maxAge: maxAge, slice: 1000)
-    }
-
-    /// Prunes in transactions of at most `slice` entries, so that writes get in
-    /// between, and rests between two as long as the last took, its wait for the
-    /// writer included: a long prune then takes about half of the writer's time at
-    /// most, less when writes queue. One DELETE of everything due held the writer, and
-    /// so every write, for as long as it ran; slices back to back still held it most of
-    /// the time for seconds (figures: bench/NOTES.md#prune).
-    func pruneLog(keep: Int, maxAge: Int64, slice: Int) throws(StoreError) -> Int {
+        changeLog.generationSize.store(max(1_000, keep / 4), ordering: .relaxed)
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - maxAge * 1000
-        var pruned = 0
         do {
+            let young = try pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT seq FROM changes WHERE at >= ? ORDER BY seq LIMIT 1", arguments: [cutoff])
+                    ?? ChangeLogTables.head(db) + 1
+            }
+            let dropped = try pool.write { [changeLog] db in
+                let head = try changeLog.bounds(in: db).head
+                return try changeLog.prune(to: max(young, head - Int64(keep) + 1), in: db)
+            }
+            if dropped > 0 { readers.invalidate() }
             while true {
                 let started = DispatchTime.now().uptimeNanoseconds
-                let dropped = try pool.write { db -> Int in
-                    // Past the newest `keep`: a range of the primary key, oldest first.
-                    let last = try Self.headSequence(db) - Int64(keep)
-                    try db.execute(
-                        sql: "DELETE FROM changes WHERE seq <= min(?, (SELECT min(seq) FROM changes) + ? - 1)",
-                        arguments: [last, slice])
-                    var dropped = db.changesCount
-                    // Older than `maxAge`: through the index on `at`.
-                    if dropped < slice {
-                        try db.execute(
-                            sql: "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes WHERE at < ? LIMIT ?)",
-                            arguments: [cutoff, slice - dropped])
-                        dropped += db.changesCount
-                    }
-                    return dropped
-                }
-                pruned += dropped
-                if dropped > 0 { readers.invalidate() }
-                if dropped < slice { return pruned }
+                guard try pool.write({ [changeLog] db in try changeLog.emptyOneTableBelowLow(in: db) }) else { break }
                 Thread.sleep(forTimeInterval: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
             }
+            return dropped
         } catch {
+            changeLog.forget()
             throw Self.map(error)
         }
     }
@@ -319,7 +313,7 @@ public final class SQLiteStore: DocumentStore {
     static func table(_ collection: String) -> String { "\"doc." + collection + "\"" }
 
     static func headSequence(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'")) ?? 0
+        try ChangeLogTables.head(db)
     }
 
     /// Reads in one consistent snapshot: this thread's open read transaction when

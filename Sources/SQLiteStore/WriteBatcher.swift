@@ -42,6 +42,7 @@ final class WriteBatcher: Sendable {
 
     private let pool: DatabasePool
     private let epoch: String
+    private let changeLog: ChangeLogTables
     private let logger: Logger
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "sqlite-store.writer")
@@ -59,11 +60,12 @@ final class WriteBatcher: Sendable {
     private let slowCommit: Duration
 
     init(
-        pool: DatabasePool, epoch: String, logger: Logger, commitsInlineWhenIdle: Bool,
+        pool: DatabasePool, epoch: String, changeLog: ChangeLogTables, logger: Logger, commitsInlineWhenIdle: Bool,
         slowCommit: Duration, committed: @escaping @Sendable ([Change]) -> Void
     ) {
         self.pool = pool
         self.epoch = epoch
+        self.changeLog = changeLog
         self.logger = logger
         self.commitsInlineWhenIdle = commitsInlineWhenIdle
         self.slowCommit = slowCommit
@@ -168,9 +170,11 @@ final class WriteBatcher: Sendable {
                         }
                         results.append(outcome)
                     }
+                    if results.contains(where: { (try? $0.get()) != nil }) { try changeLog.finish(in: db) }
                 }
             }
         } catch {
+            changeLog.forget()
             let failure = SQLiteStore.map(error)
             logger.error("commit failed", metadata: ["store.batch": "\(batch.count)", "error": "\(error)"])
             for item in batch { item.completion(.failure(failure)) }
@@ -214,13 +218,13 @@ final class WriteBatcher: Sendable {
         case .refuse:
             throw StoreError.refused
         }
+        let (sequence, logTable) = try changeLog.next(in: db)
         try statements.execute(
-            .logChange, "changes",
+            .logChange, logTable,
             [
-                .text(request.collection), .text(request.id), .text(operation.rawValue), .integer(version),
+                .integer(sequence), .text(request.collection), .text(request.id), .text(operation.rawValue), .integer(version),
                 .init(stored?.json), .init(current?.json), .init(request.origin), .integer(now),
             ], in: db)
-        let sequence = db.lastInsertedRowID
         let change = Change(
             sequence: sequence, collection: request.collection, id: request.id, operation: operation,
             version: version, document: stored?.json, previous: current?.json, origin: request.origin, time: now)
