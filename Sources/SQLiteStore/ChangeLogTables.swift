@@ -33,7 +33,8 @@ final class ChangeLogTables: Sendable {
 
     private let state = Mutex<State?>(nil)
 
-    static func table(_ number: Int) -> String { "changes_\(number)" }
+    static func table(_ number: Int) -> String { number < names.count ? names[number] : "changes_\(number)" }
+    private static let names = (0..<maxTables).map { "changes_\($0)" }
 
     static func createTable(_ number: Int, in db: Database) throws {
         try db.execute(
@@ -100,7 +101,8 @@ final class ChangeLogTables: Sendable {
         }
     }
 
-    /// The transaction that used the state failed: read it again from the file.
+    /// A transaction that used the state failed: read it again from the file (at any
+    /// moment: `load` finds the head from the entries themselves).
     func forget() {
         state.withLock { $0 = nil }
     }
@@ -176,10 +178,17 @@ final class ChangeLogTables: Sendable {
             let row = try Row.fetchOne(db, sql: "SELECT min(seq), max(seq) FROM \(table(number))")
             if let first: Int64 = row?[0], let last: Int64 = row?[1] {
                 s.tables.append(first...last)
-                if last == s.head { s.current = number }
             } else {
                 s.tables.append(nil)
             }
+        }
+        // The head is stored at the end of each transaction's changes: one forgotten
+        // in the middle of a transaction is read back from its entries.
+        if let newest = s.tables.indices.max(by: { (s.tables[$0]?.upperBound ?? 0) < (s.tables[$1]?.upperBound ?? 0) }),
+            let range = s.tables[newest], range.upperBound >= s.head
+        {
+            s.head = range.upperBound
+            s.current = newest
         }
         return s
     }

@@ -106,3 +106,26 @@ private func logged(_ store: SQLiteStore, _ id: String) throws -> Int64 {
         #expect(try store.changes(after: 11, limit: 100).map(\.sequence) == [12, 13])
     }
 }
+
+/// The writer's state of the log can be forgotten at any moment (a failed transaction,
+/// a prune's error) and read back from the file, even in the middle of a transaction.
+@Suite struct ChangeLogTablesTests {
+    @Test func stateForgottenMidTransactionComesBackFromTheEntries() throws {
+        let queue = try DatabaseQueue()
+        try SQLiteStore.migrator.migrate(queue)
+        let log = ChangeLogTables()
+        try queue.write { db in
+            for _ in 0..<3 {
+                let (sequence, table) = try log.next(in: db)
+                try db.execute(
+                    sql: "INSERT INTO \(table) (seq, collection, doc_id, op, v, at) VALUES (?, 'todos', 'x', 'create', 1, 0)",
+                    arguments: [sequence])
+            }
+            log.forget()
+            try log.finish(in: db)
+        }
+        #expect(try queue.read { try ChangeLogTables.head($0) } == 3)
+        let next = try queue.write { db in try log.next(in: db).sequence }
+        #expect(next == 4)
+    }
+}
