@@ -72,6 +72,28 @@ private func logged(_ store: SQLiteStore, _ id: String) throws -> Int64 {
 /// A store written before the log's generations opens with its log as it was.
 @Suite struct ChangeLogMigrationTests {
     @Test func aSingleTableLogMovesIntoTheFirstGeneration() throws {
+        let path = try Self.singleTableStore()
+        let store = try SQLiteStore(path: path, logger: .init(label: "test"))
+        try store.prepare([CollectionLayout(name: "todos", indexes: [], unique: [], scalarPaths: [])])
+        #expect(store.epoch == "a1b2c3d4")
+        #expect(try store.logBounds() == LogBounds(oldest: 8, newest: 12))
+        #expect(try store.changes(after: 0, limit: 100).map(\.id) == ["d8", "d9", "d10", "d11", "d12"])
+        #expect(try logged(store, "new") == 13)
+        #expect(try store.changes(after: 11, limit: 100).map(\.sequence) == [12, 13])
+    }
+
+    @Test func aBackupInTheOldFormatRestoresAndServes() throws {
+        let backup = try Self.singleTableStore()
+        let target = (backup as NSString).deletingLastPathComponent + "/restored.sqlite"
+        let summary = try SQLiteBackup.restore(from: backup, into: target)
+        #expect(summary.head == 12)
+        let store = try SQLiteStore(path: target, logger: .init(label: "test"))
+        #expect(try store.logBounds() == LogBounds(oldest: 8, newest: 12))
+    }
+
+    /// A store file as servers before the generations wrote it: one `changes` table,
+    /// entries 8 to 12 left after a prune.
+    static func singleTableStore() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-v1-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("app.sqlite").path
@@ -96,14 +118,7 @@ private func logged(_ store: SQLiteStore, _ id: String) throws -> Int64 {
             try db.execute(sql: "DELETE FROM changes WHERE seq <= 7")  // pruned by the old server
         }
         try old.close()
-
-        let store = try SQLiteStore(path: path, logger: .init(label: "test"))
-        try store.prepare([CollectionLayout(name: "todos", indexes: [], unique: [], scalarPaths: [])])
-        #expect(store.epoch == "a1b2c3d4")
-        #expect(try store.logBounds() == LogBounds(oldest: 8, newest: 12))
-        #expect(try store.changes(after: 0, limit: 100).map(\.id) == ["d8", "d9", "d10", "d11", "d12"])
-        #expect(try logged(store, "new") == 13)
-        #expect(try store.changes(after: 11, limit: 100).map(\.sequence) == [12, 13])
+        return path
     }
 }
 
