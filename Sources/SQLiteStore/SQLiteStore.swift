@@ -68,7 +68,15 @@ public final class SQLiteStore: DocumentStore {
             if durability == .full {
                 try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             }
-            try Self.migrator.migrate(pool)
+            let migrator = Self.migrator
+            // A file a newer version changed would take writes this one makes wrongly
+            // (or not at all): it is left alone.
+            if try pool.read(migrator.hasBeenSuperseded) {
+                throw StoreError.unavailable(
+                    "\(path) was upgraded by a newer backbone-sse (its schema has changes this version does not know): serve it with that version, or restore a backup taken before the upgrade"
+                )
+            }
+            try migrator.migrate(pool)
             // Rows deleted are still overwritten in the pages a write changes anyway, but a
             // page freed whole is not written: emptying a change-log table then writes a
             // handful of pages, not all of them (Debian's SQLite overwrites every one).

@@ -144,3 +144,19 @@ private func logged(_ store: SQLiteStore, _ id: String) throws -> Int64 {
         #expect(next == 4)
     }
 }
+
+/// A file upgraded by a newer version is not served by this one.
+@Suite struct NewerSchemaTests {
+    @Test func aFileWithAnUnknownMigrationIsRefused() throws {
+        let path = try makeStore().path
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99-from-the-future')") }
+        try queue.close()
+        #expect {
+            _ = try SQLiteStore(path: path, logger: .init(label: "test"))
+        } throws: { error in
+            guard case StoreError.unavailable(let message) = error else { return false }
+            return message.contains("newer backbone-sse")
+        }
+    }
+}
