@@ -5,7 +5,8 @@ import Logging
 
 /// The embedded default store: one SQLite file in WAL mode through GRDB's
 /// `DatabasePool` (concurrent readers, one writer). Each collection is a table with one
-/// row per document; the change log is a table written in the same transaction.
+/// row per document; the change log (`ChangeLogTables`) is written in the same
+/// transaction.
 public final class SQLiteStore: DocumentStore {
     public enum Durability: String, Sendable, CaseIterable {
         /// Survives a crash of the process (WAL, synchronous=NORMAL).
