@@ -53,10 +53,13 @@ final class ChangeLogTables: Sendable {
                 """)
     }
 
-    /// The view of every table, each filtered by the low-water mark (SQLite pushes a
-    /// query's `seq` range into each arm and merges them in order).
+    /// The view of every table, each filtered by the low-water mark. SQLite pushes a
+    /// query's `seq` range into each arm and merges the arms in order; the mark is
+    /// written `+seq` so that it is not an index bound: given two lower bounds, SQLite
+    /// searched from the mark, and every read of the newest entries walked the whole
+    /// retained log (a list's count carried forward took 23 ms instead of 0.09).
     static func createView(tables count: Int, in db: Database) throws {
-        let arms = (0..<count).map { "SELECT * FROM \(table($0)) WHERE seq >= (SELECT low FROM log_state)" }
+        let arms = (0..<count).map { "SELECT * FROM \(table($0)) WHERE +seq >= (SELECT low FROM log_state)" }
         try db.execute(sql: "DROP VIEW IF EXISTS changes")
         try db.execute(sql: "CREATE VIEW changes AS " + arms.joined(separator: " UNION ALL "))
     }

@@ -217,7 +217,9 @@ public final class SQLiteStore: DocumentStore {
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - maxAge * 1000
         do {
             let young = try pool.read { db in
-                try Int64.fetchOne(db, sql: "SELECT seq FROM changes WHERE at >= ? ORDER BY seq LIMIT 1", arguments: [cutoff])
+                try Int64.fetchOne(
+                    db, sql: "SELECT seq FROM changes WHERE seq >= (SELECT low FROM log_state) AND at >= ? ORDER BY seq LIMIT 1",
+                    arguments: [cutoff])
                     ?? ChangeLogTables.head(db) + 1
             }
             let dropped = try pool.write { [changeLog] db in
