@@ -69,6 +69,12 @@ final class ChangeLogTables: Sendable {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT head FROM log_state")) ?? 0
     }
 
+    /// The head of a log written before the generations: one `changes` table whose
+    /// sequences came from `AUTOINCREMENT`.
+    static func singleTableHead(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'") ?? 0
+    }
+
     /// The oldest sequence still in the log, nil when it is empty.
     static func oldest(_ db: Database) throws -> Int64? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT low, head FROM log_state")) else { return nil }
@@ -110,11 +116,12 @@ final class ChangeLogTables: Sendable {
         state.withLock { $0 = nil }
     }
 
-    /// Moves the low-water mark up to `low` (never down, never past the head plus one).
-    /// Returns how many entries left the log: the view shows them no more at once.
-    func prune(to low: Int64, in db: Database) throws -> Int {
+    /// Moves the low-water mark past all but the newest `keep` entries and up to
+    /// `young` (the oldest entry young enough to keep), never down, never past the head
+    /// plus one. Returns how many entries left the log: the view shows them no more.
+    func prune(keepingNewest keep: Int, from young: Int64, in db: Database) throws -> Int {
         try withState(db) { s in
-            let newLow = min(max(s.low, low), s.head + 1)
+            let newLow = min(max(s.low, young, s.head - Int64(keep) + 1), s.head + 1)
             let dropped = Int(newLow - s.low)
             if dropped > 0 {
                 try db.execute(sql: "UPDATE log_state SET low = ?", arguments: [newLow])
@@ -136,11 +143,6 @@ final class ChangeLogTables: Sendable {
             if s.current == number { s.current = nil }
             return true
         }
-    }
-
-    /// The retained range's current bounds, as the writer knows them.
-    func bounds(in db: Database) throws -> (low: Int64, head: Int64) {
-        try withState(db) { s in (s.low, s.head) }
     }
 
     /// An empty table, made if there is none and fewer than `maxTables` exist.

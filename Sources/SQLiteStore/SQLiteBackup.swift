@@ -95,9 +95,9 @@ public enum SQLiteBackup {
             }
             let head: Int64
             if try db.tableExists("log_state") {
-                head = try SQLiteStore.headSequence(db)
+                head = try ChangeLogTables.head(db)
             } else if try db.tableExists("changes") {  // written before the log's generations
-                head = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'") ?? 0
+                head = try ChangeLogTables.singleTableHead(db)
             } else {
                 throw Failure.notAStore(path)
             }

@@ -34,7 +34,7 @@ extension SQLiteStore {
         migrator.registerMigration("v2-log-generations") { db in
             try db.execute(
                 sql: "CREATE TABLE log_state (id INTEGER PRIMARY KEY CHECK (id = 0), head INTEGER NOT NULL, low INTEGER NOT NULL)")
-            let head = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'") ?? 0
+            let head = try ChangeLogTables.singleTableHead(db)
             let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM changes") ?? head + 1
             try db.execute(sql: "INSERT INTO log_state (id, head, low) VALUES (0, ?, ?)", arguments: [head, oldest])
             try ChangeLogTables.createTable(0, in: db)

@@ -46,7 +46,7 @@ extension SQLiteStore: BulkTransfer {
     ) throws {
         let tables = try collections.map { (c) throws(StoreError) in (c, try tableName(c)) }
         try pool.read { db in
-            try start(ChangeCursor(epoch: try Self.storedEpoch(db), sequence: try Self.headSequence(db)))
+            try start(ChangeCursor(epoch: try Self.storedEpoch(db), sequence: try ChangeLogTables.head(db)))
             for (collection, table) in tables {
                 let rows = try Row.fetchCursor(db, sql: "SELECT id, v, body FROM \(table) ORDER BY rowid")
                 var documents: [StoredDocument] = []

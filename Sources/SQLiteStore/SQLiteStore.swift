@@ -222,10 +222,7 @@ public final class SQLiteStore: DocumentStore {
                     arguments: [cutoff])
                     ?? ChangeLogTables.head(db) + 1
             }
-            let dropped = try pool.write { [changeLog] db in
-                let head = try changeLog.bounds(in: db).head
-                return try changeLog.prune(to: max(young, head - Int64(keep) + 1), in: db)
-            }
+            let dropped = try pool.write { [changeLog] db in try changeLog.prune(keepingNewest: keep, from: young, in: db) }
             if dropped > 0 { readers.invalidate() }
             while true {
                 let started = DispatchTime.now().uptimeNanoseconds
@@ -323,10 +320,6 @@ public final class SQLiteStore: DocumentStore {
 
     static func table(_ collection: String) -> String { "\"doc." + collection + "\"" }
 
-    static func headSequence(_ db: Database) throws -> Int64 {
-        try ChangeLogTables.head(db)
-    }
-
     /// Reads in one consistent snapshot: this thread's open read transaction when
     /// nothing was committed since it began (see `ThreadReaders`).
     private func reading<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
@@ -346,8 +339,8 @@ public final class SQLiteStore: DocumentStore {
         within budget: Duration? = nil, _ body: (Database, Int64, HotStatements) throws -> T
     ) throws(StoreError) -> T {
         do {
-            if let result = try readers.read(head: Self.headSequence, within: budget, body) { return result }
-            return try pool.read { db in try body(db, try Self.headSequence(db), HotStatements()) }
+            if let result = try readers.read(head: ChangeLogTables.head, within: budget, body) { return result }
+            return try pool.read { db in try body(db, try ChangeLogTables.head(db), HotStatements()) }
         } catch {
             throw Self.map(error)
         }
