@@ -7,7 +7,13 @@
  * libmicrohttpd 0.9.75 answers an "early" response (queued right after the headers)
  * with Connection: close, which would make every request pay a new TCP connection.
  *
- * Usage: bare_mhd PORT   (runs until SIGINT/SIGTERM)
+ * With --hand-off, each request is answered the way BackboneSSE answers a write: its
+ * connection is suspended, handed to one worker thread, and resumed from there (the
+ * worker takes whatever has queued, as the store's writer takes a batch, but does no
+ * work). The difference from the plain run is what suspending and resuming around a
+ * commit costs, before any JSON or SQLite.
+ *
+ * Usage: bare_mhd PORT [--hand-off]   (runs until SIGINT/SIGTERM)
  * Build: gcc -O2 bare_mhd.c $(pkg-config --cflags --libs libmicrohttpd) -o bare_mhd
  */
 #include <arpa/inet.h>
@@ -23,6 +29,29 @@
 
 static struct MHD_Response *fixed;
 static int context_marker;
+static int handed_off_marker;
+
+/* --hand-off: suspended connections waiting for the worker to resume them. */
+static int hand_off;
+static struct MHD_Connection **waiting, **taken;
+static size_t waiting_count;
+static pthread_mutex_t waiting_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t waiting_signal = PTHREAD_COND_INITIALIZER;
+enum { max_waiting = 16000 };  /* the connection limit */
+
+static void *resume_worker(void *unused) {
+    (void)unused;
+    for (;;) {
+        pthread_mutex_lock(&waiting_lock);
+        while (waiting_count == 0) pthread_cond_wait(&waiting_signal, &waiting_lock);
+        size_t n = waiting_count;
+        memcpy(taken, waiting, n * sizeof *taken);
+        waiting_count = 0;
+        pthread_mutex_unlock(&waiting_lock);
+        for (size_t i = 0; i < n; i++) MHD_resume_connection(taken[i]);
+    }
+    return NULL;
+}
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *connection, const char *url,
                                const char *method, const char *version, const char *upload_data,
@@ -36,14 +65,24 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *connection, con
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (hand_off && *con_cls != &handed_off_marker) {  /* answered once resumed */
+        *con_cls = &handed_off_marker;
+        MHD_suspend_connection(connection);
+        pthread_mutex_lock(&waiting_lock);
+        waiting[waiting_count++] = connection;
+        if (waiting_count == 1) pthread_cond_signal(&waiting_signal);
+        pthread_mutex_unlock(&waiting_lock);
+        return MHD_YES;
+    }
     return MHD_queue_response(connection, MHD_HTTP_OK, fixed);
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s PORT\n", argv[0]);
+    if (argc < 2 || (argc > 2 && strcmp(argv[2], "--hand-off") != 0)) {
+        fprintf(stderr, "usage: %s PORT [--hand-off]\n", argv[0]);
         return 2;
     }
+    hand_off = argc > 2;
     int port = atoi(argv[1]);
     if (port <= 0 || port > 65535) {
         fprintf(stderr, "bare_mhd: bad port %s\n", argv[1]);
@@ -77,6 +116,15 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);   /* the pool threads inherit the mask */
+    if (hand_off) {
+        pthread_t worker;
+        waiting = calloc(max_waiting, sizeof *waiting);
+        taken = calloc(max_waiting, sizeof *taken);
+        if (waiting == NULL || taken == NULL || pthread_create(&worker, NULL, resume_worker, NULL) != 0) {
+            fprintf(stderr, "bare_mhd: cannot start the hand-off worker\n");
+            return 1;
+        }
+    }
     signal(SIGPIPE, SIG_IGN);
 
     /* Loopback only, like the server's default --host 127.0.0.1. */
@@ -100,7 +148,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bare_mhd: cannot start on port %d\n", port);
         return 1;
     }
-    fprintf(stderr, "bare_mhd: listening on 127.0.0.1:%d, %ld threads\n", port, cores);
+    fprintf(stderr, "bare_mhd: listening on 127.0.0.1:%d, %ld threads%s\n", port, cores,
+            hand_off ? ", answers handed off" : "");
     int sig = 0;
     sigwait(&set, &sig);
     MHD_stop_daemon(d);

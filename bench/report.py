@@ -89,6 +89,11 @@ def main():
     info_row("GET /todos?where=..., Cache-Control: no-cache", "list_fresh_rps", "/s", "bare MHD", "bare_rps")
     info_row("GET /todos?where=..., no-cache, p99", "list_fresh_p99_ms", "ms", "bare MHD", "bare_p99_ms")
     info_row("POST /todos normal p99", "post_normal_p99_ms", "ms")
+    info_row("bare MHD POST, answered at once", "bare_post_rps", "/s", "raw SQLite NORMAL", "sqlite_normal_ips")
+    info_row("bare MHD POST, answered from another thread", "bare_hand_off_post_rps", "/s", "raw SQLite NORMAL",
+             "sqlite_normal_ips")
+    info_row("POST /todos normal, against that bare floor", "post_normal_rps", "/s", "bare MHD, handed off",
+             "bare_hand_off_post_rps")
     info_row("mixed: the first list after the POSTs (counts them all)", "mixed_first_list_ms", "ms")
     info_row("mixed: GET /todos?where=... while POSTs run", "mixed_list_rps", "/s", "alone, no-cache", "list_fresh_rps")
     info_row("mixed: its p99", "mixed_list_p99_ms", "ms", "alone, no-cache", "list_fresh_p99_ms")
@@ -114,6 +119,7 @@ def main():
         ("bare MHD, one URL", "bare_rounds"), ("bare MHD, random-id script", "bare_ids_rounds"),
         ("GET /todos/{id}", "get_id_rounds"), ("GET /todos?where=...", "list_rounds"),
         ("raw SQLite inserts, NORMAL", "sqlite_normal_rounds"), ("POST /todos, normal", "post_normal_rounds"),
+        ("bare MHD POST", "bare_post_rounds"), ("bare MHD POST, handed off", "bare_hand_off_post_rounds"),
         ("raw SQLite inserts, FULL", "sqlite_full_rounds"), ("POST /todos, full", "post_full_rounds"))
         if values.get(key)]
     if rounds:

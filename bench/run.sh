@@ -178,15 +178,34 @@ wait_idle "$SERVER_PID" backbone-sse
 run_wrk list_fresh "http://$HOST:$SERVER_PORT$LIST_PATH" -H "Cache-Control: no-cache"
 alive_or_die "$SERVER_PID" "$SERVER_LOG" "backbone-sse"
 wait_idle "$SERVER_PID" backbone-sse
-stop_pid "$BARE_PID"
+
+# The floor under a POST, before any JSON or SQLite: the bare server answering the same
+# POSTs at once, and answering them the way the server answers a write (suspended,
+# handed to another thread, resumed from there: bare_mhd --hand-off).
+HANDOFF_PORT=$(free_port)
+"$OUT/bare_mhd" "$HANDOFF_PORT" --hand-off >"$TMP/bare-hand-off.log" 2>&1 &
+HANDOFF_PID=$!
+PIDS+=("$HANDOFF_PID")
+wait_port "$HANDOFF_PORT" "$HANDOFF_PID" "$TMP/bare-hand-off.log" "bare_mhd --hand-off"
+bare_posts() { # ROUND
+  TARGET_PID=$BARE_PID
+  run_wrk "bare_post_r$1" "http://$HOST:$BARE_PORT/todos" -s "$BENCH/lua/post.lua"
+  alive_or_die "$BARE_PID" "$TMP/bare.log" "bare_mhd"
+  TARGET_PID=$HANDOFF_PID
+  run_wrk "bare_hand_off_post_r$1" "http://$HOST:$HANDOFF_PORT/todos" -s "$BENCH/lua/post.lua"
+  alive_or_die "$HANDOFF_PID" "$TMP/bare-hand-off.log" "bare_mhd --hand-off"
+  TARGET_PID=$SERVER_PID
+}
 
 # ---------------------------------------------------------------- writes, durability normal
 # writes_in_turns DURABILITY: like the reads, raw SQLite's inserts and the server's
 # POSTs take ROUNDS turns; medians kept as sqlite_DURABILITY_ips and post_DURABILITY_rps.
+# With `normal`, the bare server's POSTs (above) take their turns too.
 writes_in_turns() {
   local durability=$1 r file
   file=$OUT/sqlite-$durability.txt
   for r in $(seq "$ROUNDS"); do
+    [ "$durability" = normal ] && bare_posts "$r"
     say "round $r of $ROUNDS: raw SQLite inserts, synchronous=${durability^^}, ${INSERT_SECS}s"
     "$OUT/sqlite_insert" "$durability" "$INSERT_SECS" "$TMP/raw.sqlite" >"$file" 2>&1 \
       || { cat "$file" >&2; die "sqlite_insert $durability failed"; }
@@ -201,6 +220,10 @@ writes_in_turns() {
   median_round "post_$durability" "$ROUNDS"
 }
 writes_in_turns normal
+median_round bare_post "$ROUNDS"
+median_round bare_hand_off_post "$ROUNDS"
+stop_pid "$BARE_PID"
+stop_pid "$HANDOFF_PID"
 
 # ---------------------------------------------------------------- reads and writes at once
 # What a live app's server does: half the connections POST while the other half read
