@@ -177,6 +177,8 @@ def main():
     else:
         out.append("Stream benchmark: idle EventSource subscribers, BackboneSSE beside nginx + Nchan")
     out.append(f"run {values.get('date', '?')}, commit {values.get('commit', '?')}, binary {values.get('binary', '?')}")
+    if values.get("server_flags"):
+        out.append(f"BackboneSSE's extra flags (STREAMS_SERVER_FLAGS): {values['server_flags']}")
     out.append(f"{values.get('cores', '?')} cores shared with other work; load average {values.get('loadavg_start', '?')} "
                f"at the start, {values.get('loadavg_end', '?')} at the end: figures are noisy, compare within one run")
     out.append(f"peer: nginx {values.get('nginx', '?')} (bench/streams/nginx.conf: 1 worker, EventSource /sub, publisher /pub)")

@@ -26,6 +26,8 @@
 #   STREAMS_INTERVAL_MS=200      pause between writes
 #   STREAMS_SETTLE_MS=2000       idle time between opening the subscribers and reading RSS
 #   STREAMS_MAX_STREAMS=12000    BackboneSSE --max-streams
+#   STREAMS_SERVER_FLAGS=        more flags for BackboneSSE and its twin, e.g.
+#                                "--connection-memory 8KiB" (the pool trade-off's figure)
 #   BENCH_SERVER=.build/release/backbone-sse
 #   BENCH_STRICT=1               exit 3 when a target is missed (default: report only)
 #   BENCH_KEEP_TMP=1             keep the temporary folder (store files, server logs)
@@ -64,6 +66,7 @@ DIR=bench/streams
 OUT=bench/out
 CROSS=${BENCH_STREAMS_CROSS:-0}
 AUTH=${BENCH_STREAMS_AUTH:-0}
+read -r -a SERVER_FLAGS <<<"${STREAMS_SERVER_FLAGS:-}"
 if [ "$CROSS" = 1 ]; then NS=${STREAMS_N:-5000}; elif [ "$AUTH" = 1 ]; then NS=${STREAMS_N:-10000}; else NS=${STREAMS_N:-1000 5000 10000}; fi
 TURNS=${STREAMS_TURNS:-1}
 [ "$AUTH" = 1 ] && TURNS=${STREAMS_TURNS:-3}
@@ -148,6 +151,7 @@ record ns "$NS"
 record nginx "$(nginx -v 2>&1 | sed 's/^nginx version: //'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?')"
 record cross "$CROSS"
 record auth "$AUTH"
+record server_flags "${STREAMS_SERVER_FLAGS:-}"
 record_binary
 
 # run_client NAME N PORT SUB PUB KIND EXPECT_EVENT PID...: the client's key=value lines
@@ -196,7 +200,7 @@ bench_backbone() { # N [NAME CASE]: CASE one, news or own (BENCH_STREAMS_AUTH=1)
   mkdir -p "$dir"
   log=$dir/server.log
   "$BIN" serve --config "$config" --host "$HOST" --port "$port" --store "sqlite:$dir/app.sqlite" \
-    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" --max-connections-per-ip 0 >"$log" 2>&1 &
+    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" --max-connections-per-ip 0 ${SERVER_FLAGS[@]+"${SERVER_FLAGS[@]}"} >"$log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   wait_port "$port" "$pid" "$log" "backbone-sse"
@@ -204,7 +208,7 @@ bench_backbone() { # N [NAME CASE]: CASE one, news or own (BENCH_STREAMS_AUTH=1)
   twin_dir=$TMP/$name-twin-$n
   mkdir -p "$twin_dir"
   "$BIN" serve --config "$config" --host "$HOST" --port "$twin_port" --store "sqlite:$twin_dir/app.sqlite" \
-    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" --max-connections-per-ip 0 >"$twin_dir/server.log" 2>&1 &
+    --log-level "$LOG_LEVEL" --max-streams "$MAX_STREAMS" --max-connections-per-ip 0 ${SERVER_FLAGS[@]+"${SERVER_FLAGS[@]}"} >"$twin_dir/server.log" 2>&1 &
   twin_pid=$!
   PIDS+=("$twin_pid")
   wait_port "$twin_port" "$twin_pid" "$twin_dir/server.log" "backbone-sse (twin)"
