@@ -5,7 +5,9 @@
 #   GET /todos/{id}, GET /todos?where=...&limit=20   vs  a bare libmicrohttpd server (bare_mhd.c),
 #                                                    taking turns (BENCH_ROUNDS), medians
 #   POST /todos (--durability normal / full)         vs  raw SQLite single-row inserts (sqlite_insert.c),
-#                                                    taking turns too
+#                                                    taking turns too, with the bare server's
+#                                                    POSTs answered at once and handed off
+#                                                    (bare_mhd --hand-off): a POST's floor
 #   POSTs and list GETs at once (half the connections each)   vs  each alone
 #   p99 latency of the GETs; idle RSS after start-up and after the load.
 #
