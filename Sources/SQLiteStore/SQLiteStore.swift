@@ -217,6 +217,9 @@ public final class SQLiteStore: DocumentStore {
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - maxAge * 1000
         do {
             let young = try pool.read { db in
+                // The view already hides what is below the mark, but not as an index
+                // bound (`ChangeLogTables.createView`): the mark given again here is
+                // where the search starts, past the entries of tables not yet emptied.
                 try Int64.fetchOne(
                     db, sql: "SELECT seq FROM changes WHERE seq >= (SELECT low FROM log_state) AND at >= ? ORDER BY seq LIMIT 1",
                     arguments: [cutoff])
