@@ -30,11 +30,14 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // epoll and eventfd, which Glibc's module leaves out.
+        .systemLibrary(name: "CLinuxEvents"),
         // The one Swift wrapper over libmicrohttpd: unsafe pointers stay in here.
         .target(
             name: "HTTPServer",
             dependencies: [
                 "CMicroHTTPD",
+                "CLinuxEvents",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

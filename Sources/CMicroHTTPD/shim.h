@@ -30,6 +30,8 @@ typedef struct CMHD_Config {
     unsigned int listen_backlog;
     MHD_AccessHandlerCallback handler;
     void *handler_cls;
+    MHD_AcceptPolicyCallback accept_policy;  // NULL: every connection accepted
+    void *accept_policy_cls;
     MHD_RequestCompletedCallback completed;
     void *completed_cls;
     CMHD_URILogCallback uri_log;
@@ -97,7 +99,7 @@ static inline struct MHD_Daemon *CMHD_start(const CMHD_Config *c, CMHD_LogTarget
         options[end] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)c->notify_connection,
                                                c->notify_connection_cls};
     }
-    return MHD_start_daemon(flags, c->port, NULL, NULL, c->handler, c->handler_cls,
+    return MHD_start_daemon(flags, c->port, c->accept_policy, c->accept_policy_cls, c->handler, c->handler_cls,
                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
 }
 
@@ -121,19 +123,24 @@ static inline void *CMHD_socket_context(struct MHD_Connection *connection) {
     return info ? info->socket_context : NULL;
 }
 
+/// An address as text (IPv4 or IPv6) into `out`; empty when it is neither.
+static inline void CMHD_format_address(const struct sockaddr *address, char *out, socklen_t size) {
+    out[0] = 0;
+    if (!address) return;
+    if (address->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)address)->sin_addr, out, size);
+    } else if (address->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)address)->sin6_addr, out, size);
+    }
+}
+
 /// The client's address as text (IPv4 or IPv6) into `out`, for per-address rate
 /// limits; empty when unknown.
 static inline void CMHD_client_address(struct MHD_Connection *connection, char *out, socklen_t size) {
     out[0] = 0;
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!info || !info->client_addr) return;
-    const struct sockaddr *address = info->client_addr;
-    if (address->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)address)->sin_addr, out, size);
-    } else if (address->sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)address)->sin6_addr, out, size);
-    }
+    if (info) CMHD_format_address(info->client_addr, out, size);
 }
 
 #endif

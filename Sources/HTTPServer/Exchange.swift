@@ -44,6 +44,8 @@ final class Exchange {
     var afterResponse: [@Sendable () -> Void] = []
     /// `X-Client-Id`, kept for the log line when the headers are let go early.
     var clientID: String?
+    /// The answer's body, when it is a stream.
+    var stream: ResponseStream?
 
     /// A stream's exchange lives as long as the stream: keep only what its log line
     /// needs, not the request's headers (a browser's come to a kilobyte or more).

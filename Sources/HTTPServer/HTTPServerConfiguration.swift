@@ -7,8 +7,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var threads: Int
     /// Connections accepted at once; past it clients wait in the backlog.
     public var connectionLimit: Int
-    /// Connections accepted at once from one address (0: no cap); past it libmicrohttpd
-    /// closes a new connection as soon as it is accepted.
+    /// Connections open at once from one address, streams included (0: no cap); past
+    /// it a new connection is closed as soon as it is accepted.
     public var perAddressConnectionLimit: Int
     /// Seconds an idle keep-alive connection is kept.
     public var connectionTimeout: Int
@@ -20,12 +20,15 @@ public struct HTTPServerConfiguration: Sendable {
     public var connectionMemoryLimit: Int
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes: Int
+    /// Streams leave libmicrohttpd once their head is out, for a loop of the server's
+    /// own (`StreamSocketLoop`): an idle stream then costs no connection pool.
+    public var handOffStreams: Bool
 
     public init(
         host: String = "127.0.0.1", port: UInt16 = 8080, threads: Int = 0,
         connectionLimit: Int = 16_000, perAddressConnectionLimit: Int = 0, connectionTimeout: Int = 120,
         requestTimeout: Int = 0,
-        connectionMemoryLimit: Int = 32 * 1024, maxBodyBytes: Int = 1 << 20
+        connectionMemoryLimit: Int = 32 * 1024, maxBodyBytes: Int = 1 << 20, handOffStreams: Bool = true
     ) {
         self.host = host
         self.port = port
@@ -36,5 +39,6 @@ public struct HTTPServerConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.connectionMemoryLimit = connectionMemoryLimit
         self.maxBodyBytes = maxBodyBytes
+        self.handOffStreams = handOffStreams
     }
 }

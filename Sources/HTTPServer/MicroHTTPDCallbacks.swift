@@ -78,27 +78,59 @@ func cmhdRequestCompleted(
     requestContext.pointee = nil
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
     let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeRetainedValue()
+    if let stream = exchange.stream, stream.isHandedOff {
+        // libmicrohttpd let go of a stream that goes on on its own socket: the request
+        // is over when the stream is. From here only that end touches the exchange.
+        // (The connection's clock stays stopped: the connection closes now.)
+        let handedOver = HandedOverExchange(exchange: exchange)
+        stream.whenClosed { server.finished(handedOver.exchange, completedOK: true) }
+        return
+    }
     if let connection { connectionClock(connection)?.awaitNextRequest() }
     server.finished(exchange, completedOK: termination == .REQUEST_TERMINATED_COMPLETED_OK)
 }
 
-/// A connection opened or closed (registered only when requests have a time limit):
-/// its `ConnectionClock` lives in libmicrohttpd's socket context meanwhile.
+/// An exchange passed from libmicrohttpd's thread to whichever thread ends its stream:
+/// the one touches it no more once it has handed it over.
+private struct HandedOverExchange: @unchecked Sendable {
+    let exchange: Exchange
+}
+
+/// A connection opened or closed (registered only when requests have a time limit or
+/// addresses a connection cap): its `ConnectionClock` lives in libmicrohttpd's socket
+/// context meanwhile.
 func cmhdConnectionNotified(
     cls: UnsafeMutableRawPointer?, connection: OpaquePointer?,
     socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_ConnectionNotificationCode
 ) {
     guard let cls, let connection, let socketContext else { return }
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
-    guard let watch = server.watch else { return }
     if code == .CONNECTION_NOTIFY_STARTED {
         let clock = ConnectionClock(fd: CMHD_connection_fd(connection), clientAddress: MicroHTTPDServer.clientAddress(connection))
-        watch.opened(clock)
+        server.watch?.opened(clock)
+        server.perAddress?.opened(clock.clientAddress)
         socketContext.pointee = Unmanaged.passRetained(clock).toOpaque()
     } else if let raw = socketContext.pointee {
         socketContext.pointee = nil
-        watch.closed(Unmanaged<ConnectionClock>.fromOpaque(raw).takeRetainedValue())
+        let clock = Unmanaged<ConnectionClock>.fromOpaque(raw).takeRetainedValue()
+        server.watch?.closed(clock)
+        server.perAddress?.closed(clock.clientAddress)
     }
+}
+
+/// A connection was accepted: keep it only if its address is under the cap
+/// (registered only with a per-address cap); libmicrohttpd closes a refused one at once.
+func cmhdAcceptPolicy(cls: UnsafeMutableRawPointer?, address: UnsafePointer<sockaddr>?, length: socklen_t) -> MHD_Result {
+    guard let cls, let address else { return .YES }
+    let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
+    guard let perAddress = server.perAddress else { return .YES }
+    let text = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 48) { buffer in
+        CMHD_format_address(address, buffer.baseAddress!, 48)
+        return String(cString: buffer.baseAddress!)
+    }
+    if perAddress.admits(text) { return .YES }
+    server.limits.note(.connectionLimit)
+    return .NO
 }
 
 /// The clock of a connection, if requests have a time limit.
@@ -128,12 +160,14 @@ func cmhdCollectHeader(
 func cmhdLog(cls: UnsafeMutableRawPointer?, message: UnsafePointer<CChar>?) {
     guard let cls, let message else { return }
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
-    // libmicrohttpd tells of a refused connection only by this message (the same for
-    // its per-address cap and its total limit).
+    // libmicrohttpd tells of a refused connection only by this message (its total
+    // limit; the per-address cap is the server's, `cmhdAcceptPolicy`).
     if strncmp(message, "Server reached connection limit", 31) == 0 {
         server.limits.note(.connectionLimit)
         return
     }
+    // Every stream handed off (`StreamSocketLoop`) ends libmicrohttpd's response so.
+    if strncmp(message, "Closing connection (application error generating response)", 58) == 0 { return }
     server.logger.debug("libmicrohttpd", metadata: ["mhd.message": "\(String(cString: message))"])
 }
 

@@ -143,7 +143,11 @@ extension MicroHTTPDServer {
         if let stream = response.stream {
             release(exchange)
             exchange.keepOnlyWhatTheLogNeeds()
-            stream.attach(ConnectionHandle(raw: connection))
+            exchange.stream = stream
+            // libmicrohttpd chunks the body for HTTP/1.1 and later (1.x), not for 1.0.
+            stream.attach(
+                ConnectionHandle(raw: connection), handOffTo: streamSockets,
+                framing: exchange.version == "HTTP/1.0" ? .raw : .chunked, clientAddress: exchange.clientAddress)
             let retained = Unmanaged.passRetained(stream).toOpaque()
             mhdResponse = MHD_create_response_from_callback(UInt64.max, Self.streamBlockSize, cmhdStreamRead, retained, cmhdStreamEnded)
             if mhdResponse == nil { Unmanaged<ResponseStream>.fromOpaque(retained).release() }

@@ -29,6 +29,10 @@ public final class MicroHTTPDServer: Sendable {
     let limits: LimitLog
     /// Bounds the time a request takes to arrive; nil without a request timeout.
     let watch: ConnectionWatch?
+    /// The streams taken over from libmicrohttpd; nil when they stay with it.
+    let streamSockets: StreamSocketLoop?
+    /// Connections per client address, against the per-address cap; nil without one.
+    let perAddress: ConnectionsPerAddress?
 
     public init(
         configuration: HTTPServerConfiguration,
@@ -45,6 +49,11 @@ public final class MicroHTTPDServer: Sendable {
         self.watch =
             configuration.requestTimeout > 0
             ? ConnectionWatch(limit: .seconds(configuration.requestTimeout), limits: limits) : nil
+        let perAddress =
+            configuration.perAddressConnectionLimit > 0
+            ? ConnectionsPerAddress(limit: configuration.perAddressConnectionLimit) : nil
+        self.perAddress = perAddress
+        self.streamSockets = configuration.handOffStreams ? StreamSocketLoop(perAddress: perAddress) : nil
     }
 
     /// Starts listening. Returns the bound port (the ephemeral one for port 0).
@@ -64,9 +73,12 @@ public final class MicroHTTPDServer: Sendable {
         let threads =
             configuration.threads > 0
             ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
-        let flags =
+        var flags =
             MHD_USE_EPOLL.rawValue | MHD_USE_INTERNAL_POLLING_THREAD.rawValue
             | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
+        // Without it libmicrohttpd shuts a socket down before closing it, which would
+        // end a stream handed off on a copy of that socket (`StreamSocketLoop`).
+        if streamSockets != nil { flags |= MHD_USE_TURBO.rawValue }
         let started: OpaquePointer? = configuration.host.withCString { host in
             var c = CMHD_Config()
             c.flags = flags
@@ -74,7 +86,9 @@ public final class MicroHTTPDServer: Sendable {
             c.port = configuration.port
             c.threads = UInt32(max(1, threads))
             c.connection_limit = UInt32(configuration.connectionLimit)
-            c.per_ip_connection_limit = UInt32(max(0, configuration.perAddressConnectionLimit))
+            // The per-address cap is the server's own (`ConnectionsPerAddress`), which
+            // also counts the streams handed off.
+            c.per_ip_connection_limit = 0
             c.connection_timeout = UInt32(configuration.connectionTimeout)
             c.connection_memory_limit = configuration.connectionMemoryLimit
             c.listen_backlog = 4096
@@ -84,9 +98,13 @@ public final class MicroHTTPDServer: Sendable {
             c.completed_cls = me
             c.uri_log = cmhdRequestStarted
             c.uri_log_cls = me
-            if watch != nil {
+            if watch != nil || perAddress != nil {
                 c.notify_connection = cmhdConnectionNotified
                 c.notify_connection_cls = me
+            }
+            if perAddress != nil {
+                c.accept_policy = cmhdAcceptPolicy
+                c.accept_policy_cls = me
             }
             c.log_sink = cmhdLog
             c.log_cls = me
@@ -100,6 +118,7 @@ public final class MicroHTTPDServer: Sendable {
         }
         daemon.withLock { $0 = DaemonHandle(raw: started) }
         watch?.start()
+        streamSockets?.start()
         return CMHD_bound_port(started)
     }
 
@@ -145,6 +164,7 @@ public final class MicroHTTPDServer: Sendable {
         }
         MHD_stop_daemon(handle.raw)
         watch?.stop()
+        streamSockets?.stop()
         // No callback runs any more: give back the reference `start` handed to C.
         Unmanaged.passUnretained(self).release()
     }

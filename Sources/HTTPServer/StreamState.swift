@@ -108,6 +108,29 @@ public struct StreamState: Sendable {
         }
     }
 
+    /// Bytes not yet sent, for an owner that sends them itself (a stream whose socket
+    /// it has taken over from libmicrohttpd).
+    public var unsent: ArraySlice<UInt8> { buffered[offset...] }
+
+    /// `n` bytes of `unsent` went out; once all have, the buffer is let go (an idle
+    /// stream holds no bytes).
+    public mutating func sent(_ n: Int) {
+        offset += n
+        if offset == buffered.count { (buffered, offset) = ([], 0) }
+    }
+
+    /// Whether the owner that sends the bytes itself should close now: aborted, or
+    /// finished with nothing left to send.
+    public var isDone: Bool {
+        phase == .aborted || (phase == .finishing && pendingCount == 0)
+    }
+
+    /// The owner took the socket over instead of suspending the connection that `read`
+    /// asked it to suspend: nobody is to resume it.
+    public mutating func handedOff() {
+        suspended = false
+    }
+
     /// The bytes just handed out by `.send(n)`.
     public func lastSent(_ n: Int) -> ArraySlice<UInt8> {
         buffered[(offset - n)..<offset]

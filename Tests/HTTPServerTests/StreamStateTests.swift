@@ -119,3 +119,40 @@ import Testing
         #expect(s.write([2]) == .none)
     }
 }
+
+/// A stream whose socket the server took over: its owner sends the bytes itself.
+@Suite struct HandedOffStreamStateTests {
+    @Test func aHandedOffStreamIsNeverToBeResumed() {
+        var s = StreamState(capacity: 100, initial: Array("hello".utf8))
+        #expect(s.read(max: 10) == .send(5))
+        #expect(s.read(max: 10) == .suspend)
+        s.handedOff()
+        #expect(!s.suspended)
+        #expect(s.write([1, 2, 3]) == .none)
+    }
+
+    @Test func partlySentBytesWaitAndTheBufferGoesOnceAllAreSent() {
+        var s = StreamState(capacity: 100)
+        #expect(s.write([1, 2, 3, 4]) == .none)
+        s.sent(3)
+        #expect(Array(s.unsent) == [4])
+        #expect(s.write([5]) == .none)
+        #expect(Array(s.unsent) == [4, 5])
+        s.sent(2)
+        #expect(s.pendingCount == 0 && s.buffered.capacity == 0)
+    }
+
+    @Test func doneOnceFinishedAndDrainedOrAtOnceWhenAborted() {
+        var s = StreamState(capacity: 100)
+        #expect(!s.isDone)
+        _ = s.finish([9, 9])
+        #expect(!s.isDone)  // the last bytes still wait
+        s.sent(2)
+        #expect(s.isDone)
+
+        var t = StreamState(capacity: 100)
+        _ = t.write([1])
+        _ = t.abort()
+        #expect(t.isDone)  // what waits is dropped
+    }
+}

@@ -10,6 +10,7 @@ import time
 from conftest import BIN, REPO, raw_exchange
 
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+STREAM = b"GET /todos HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
 
 
 def _closed_by_server(s, within):
@@ -65,6 +66,40 @@ def test_the_connection_past_the_per_address_cap_is_closed_while_the_others_work
     assert r is not None and r.startswith(b"HTTP/1.1 200"), r
 
 
+def test_open_streams_count_against_the_per_address_cap(make_server):
+    # A stream leaves libmicrohttpd once its head is out (the server writes it on its
+    # own socket from then on); it must still hold one of its client's places.
+    srv = make_server("--max-connections-per-ip", "12")
+    streams = []
+    more = []
+    try:
+        for _ in range(10):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            s.sendall(STREAM)
+            streams.append(s)
+        for s in streams:
+            s.settimeout(5)
+            assert s.recv(4096).startswith(b"HTTP/1.1 200"), "a stream within the cap was refused"
+        time.sleep(0.3)  # the probe's connections close; the streams are handed off
+        more = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(6)]
+        closed = sum(_closed_by_server(s, 1) for s in more)
+        assert 4 <= closed <= 6, f"{6 - closed} connections past 10 open streams were kept with a cap of 12"
+        for s in more:
+            s.close()
+        more = []
+        # A stream that ends gives its place back.
+        for s in streams[:5]:
+            s.close()
+        time.sleep(0.5)
+        r = raw_exchange(srv.port, HEALTHZ)
+        assert r is not None and r.startswith(b"HTTP/1.1 200"), r
+        log = _wait_for_log(srv, "connection_limit")
+        assert "connections refused" in log, log
+    finally:
+        for s in streams + more:
+            s.close()
+
+
 def test_a_slow_header_sender_is_cut_off_at_the_request_timeout(make_server):
     srv = make_server("--request-timeout", "2")
     slow = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
@@ -107,7 +142,7 @@ def test_an_answered_stream_outlives_the_request_timeout(make_server):
     srv = make_server("--request-timeout", "1")
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
     try:
-        s.sendall(b"GET /todos HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        s.sendall(STREAM)
         s.settimeout(5)
         assert s.recv(4096).startswith(b"HTTP/1.1 200")
         # Several request timeouts later the stream is still open.
