@@ -99,20 +99,28 @@ actor StreamFanOut {
         guard let subscribers = byCollection[change.collection], !subscribers.isEmpty else { return }
         let frames = ChangeFrames(change, epoch: epoch)
         let now = ContinuousClock.now
-        var sent = 0
+        var receivers: [Subscriber] = []
+        var writes: [(stream: ResponseStream, bytes: [UInt8])] = []
         for subscriber in subscribers.values where !subscriber.catchingUp && subscriber.position < change.sequence {
             subscriber.position = change.sequence
             if let frame = subscriber.subscription.frame(for: frames) {
-                deliver(frame, to: subscriber, at: now)
-                sent += 1
+                subscriber.lastSent = now
+                receivers.append(subscriber)
+                writes.append((subscriber.stream, frame))
             }
         }
-        if sent > 0 { metrics.eventsSent(sent) }
+        guard !writes.isEmpty else { return }
+        for (index, outcome) in ResponseStream.write(writes) { settle(outcome, of: receivers[index]) }
+        metrics.eventsSent(writes.count)
     }
 
     func deliver(_ frame: [UInt8], to subscriber: Subscriber, at now: ContinuousClock.Instant) {
         subscriber.lastSent = now
-        let outcome = subscriber.stream.write(frame)
+        settle(subscriber.stream.write(frame), of: subscriber)
+    }
+
+    /// What a write's outcome means for its subscriber.
+    private func settle(_ outcome: StreamState.WriteAction, of subscriber: Subscriber) {
         if outcome == .closed {
             remove(subscriber.number)  // ended before it was registered, or finishing
         } else if outcome == .overflow {
