@@ -98,25 +98,22 @@ actor StreamFanOut {
         dispatched = change.sequence
         guard let subscribers = byCollection[change.collection], !subscribers.isEmpty else { return }
         let frames = ChangeFrames(change, epoch: epoch)
-        let now = ContinuousClock.now
-        var receivers: [Subscriber] = []
-        var writes: [(stream: ResponseStream, bytes: [UInt8])] = []
+        var deliveries: [(subscriber: Subscriber, frame: [UInt8])] = []
         for subscriber in subscribers.values where !subscriber.catchingUp && subscriber.position < change.sequence {
             subscriber.position = change.sequence
-            if let frame = subscriber.subscription.frame(for: frames) {
-                subscriber.lastSent = now
-                receivers.append(subscriber)
-                writes.append((subscriber.stream, frame))
-            }
+            if let frame = subscriber.subscription.frame(for: frames) { deliveries.append((subscriber, frame)) }
         }
-        guard !writes.isEmpty else { return }
-        for (index, outcome) in ResponseStream.write(writes) { settle(outcome, of: receivers[index]) }
-        metrics.eventsSent(writes.count)
+        deliver(deliveries, at: .now)
+        if !deliveries.isEmpty { metrics.eventsSent(deliveries.count) }
     }
 
-    func deliver(_ frame: [UInt8], to subscriber: Subscriber, at now: ContinuousClock.Instant) {
-        subscriber.lastSent = now
-        settle(subscriber.stream.write(frame), of: subscriber)
+    /// Writes each frame to its subscriber's stream (`ResponseStream.write(_:)` spreads
+    /// many over the cores), then acts on what the writes found.
+    func deliver(_ deliveries: [(subscriber: Subscriber, frame: [UInt8])], at now: ContinuousClock.Instant) {
+        guard !deliveries.isEmpty else { return }
+        for delivery in deliveries { delivery.subscriber.lastSent = now }
+        let outcomes = ResponseStream.write(deliveries.map { ($0.subscriber.stream, $0.frame) })
+        for (index, outcome) in outcomes { settle(outcome, of: deliveries[index].subscriber) }
     }
 
     /// What a write's outcome means for its subscriber.

@@ -93,9 +93,8 @@ final class StreamHousekeeping: Sendable {
         endExpired(fanOut)
         let now = ContinuousClock.now
         let quiet = Duration.seconds(options.heartbeat) - .milliseconds(Self.pingTick)
-        for subscriber in fanOut.subscribers.values where now - subscriber.lastSent >= quiet {
-            fanOut.deliver(SSEFrame.ping, to: subscriber, at: now)
-        }
+        let due = fanOut.subscribers.values.filter { now - $0.lastSent >= quiet }
+        fanOut.deliver(due.map { ($0, SSEFrame.ping) }, at: now)
     }
 
     /// A stream lives as long as its token: past its expiry it gets `expired` and ends
