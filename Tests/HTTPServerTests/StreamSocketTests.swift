@@ -6,12 +6,15 @@ import Testing
 /// The framing and the sends of a stream's socket once the server has taken it over,
 /// over a real socket pair.
 @Suite struct StreamSocketTests {
-    /// A connected pair: the server's end (non-blocking) and the client's.
-    private func pair() -> (server: Int32, client: Int32) {
+    /// Runs `body` with a connected pair: the server's end as a stream socket of
+    /// `framing` (non-blocking), and the client's end; closes both after.
+    private func withPair(_ framing: StreamSocket.Framing, _ body: (StreamSocket, Int32) -> Void) {
         var fds: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
         _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
-        return (fds[0], fds[1])
+        body(StreamSocket(fd: fds[0], framing: framing, clientAddress: "", token: 1), fds[1])
+        close(fds[0])
+        close(fds[1])
     }
 
     private func received(_ fd: Int32) -> [UInt8] {
@@ -21,18 +24,14 @@ import Testing
     }
 
     @Test func eachWriteIsOneChunkAndTheTerminatorEndsTheBody() {
-        let (server, client) = pair()
-        defer {
-            close(server)
-            close(client)
+        withPair(.chunked) { socket, client in
+            let event = Array("data: x\n\n".utf8)
+            #expect(socket.sendFramed(event) == .sent(socket.framedCount(event)))
+            #expect(socket.sendFramed([]) == .sent(0))  // an empty chunk would end the body
+            #expect(socket.send(socket.terminator[...]) == .sent(5))
+            #expect(String(decoding: received(client), as: UTF8.self) == "9\r\ndata: x\n\n\r\n0\r\n\r\n")
+            #expect(socket.framed(event) == Array("9\r\ndata: x\n\n\r\n".utf8))
         }
-        let socket = StreamSocket(fd: server, framing: .chunked, clientAddress: "", token: 1)
-        let event = Array("data: x\n\n".utf8)
-        #expect(socket.sendFramed(event) == .sent(socket.framedCount(event)))
-        #expect(socket.sendFramed([]) == .sent(0))  // an empty chunk would end the body
-        #expect(socket.send(socket.terminator[...]) == .sent(5))
-        #expect(String(decoding: received(client), as: UTF8.self) == "9\r\ndata: x\n\n\r\n0\r\n\r\n")
-        #expect(socket.framed(event) == Array("9\r\ndata: x\n\n\r\n".utf8))
     }
 
     @Test func chunkSizesAreHex() {
@@ -46,39 +45,30 @@ import Testing
     }
 
     @Test func http10BytesGoAsTheyAre() {
-        let (server, client) = pair()
-        defer {
-            close(server)
-            close(client)
+        withPair(.raw) { socket, client in
+            #expect(socket.sendFramed([1, 2, 3]) == .sent(3))
+            #expect(received(client) == [1, 2, 3])
+            #expect(socket.terminator.isEmpty)
         }
-        let socket = StreamSocket(fd: server, framing: .raw, clientAddress: "", token: 1)
-        #expect(socket.sendFramed([1, 2, 3]) == .sent(3))
-        #expect(received(client) == [1, 2, 3])
-        #expect(socket.terminator.isEmpty)
     }
 
     @Test func aFullSocketTakesPartThenNothing() {
-        let (server, client) = pair()
-        defer {
-            close(server)
-            close(client)
+        withPair(.chunked) { socket, _ in
+            let big = [UInt8](repeating: 7, count: 4 << 20)
+            guard case .sent(let n) = socket.sendFramed(big) else {
+                Issue.record("nothing sent to an empty socket")
+                return
+            }
+            #expect(n > 0 && n < socket.framedCount(big))
+            #expect(socket.sendFramed(big) == .wouldBlock)
         }
-        let socket = StreamSocket(fd: server, framing: .chunked, clientAddress: "", token: 1)
-        let big = [UInt8](repeating: 7, count: 4 << 20)
-        guard case .sent(let n) = socket.sendFramed(big) else {
-            Issue.record("nothing sent to an empty socket")
-            return
-        }
-        #expect(n > 0 && n < socket.framedCount(big))
-        #expect(socket.sendFramed(big) == .wouldBlock)
     }
 
     @Test func aClosedPeerFailsWithoutSIGPIPE() {
-        let (server, client) = pair()
-        defer { close(server) }
-        close(client)
-        let socket = StreamSocket(fd: server, framing: .chunked, clientAddress: "", token: 1)
-        #expect(socket.sendFramed([1]) == .failed)
+        withPair(.chunked) { socket, client in
+            shutdown(client, Int32(SHUT_RDWR))
+            #expect(socket.sendFramed([1]) == .failed)
+        }
     }
 }
 
