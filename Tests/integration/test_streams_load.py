@@ -5,6 +5,7 @@ burst."""
 import multiprocessing
 import os
 import socket
+import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -311,3 +312,82 @@ def test_2000_concurrent_streams_all_receive_a_burst(make_server):
     while (metric(srv, "backbone_sse_streams_open") or 0) > 0 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert (metric(srv, "backbone_sse_streams_open") or 0) == 0
+
+
+def _sockets(pid):
+    """Sockets the process holds open (its store's files come and go with its threads)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
+def test_streams_dropped_while_writes_flow_leave_nothing_behind(make_server):
+    """Once its head is out a stream is written on the server's own copy of its socket:
+    whichever sees a client leave first (a write's send, or the server's watch on the
+    socket), the stream must end once, and give back its descriptor and its place.
+    Half the clients close, half reset; writes flow all along."""
+    srv = make_server()
+    pid = srv.proc.pid
+    stop = threading.Event()
+    errors = []
+
+    def churn(rounds):
+        for _ in range(rounds):
+            socks = []
+            for _ in range(60):
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+                s.sendall(b"GET /todos HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+                socks.append(s)
+            for s in socks:
+                s.settimeout(5)
+                assert s.recv(4096).startswith(b"HTTP/1.1 200")
+            time.sleep(0.05)
+            for i, s in enumerate(socks):
+                if i % 2:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.close()
+
+    def settled(baseline):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if (metric(srv, "backbone_sse_streams_open") or 0) == 0 and _sockets(pid) <= baseline:
+                return True
+            time.sleep(0.2)
+        return False
+
+    # A round of everything first (the server's own sockets settle), then the count the
+    # churn must come back to.
+    post_burst(srv, 20, tag="warmup")
+    churn(1)
+    settled(0)
+    baseline = _sockets(pid)
+
+    def write():
+        s = requests.Session()
+        try:
+            while not stop.is_set():
+                r = s.post(srv.url + "/todos", json={"title": "churn", "tags": PAD}, timeout=30)
+                assert r.status_code == 201, r.text
+        except BaseException as e:
+            errors.append(e)
+        finally:
+            s.close()
+
+    writers = [threading.Thread(target=write) for _ in range(2)]
+    for w in writers:
+        w.start()
+    try:
+        churn(8)
+    finally:
+        stop.set()
+        for w in writers:
+            w.join()
+    assert not errors, errors
+    assert settled(baseline + 2), (
+        f"{metric(srv, 'backbone_sse_streams_open')} streams and {_sockets(pid)} sockets open, "
+        f"{baseline} before")
+    assert srv.healthy()
