@@ -124,11 +124,7 @@ func cmhdAcceptPolicy(cls: UnsafeMutableRawPointer?, address: UnsafePointer<sock
     guard let cls, let address else { return .YES }
     let server = Unmanaged<MicroHTTPDServer>.fromOpaque(cls).takeUnretainedValue()
     guard let perAddress = server.perAddress else { return .YES }
-    let text = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 48) { buffer in
-        CMHD_format_address(address, buffer.baseAddress!, 48)
-        return String(cString: buffer.baseAddress!)
-    }
-    if perAddress.admits(text) { return .YES }
+    if perAddress.admits(MicroHTTPDServer.addressText(address)) { return .YES }
     server.limits.note(.connectionLimit)
     return .NO
 }

@@ -92,10 +92,20 @@ extension MicroHTTPDServer {
         return .YES
     }
 
-    /// The peer's address as text (INET6_ADDRSTRLEN is 46).
+    /// The peer's address as text.
     static func clientAddress(_ connection: OpaquePointer) -> String {
+        addressText { CMHD_client_address(connection, $0, $1) }
+    }
+
+    /// An accepted socket's address as text, formatted as `clientAddress` formats it.
+    static func addressText(_ address: UnsafePointer<sockaddr>) -> String {
+        addressText { CMHD_format_address(address, $0, $1) }
+    }
+
+    /// What `format` writes into a buffer of room for any address (INET6_ADDRSTRLEN is 46).
+    private static func addressText(_ format: (UnsafeMutablePointer<CChar>, socklen_t) -> Void) -> String {
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 48) { buffer in
-            CMHD_client_address(connection, buffer.baseAddress!, 48)
+            format(buffer.baseAddress!, 48)
             return String(cString: buffer.baseAddress!)
         }
     }
