@@ -38,7 +38,8 @@ struct StreamSocket: Sendable {
 
     /// `bytes` as they go on the wire.
     func framed(_ bytes: [UInt8]) -> [UInt8] {
-        guard framing == .chunked, !bytes.isEmpty else { return framing == .chunked ? [] : bytes }
+        guard framing == .chunked else { return bytes }
+        if bytes.isEmpty { return [] }  // an empty chunk would end the body
         var out = Self.chunkHead(bytes.count)
         out.reserveCapacity(out.count + bytes.count + 2)
         out.append(contentsOf: bytes)

@@ -9,13 +9,16 @@ import Synchronization
 /// libmicrohttpd keeps a connection's memory pool (12 KiB by default, most of it
 /// touched) for as long as the connection lives, so an idle stream it holds costs that
 /// much. Once a stream's head and first bytes have gone out, `ResponseStream` takes a
-/// copy of the socket (`dup`) and ends libmicrohttpd's response with an error: under
-/// `MHD_USE_TURBO` libmicrohttpd then closes its descriptor without a `shutdown`
-/// (`MHD_connection_mark_closed_`, 0.9.75), after removing it from its epoll set
-/// (`MHD_cleanup_connections`), and frees the connection. The stream goes on over the
-/// copy, written directly by whoever has bytes for it (the hub's fan-out), so an idle
-/// stream costs its socket and a few hundred bytes of state. The integration tests
-/// hold both behaviours (events after the hand-off; a client's close noticed).
+/// copy of the socket (`dup`), suspends and resumes the connection (which takes the
+/// socket out of libmicrohttpd's epoll set, and has the connection looked at again on
+/// the next turn of its loop), and ends libmicrohttpd's response with an error. Then
+/// libmicrohttpd frees the response and the pool at once (`MHD_connection_close_`,
+/// 0.9.75), under `MHD_USE_TURBO` closes its descriptor without a `shutdown`
+/// (`MHD_connection_mark_closed_`), and frees the connection on that next turn. The
+/// stream goes on over the copy, written directly by whoever has bytes for it (the
+/// hub's fan-out), so an idle stream costs its socket and a few hundred bytes of state.
+/// The integration tests hold these behaviours (events after the hand-off; a client's
+/// close noticed; no socket left behind).
 ///
 /// This loop waits only for what a writer cannot do at once: a socket whose buffer
 /// was full becoming writable again, and a client closing its end. It is
@@ -57,9 +60,6 @@ final class StreamSocketLoop: Sendable {
         Glibc.close(epoll)
         Glibc.close(wake)
     }
-
-    /// Streams whose sockets it holds.
-    var count: Int { streams.withLock { $0.count } }
 
     func start() {
         guard !running.exchange(true, ordering: .relaxed) else { return }
