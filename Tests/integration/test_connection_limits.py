@@ -69,11 +69,13 @@ def test_the_connection_past_the_per_address_cap_is_closed_while_the_others_work
 def test_open_streams_count_against_the_per_address_cap(make_server):
     # A stream leaves libmicrohttpd once its head is out (the server writes it on its
     # own socket from then on); it must still hold one of its client's places.
-    srv = make_server("--max-connections-per-ip", "12")
+    # 15 streams under a cap of 20, as above: the start-up probe's connections from this
+    # address may still be open on the server's side for a moment, and count.
+    srv = make_server("--max-connections-per-ip", "20")
     streams = []
     more = []
     try:
-        for _ in range(10):
+        for _ in range(15):
             s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
             s.sendall(STREAM)
             streams.append(s)
@@ -81,9 +83,9 @@ def test_open_streams_count_against_the_per_address_cap(make_server):
             s.settimeout(5)
             assert s.recv(4096).startswith(b"HTTP/1.1 200"), "a stream within the cap was refused"
         time.sleep(0.3)  # the probe's connections close; the streams are handed off
-        more = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(6)]
+        more = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(10)]
         closed = sum(_closed_by_server(s, 1) for s in more)
-        assert 4 <= closed <= 6, f"{6 - closed} connections past 10 open streams were kept with a cap of 12"
+        assert 5 <= closed <= 10, f"{10 - closed} connections past 15 open streams were kept with a cap of 20"
         for s in more:
             s.close()
         more = []
