@@ -34,9 +34,9 @@ public final class ResponseStream: Sendable {
     private struct Aftermath {
         var resume: ConnectionHandle?
         var drained: (@Sendable () -> Void)?
-        /// The handed-off socket was closed: the stream has ended.
+        /// The handed-off socket was closed, so the stream has ended: the server's
+        /// work for its end (a no-op when it set none).
         var closed: (@Sendable () -> Void)?
-        var ended = false
     }
 
     private let guarded: Mutex<Guarded>
@@ -174,7 +174,6 @@ public final class ResponseStream: Sendable {
             g.onDrain = nil
             after.closed = g.whenClosed ?? {}
             g.whenClosed = nil
-            after.ended = true
         }
         return after
     }
@@ -182,9 +181,9 @@ public final class ResponseStream: Sendable {
     private func settle(_ after: Aftermath) {
         if let connection = after.resume { MHD_resume_connection(connection.raw) }
         after.drained?()
-        if after.ended {
+        if let closed = after.closed {
             runOnEnd()
-            after.closed?()
+            closed()
         }
     }
 
