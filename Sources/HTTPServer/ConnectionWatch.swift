@@ -18,6 +18,10 @@ final class ConnectionClock: Sendable {
     /// Whether the sweep has looked for a peer that closed before its first request
     /// arrived (`ConnectionWatch.peerClosed`): once a connection is enough.
     let checkedForPeerClose = Atomic<Bool>(false)
+    /// Whether the connection's place under the per-address cap has passed to its
+    /// stream's own socket (`StreamSocketLoop`), which gives it back when it closes:
+    /// libmicrohttpd's closing the connection then gives back nothing.
+    let placeHeldByStream = Atomic<Bool>(false)
 
     init(fd: Int32, clientAddress: String) {
         self.fd = fd

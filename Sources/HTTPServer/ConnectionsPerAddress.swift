@@ -4,8 +4,10 @@ import Synchronization
 /// rather than by libmicrohttpd: a stream handed off to `StreamSocketLoop` leaves
 /// libmicrohttpd's count but still holds a connection of its client's, so it counts
 /// here until its socket closes. A connection counts from libmicrohttpd's
-/// connection-started notification to its closed one; the accept policy refuses a new
-/// one from an address already at the cap. (Two connections accepted at once by two
+/// connection-started notification to its closed one, or, once its stream is handed
+/// off, to the closing of the stream's socket (once either way: the place passes from
+/// the one to the other); the accept policy refuses a new one from an address already
+/// at the cap. (Two connections accepted at once by two
 /// threads may both pass before either counts: the cap can be passed by one per
 /// server thread, briefly.)
 final class ConnectionsPerAddress: Sendable {

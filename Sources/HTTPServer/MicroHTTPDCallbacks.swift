@@ -114,7 +114,7 @@ func cmhdConnectionNotified(
         socketContext.pointee = nil
         let clock = Unmanaged<ConnectionClock>.fromOpaque(raw).takeRetainedValue()
         server.watch?.closed(clock)
-        server.perAddress?.closed(clock.clientAddress)
+        if !clock.placeHeldByStream.load(ordering: .relaxed) { server.perAddress?.closed(clock.clientAddress) }
     }
 }
 

@@ -285,6 +285,12 @@ public final class ResponseStream: Sendable {
             close(copy)
             return false
         }
+        // The connection's place under the per-address cap passes to the socket, so it
+        // counts once throughout: libmicrohttpd closes the connection later, on its
+        // loop's next turn, and many streams opened at once must not count twice
+        // meanwhile. (With a cap, every connection has a clock; this runs on the
+        // connection's own thread, before the CLOSED notification can.)
+        connectionClock(connection.raw)?.placeHeldByStream.store(true, ordering: .relaxed)
         g.socket = socket
         g.handedOff = true
         g.connection = nil

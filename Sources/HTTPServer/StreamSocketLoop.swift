@@ -31,7 +31,9 @@ final class StreamSocketLoop: Sendable {
     private let streams = Mutex<[UInt64: ResponseStream]>([:])
     private let nextToken = Atomic<UInt64>(1)
     private let done = DispatchSemaphore(value: 0)
-    /// A stream's socket still holds one of its client's connections.
+    /// A stream's socket still holds one of its client's connections: its place under
+    /// the cap, passed on from libmicrohttpd's connection at the hand-off, is given
+    /// back when the socket closes.
     private let perAddress: ConnectionsPerAddress?
     private let running = Atomic<Bool>(false)
 
@@ -102,8 +104,6 @@ final class StreamSocketLoop: Sendable {
             _ = streams.withLock { $0.removeValue(forKey: socket.token) }
             return nil
         }
-        // Counted before libmicrohttpd lets go of the connection: the count never dips.
-        perAddress?.opened(clientAddress)
         return socket
     }
 

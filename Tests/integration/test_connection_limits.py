@@ -97,6 +97,21 @@ def test_open_streams_count_against_the_per_address_cap(make_server):
         assert r is not None and r.startswith(b"HTTP/1.1 200"), r
         log = _wait_for_log(srv, "connection_limit")
         assert "connections refused" in log, log
+        # Every stream gone, the places are exactly the cap again: none kept by a
+        # stream that ended, none given back twice.
+        for s in streams:
+            s.close()
+        streams = []
+        time.sleep(0.5)
+        more = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(20)]
+        for s in more:
+            s.sendall(HEALTHZ)
+        for s in more:
+            s.settimeout(5)
+            assert s.recv(4096).startswith(b"HTTP/1.1 200"), "a place of an ended stream was not given back"
+        past = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(3)]
+        more += past
+        assert all(_closed_by_server(s, 1) for s in past), "a connection past the cap was kept"
     finally:
         for s in streams + more:
             s.close()
