@@ -7,9 +7,8 @@ import Synchronization
 /// connection-started notification to its closed one, or, once its stream is handed
 /// off, to the closing of the stream's socket (once either way: the place passes from
 /// the one to the other); the accept policy refuses a new one from an address already
-/// at the cap. (Two connections accepted at once by two
-/// threads may both pass before either counts: the cap can be passed by one per
-/// server thread, briefly.)
+/// at the cap. (Two connections accepted at once by two threads may both pass before
+/// either counts: the cap can be passed by one per server thread, briefly.)
 final class ConnectionsPerAddress: Sendable {
     let limit: Int
     private let counts = Mutex<[String: Int]>([:])
