@@ -33,28 +33,30 @@ def _wait_for_log(srv, text, timeout=5.0):
     return srv.stderr_tail(200)
 
 
+def _answered(sockets, request, failure):
+    """Sends `request` on each of `sockets`, then asserts each gets a 200 (the server
+    has accepted them all once it has: accepting is asynchronous)."""
+    for s in sockets:
+        s.sendall(request)
+    for s in sockets:
+        s.settimeout(5)
+        assert s.recv(4096).startswith(b"HTTP/1.1 200"), failure
+
+
 def test_the_connection_past_the_per_address_cap_is_closed_while_the_others_work(make_server):
     srv = make_server("--max-connections-per-ip", "20")
-    # 15 held, each answering a request (then the server has accepted them all:
-    # accepting is asynchronous). Not 20: the start-up probe's connections from this
+    # 15 held, each answering a request. Not 20: the start-up probe's connections from this
     # address may still be open on the server's side for a moment, and count.
     held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(15)]
-
-    def served_on_each():
-        for s in held:
-            s.sendall(HEALTHZ)
-        for s in held:
-            s.settimeout(5)
-            assert s.recv(4096).startswith(b"HTTP/1.1 200"), "a connection within the cap was not served"
-
+    unserved = "a connection within the cap was not served"
     more = []
     try:
-        served_on_each()
+        _answered(held, HEALTHZ, unserved)
         # Ten more: at most five fit under the cap, the rest are closed at once.
         more = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(10)]
         closed = sum(_closed_by_server(s, 1) for s in more)
         assert 5 <= closed <= 10, f"{10 - closed} connections past 15 were kept with a cap of 20"
-        served_on_each()
+        _answered(held, HEALTHZ, unserved)
         log = _wait_for_log(srv, "connection_limit")
         assert "connections refused" in log and "limit.count" in log, log
     finally:
@@ -75,13 +77,8 @@ def test_open_streams_count_against_the_per_address_cap(make_server):
     streams = []
     more = []
     try:
-        for _ in range(15):
-            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-            s.sendall(STREAM)
-            streams.append(s)
-        for s in streams:
-            s.settimeout(5)
-            assert s.recv(4096).startswith(b"HTTP/1.1 200"), "a stream within the cap was refused"
+        streams = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(15)]
+        _answered(streams, STREAM, "a stream within the cap was refused")
         time.sleep(0.3)  # the probe's connections close; the streams are handed off
         more = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(10)]
         closed = sum(_closed_by_server(s, 1) for s in more)
@@ -104,11 +101,7 @@ def test_open_streams_count_against_the_per_address_cap(make_server):
         streams = []
         time.sleep(0.5)
         more = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(20)]
-        for s in more:
-            s.sendall(HEALTHZ)
-        for s in more:
-            s.settimeout(5)
-            assert s.recv(4096).startswith(b"HTTP/1.1 200"), "a place of an ended stream was not given back"
+        _answered(more, HEALTHZ, "a place of an ended stream was not given back")
         past = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(3)]
         more += past
         assert all(_closed_by_server(s, 1) for s in past), "a connection past the cap was kept"
